@@ -1,0 +1,61 @@
+# Everything a new machine needs: `make demo` and `make test` set up .venv themselves.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+SITE = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+
+# Airflow runs from the repo: metadata DB and logs under .airflow/ (ignored by git).
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER ?= $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER ?= $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(AIRFLOW_HOME)/airflow.db
+export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/plugins$(if $(PYTHONPATH),:$(PYTHONPATH))
+
+.PHONY: help demo test lint template samples clean
+
+help:
+	@echo "make demo      - set up .venv, run provincial_report on the sample workbooks, print the outputs"
+	@echo "                 (PERIOD=yyyy-mm-dd for one period only)"
+	@echo "make test      - set up .venv with the test tools and run the test suite"
+	@echo "make template  - write the blank unit workbook (output/template/)"
+	@echo "make lint      - ruff"
+	@echo "make clean     - remove .venv, .airflow and output"
+
+# Runtime packages; the .pth file puts include/ and plugins/ on the venv's path.
+$(VENV)/.runtime: requirements.txt constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	printf '%s\n%s\n' "$(CURDIR)/include" "$(CURDIR)/plugins" > "$(SITE)/housing_report_paths.pth"
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(AIRFLOW_HOME)/.migrated: $(VENV)/.runtime
+	mkdir -p $(AIRFLOW_HOME)
+	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || { tail -20 $(AIRFLOW_HOME)/db-migrate.log; exit 1; }
+	touch $@
+
+demo: $(AIRFLOW_HOME)/.migrated
+	$(BIN)/python -m housing_report_airflow.demo $(PERIOD)
+
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+
+template: $(VENV)/.runtime
+	$(BIN)/python -m housing_report.cli template output/template/mau-bao-cao.xlsx
+
+samples: $(VENV)/.runtime
+	$(BIN)/python -m housing_report.sample_data include/sample_data
+
+clean:
+	rm -rf $(VENV) $(AIRFLOW_HOME) output

@@ -1,0 +1,583 @@
+"""Load and validate the project's config: `units.yaml` and `report.yaml`.
+
+Both files are validated as a whole when loaded; the first problem raises
+`ConfigError` naming the file, the key (as a path like `units[3].kind`) and what
+is wrong, in Vietnamese, for the admin who edits them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+UNIT_KINDS = ("district", "organization", "press")
+SECTION_KINDS = ("fields", "table", "list")
+VALUE_KINDS = ("count", "money", "text", "date", "period")
+SEVERITIES = ("error", "warning")
+OPERATORS = ("<=", "<", ">=", ">", "==", "!=")
+# A code as written in column A: letters, digits and underscores, starting with a letter.
+CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
+UNIT_CODE_RE = re.compile(r"^[A-Za-z0-9_\-]+$")
+SPREADSHEET_KEY_RE = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+class ConfigError(ValueError):
+    """A config file is wrong: names the file, the key and the problem."""
+
+    def __init__(self, file: str | Path, key: str, problem: str):
+        self.file = str(file)
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{self.file}: {key}: {problem}")
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """A row of a table, a column of a table, or a field."""
+
+    code: str
+    label: str
+    value: str = "count"
+
+
+@dataclass(frozen=True)
+class Section:
+    code: str
+    kind: str  # fields | table | list
+    label: str
+    value: str = "count"  # for tables and number fields
+    unit: str = ""
+    cumulative: bool = False
+    fields: tuple[Item, ...] = ()
+    rows: tuple[Item, ...] = ()
+    columns: tuple[Item, ...] = ()
+    place: bool = False  # list: column C holds a place
+
+    def figure_keys(self, rows: tuple[str, ...] | None = None) -> list[str]:
+        """Keys of this section's numeric figures in summaries (`A.NCC.CAN_XM`, `NGAY_CONG`)."""
+        if self.kind == "table":
+            wanted = rows if rows is not None else tuple(r.code for r in self.rows)
+            return [f"{self.code}.{r}.{c.code}" for r in wanted for c in self.columns]
+        if self.kind == "fields":
+            return [f.code for f in self.fields if f.value in ("count", "money")]
+        return []
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A section a kind must fill, optionally only some rows of a table."""
+
+    section: str
+    rows: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class UnitKind:
+    code: str
+    label: str
+    required: tuple[Requirement, ...]
+    optional: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    table: str
+    left: str
+    op: str
+    right: str
+    severity: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Houses needed, started and completed: column codes of one table, summed over its rows."""
+
+    table: str
+    needed: tuple[str, ...]
+    started: tuple[str, ...]
+    completed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Template:
+    version: int
+    worksheet: str
+    sections: tuple[Section, ...]
+    kinds: dict[str, UnitKind]
+
+    def section(self, code: str) -> Section:
+        for s in self.sections:
+            if s.code == code:
+                return s
+        raise KeyError(code)
+
+    @property
+    def field_codes(self) -> dict[str, tuple[Section, Item]]:
+        return {f.code: (s, f) for s in self.sections if s.kind == "fields" for f in s.fields}
+
+    def used_figure_keys(self, kind: str) -> list[str]:
+        """The figure keys a unit of this kind contributes, in template order."""
+        keys: list[str] = []
+        for req in self.kinds[kind].required:
+            keys += self.section(req.section).figure_keys(req.rows)
+        return keys
+
+    def cumulative_keys(self) -> set[str]:
+        return {k for s in self.sections if s.cumulative for k in s.figure_keys()}
+
+    def all_figure_keys(self) -> list[str]:
+        return [k for s in self.sections for k in s.figure_keys()]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    collection_days: tuple[int, ...]
+    hour: int
+    timezone: str
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Issuer:
+    kind: str
+    parent: str
+    name: str
+    place: str
+    report_number_prefix: str
+
+
+@dataclass(frozen=True)
+class Programme:
+    title: str
+    short_title: str
+    target_date: dt.date
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    kind: str
+    spreadsheet: str
+    worksheet: str
+    emails: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    programme: Programme
+    issuer: Issuer
+    to: tuple[Contact, ...]
+    cc: tuple[Contact, ...]
+    admins: tuple[Contact, ...]
+    schedule: Schedule
+    template: Template
+    rules: tuple[Rule, ...]
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class Config:
+    report: ReportConfig
+    units: tuple[Unit, ...]
+    directory: Path = field(default=DEFAULT_CONFIG_DIR)
+
+    @property
+    def template(self) -> Template:
+        return self.report.template
+
+    def unit(self, code: str) -> Unit:
+        for u in self.units:
+            if u.code == code:
+                return u
+        raise KeyError(code)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+class _Reader:
+    """Typed access to a parsed YAML document that raises ConfigError with the key path."""
+
+    def __init__(self, file: Path):
+        self.file = file
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(self.file, key, problem)
+
+    def load(self) -> dict[str, Any]:
+        if not self.file.is_file():
+            raise self.fail("(tệp)", "không tìm thấy tệp cấu hình")
+        try:
+            data = yaml.safe_load(self.file.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"dòng {mark.line + 1}, cột {mark.column + 1}" if mark else "(cú pháp)"
+            raise self.fail(where, f"không đọc được YAML: {getattr(exc, 'problem', exc)}") from exc
+        except UnicodeDecodeError as exc:
+            raise self.fail("(tệp)", "tệp không phải văn bản UTF-8") from exc
+        if not isinstance(data, dict):
+            raise self.fail("(gốc)", "tệp phải là một bảng khóa: giá trị (mapping)")
+        return data
+
+    def mapping(self, data: Any, key: str) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise self.fail(key, f"phải là một bảng khóa: giá trị, đang là {_show(data)}")
+        return data
+
+    def seq(self, data: Any, key: str, *, allow_empty: bool = False) -> list[Any]:
+        if not isinstance(data, list):
+            raise self.fail(key, f"phải là một danh sách, đang là {_show(data)}")
+        if not data and not allow_empty:
+            raise self.fail(key, "danh sách không được rỗng")
+        return data
+
+    def text(self, data: dict[str, Any], name: str, key: str, default: str | None = None) -> str:
+        value = data.get(name, default)
+        if value is None:
+            raise self.fail(f"{key}.{name}", "thiếu khóa bắt buộc")
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise self.fail(f"{key}.{name}", f"phải là chuỗi ký tự, đang là {_show(value)}")
+        value = nfc(str(value)).strip()
+        if not value:
+            raise self.fail(f"{key}.{name}", "không được để trống")
+        return value
+
+    def email(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not EMAIL_RE.match(value.strip()):
+            raise self.fail(key, f"địa chỉ email không hợp lệ: {_show(value)}")
+        return value.strip()
+
+    def contacts(self, data: Any, key: str, *, allow_empty: bool = False) -> tuple[Contact, ...]:
+        out = []
+        for i, item in enumerate(self.seq(data, key, allow_empty=allow_empty)):
+            k = f"{key}[{i}]"
+            item = self.mapping(item, k)
+            out.append(Contact(self.text(item, "name", k), self.email(item.get("email"), f"{k}.email")))
+        return tuple(out)
+
+    def unknown_keys(self, data: dict[str, Any], allowed: set[str], key: str) -> None:
+        for name in data:
+            if name not in allowed:
+                raise self.fail(
+                    f"{key}.{name}" if key else str(name),
+                    f"khóa không được hỗ trợ; các khóa hợp lệ: {', '.join(sorted(allowed))}",
+                )
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _code(reader: _Reader, data: dict[str, Any], key: str) -> str:
+    code = reader.text(data, "code", key)
+    if not CODE_RE.match(code):
+        raise reader.fail(
+            f"{key}.code",
+            f"mã '{code}' không hợp lệ: chỉ dùng chữ in hoa không dấu, chữ số và dấu gạch dưới",
+        )
+    return code
+
+
+def _items(reader: _Reader, data: Any, key: str, default_value: str) -> tuple[Item, ...]:
+    out: list[Item] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(reader.seq(data, key)):
+        k = f"{key}[{i}]"
+        raw = reader.mapping(raw, k)
+        reader.unknown_keys(raw, {"code", "label", "value"}, k)
+        code = _code(reader, raw, k)
+        if code in seen:
+            raise reader.fail(f"{k}.code", f"mã '{code}' bị trùng")
+        seen.add(code)
+        value = raw.get("value", default_value)
+        if value not in VALUE_KINDS:
+            raise reader.fail(f"{k}.value", f"kiểu giá trị '{value}' không hợp lệ; dùng {', '.join(VALUE_KINDS)}")
+        out.append(Item(code, reader.text(raw, "label", k), value))
+    return tuple(out)
+
+
+def _section(reader: _Reader, raw: Any, key: str) -> Section:
+    raw = reader.mapping(raw, key)
+    reader.unknown_keys(
+        raw, {"code", "kind", "label", "value", "unit", "cumulative", "fields", "rows", "columns", "place"}, key
+    )
+    code = reader.text(raw, "code", key)
+    kind = raw.get("kind")
+    if kind not in SECTION_KINDS:
+        raise reader.fail(f"{key}.kind", f"loại mục '{kind}' không hợp lệ; dùng {', '.join(SECTION_KINDS)}")
+    value = raw.get("value", "count")
+    if value not in ("count", "money"):
+        raise reader.fail(f"{key}.value", f"kiểu số '{value}' không hợp lệ; dùng count hoặc money")
+    common = dict(
+        code=code,
+        kind=kind,
+        label=reader.text(raw, "label", key),
+        value=value,
+        unit=nfc(str(raw.get("unit", ""))),
+        cumulative=bool(raw.get("cumulative", False)),
+    )
+    if kind == "table":
+        if not CODE_RE.match(code):
+            raise reader.fail(f"{key}.code", f"mã bảng '{code}' không hợp lệ")
+        return Section(
+            **common,
+            rows=_items(reader, raw.get("rows"), f"{key}.rows", value),
+            columns=_items(reader, raw.get("columns"), f"{key}.columns", value),
+        )
+    if kind == "fields":
+        return Section(**common, fields=_items(reader, raw.get("fields"), f"{key}.fields", value))
+    if not CODE_RE.match(code):
+        raise reader.fail(f"{key}.code", f"mã danh sách '{code}' không hợp lệ")
+    return Section(**common, place=bool(raw.get("place", False)))
+
+
+def _template(reader: _Reader, raw: Any) -> Template:
+    key = "template"
+    raw = reader.mapping(raw, key)
+    reader.unknown_keys(raw, {"version", "worksheet", "sections", "kinds"}, key)
+    sections = tuple(
+        _section(reader, s, f"{key}.sections[{i}]")
+        for i, s in enumerate(reader.seq(raw.get("sections"), f"{key}.sections"))
+    )
+    # Every code read from column A must be unique across the template.
+    seen: dict[str, str] = {}
+    for i, s in enumerate(sections):
+        codes = [s.code] if s.kind != "fields" else []
+        codes += [f.code for f in s.fields] + [r.code for r in s.rows]
+        for c in codes:
+            if c in seen:
+                raise reader.fail(f"{key}.sections[{i}]", f"mã '{c}' đã dùng ở mục {seen[c]}")
+            seen[c] = s.code
+    by_code = {s.code: s for s in sections}
+    for required in ("KY_BAO_CAO",):
+        if required not in seen:
+            raise reader.fail(f"{key}.sections", f"thiếu trường bắt buộc {required}")
+
+    kinds: dict[str, UnitKind] = {}
+    raw_kinds = reader.mapping(raw.get("kinds"), f"{key}.kinds")
+    for name, spec in raw_kinds.items():
+        k = f"{key}.kinds.{name}"
+        if name not in UNIT_KINDS:
+            raise reader.fail(k, f"loại đơn vị '{name}' không hợp lệ; dùng {', '.join(UNIT_KINDS)}")
+        spec = reader.mapping(spec, k)
+        reader.unknown_keys(spec, {"label", "required", "optional"}, k)
+        reqs: list[Requirement] = []
+        for j, ref in enumerate(reader.seq(spec.get("required"), f"{k}.required")):
+            section_code, _, row = str(ref).partition(".")
+            section = by_code.get(section_code)
+            if section is None:
+                raise reader.fail(f"{k}.required[{j}]", f"mã mục không tồn tại: '{ref}'")
+            rows = None
+            if row:
+                if section.kind != "table" or row not in {r.code for r in section.rows}:
+                    raise reader.fail(f"{k}.required[{j}]", f"mã dòng không tồn tại: '{ref}'")
+                rows = (row,)
+            reqs.append(Requirement(section_code, rows))
+        optional = []
+        for j, ref in enumerate(reader.seq(spec.get("optional", []), f"{k}.optional", allow_empty=True)):
+            if ref not in by_code:
+                raise reader.fail(f"{k}.optional[{j}]", f"mã mục không tồn tại: '{ref}'")
+            optional.append(str(ref))
+        if not any(r.section == by_code_of(sections, "KY_BAO_CAO") for r in reqs):
+            raise reader.fail(f"{k}.required", "phải gồm mục chứa KY_BAO_CAO")
+        kinds[name] = UnitKind(name, reader.text(spec, "label", k), tuple(reqs), tuple(optional))
+    worksheet = reader.text(raw, "worksheet", key, default="BaoCao")
+    version = raw.get("version", 1)
+    if not isinstance(version, int):
+        raise reader.fail(f"{key}.version", "phải là số nguyên")
+    return Template(version, worksheet, sections, kinds)
+
+
+def by_code_of(sections: tuple[Section, ...], field_code: str) -> str | None:
+    for s in sections:
+        if any(f.code == field_code for f in s.fields):
+            return s.code
+    return None
+
+
+def _rules(reader: _Reader, raw: Any, template: Template) -> tuple[Rule, ...]:
+    out = []
+    for i, item in enumerate(reader.seq(raw if raw is not None else [], "rules", allow_empty=True)):
+        k = f"rules[{i}]"
+        item = reader.mapping(item, k)
+        reader.unknown_keys(item, {"table", "left", "op", "right", "severity", "message"}, k)
+        table_code = reader.text(item, "table", k)
+        try:
+            table = template.section(table_code)
+        except KeyError:
+            table = None
+        if table is None or table.kind != "table":
+            raise reader.fail(f"{k}.table", f"mã bảng không tồn tại: '{table_code}'")
+        columns = {c.code for c in table.columns}
+        for side in ("left", "right"):
+            code = reader.text(item, side, k)
+            if code not in columns:
+                raise reader.fail(f"{k}.{side}", f"mã cột không tồn tại trong bảng {table_code}: '{code}'")
+        op = item.get("op")
+        if op not in OPERATORS:
+            raise reader.fail(f"{k}.op", f"phép so sánh '{op}' không hợp lệ; dùng {' '.join(OPERATORS)}")
+        severity = item.get("severity")
+        if severity not in SEVERITIES:
+            raise reader.fail(f"{k}.severity", f"mức '{severity}' không hợp lệ; dùng error hoặc warning")
+        out.append(
+            Rule(table_code, str(item["left"]), op, str(item["right"]), severity, reader.text(item, "message", k))
+        )
+    return tuple(out)
+
+
+def _progress(reader: _Reader, raw: Any, template: Template) -> Progress:
+    raw = reader.mapping(raw, "progress")
+    reader.unknown_keys(raw, {"table", "needed", "started", "completed"}, "progress")
+    table_code = reader.text(raw, "table", "progress")
+    section = next((s for s in template.sections if s.code == table_code and s.kind == "table"), None)
+    if section is None:
+        raise reader.fail("progress.table", f"mã bảng không tồn tại: '{table_code}'")
+    columns = {c.code for c in section.columns}
+    picked = {}
+    for name in ("needed", "started", "completed"):
+        codes = reader.seq(raw.get(name), f"progress.{name}")
+        for j, code in enumerate(codes):
+            if code not in columns:
+                raise reader.fail(f"progress.{name}[{j}]", f"mã cột không tồn tại trong bảng {table_code}: '{code}'")
+        picked[name] = tuple(str(c) for c in codes)
+    return Progress(table_code, picked["needed"], picked["started"], picked["completed"])
+
+
+def load_report_config(path: Path) -> ReportConfig:
+    reader = _Reader(path)
+    data = reader.load()
+    reader.unknown_keys(
+        data, {"programme", "issuer", "recipients", "admins", "schedule", "template", "rules", "progress"}, ""
+    )
+    prog = reader.mapping(data.get("programme"), "programme")
+    target = prog.get("target_date")
+    if isinstance(target, str):
+        try:
+            target = dt.date.fromisoformat(target)
+        except ValueError:
+            target = None
+    if not isinstance(target, dt.date):
+        raise reader.fail("programme.target_date", "phải là ngày dạng yyyy-mm-dd")
+    programme = Programme(
+        reader.text(prog, "title", "programme"),
+        reader.text(prog, "short_title", "programme", default=prog.get("title")),
+        target,
+    )
+    iss = reader.mapping(data.get("issuer"), "issuer")
+    if iss.get("kind") not in ("party", "state"):
+        raise reader.fail("issuer.kind", "phải là party (cơ quan Đảng) hoặc state (cơ quan nhà nước)")
+    issuer = Issuer(
+        iss["kind"],
+        reader.text(iss, "parent", "issuer"),
+        reader.text(iss, "name", "issuer"),
+        reader.text(iss, "place", "issuer"),
+        reader.text(iss, "report_number_prefix", "issuer"),
+    )
+    rec = reader.mapping(data.get("recipients"), "recipients")
+    to = reader.contacts(rec.get("to"), "recipients.to")
+    cc = reader.contacts(rec.get("cc", []), "recipients.cc", allow_empty=True)
+    admins = reader.contacts(data.get("admins"), "admins")
+    sch = reader.mapping(data.get("schedule"), "schedule")
+    days = reader.seq(sch.get("collection_days"), "schedule.collection_days")
+    for j, d in enumerate(days):
+        if isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= 28:
+            raise reader.fail(f"schedule.collection_days[{j}]", f"ngày phải từ 1 đến 28, đang là {_show(d)}")
+    if len(set(days)) != len(days):
+        raise reader.fail("schedule.collection_days", "ngày bị trùng")
+    hour = sch.get("hour", 7)
+    if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour <= 23:
+        raise reader.fail("schedule.hour", "giờ phải từ 0 đến 23")
+    tz = reader.text(sch, "timezone", "schedule")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise reader.fail("schedule.timezone", f"múi giờ không tồn tại: '{tz}'") from exc
+    template = _template(reader, data.get("template"))
+    return ReportConfig(
+        programme=programme,
+        issuer=issuer,
+        to=to,
+        cc=cc,
+        admins=admins,
+        schedule=Schedule(tuple(sorted(days)), hour, tz),
+        template=template,
+        rules=_rules(reader, data.get("rules"), template),
+        progress=_progress(reader, data.get("progress"), template),
+    )
+
+
+def load_units(path: Path, template: Template) -> tuple[Unit, ...]:
+    reader = _Reader(path)
+    data = reader.load()
+    reader.unknown_keys(data, {"units"}, "")
+    units: list[Unit] = []
+    codes: dict[str, int] = {}
+    places: dict[tuple[str, str], str] = {}
+    for i, raw in enumerate(reader.seq(data.get("units"), "units")):
+        k = f"units[{i}]"
+        raw = reader.mapping(raw, k)
+        reader.unknown_keys(raw, {"code", "name", "kind", "spreadsheet", "worksheet", "emails"}, k)
+        code = reader.text(raw, "code", k)
+        if not UNIT_CODE_RE.match(code):
+            raise reader.fail(f"{k}.code", f"mã đơn vị '{code}' chỉ được gồm chữ không dấu, số, '_' và '-'")
+        if code in codes:
+            raise reader.fail(f"{k}.code", f"mã đơn vị '{code}' bị trùng với units[{codes[code]}]")
+        codes[code] = i
+        kind = raw.get("kind")
+        if kind not in UNIT_KINDS:
+            raise reader.fail(f"{k}.kind", f"loại đơn vị '{kind}' không hợp lệ; dùng {', '.join(UNIT_KINDS)}")
+        if kind not in template.kinds:
+            raise reader.fail(f"{k}.kind", f"loại đơn vị '{kind}' chưa được khai báo trong report.yaml")
+        sheet = reader.text(raw, "spreadsheet", k)
+        if not SPREADSHEET_KEY_RE.match(sheet):
+            raise reader.fail(f"{k}.spreadsheet", f"mã bảng tính '{sheet}' không hợp lệ")
+        worksheet = reader.text(raw, "worksheet", k, default=template.worksheet)
+        if (sheet, worksheet) in places:
+            raise reader.fail(
+                f"{k}.worksheet",
+                f"trang tính '{worksheet}' của bảng tính '{sheet}' đã thuộc đơn vị {places[(sheet, worksheet)]}",
+            )
+        places[(sheet, worksheet)] = code
+        emails = tuple(
+            reader.email(e, f"{k}.emails[{j}]")
+            for j, e in enumerate(reader.seq(raw.get("emails", []), f"{k}.emails", allow_empty=True))
+        )
+        units.append(Unit(code, reader.text(raw, "name", k), kind, sheet, worksheet, emails))
+    return tuple(units)
+
+
+def load_config(directory: str | Path | None = None) -> Config:
+    """Load `report.yaml` and `units.yaml` from `directory` (default: include/config)."""
+    directory = Path(directory) if directory else DEFAULT_CONFIG_DIR
+    report = load_report_config(directory / "report.yaml")
+    units = load_units(directory / "units.yaml", report.template)
+    return Config(report=report, units=units, directory=directory)

@@ -1,0 +1,376 @@
+"""Parse and validate one unit's worksheet against the template (TEMPLATE.md).
+
+`parse_report(grid, unit, template, rules, period)` reads the codes in column A,
+the values under them, checks the layout, value and table rules, and returns a
+`UnitReport` with the unit's status and every finding. Every finding names the
+unit, the cell in A1 notation with the sheet name, what was found and what to
+write, in Vietnamese.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from housing_report.config import Rule, Section, Template, Unit
+from housing_report.models import (
+    ACCEPTED,
+    ERROR,
+    REJECTED,
+    STALE,
+    WARNING,
+    Finding,
+    Grid,
+    UnitReport,
+    a1,
+)
+from housing_report.periods import vn_date
+from housing_report.values import Problem, read_date, read_number, read_text, show
+
+LIST_TEXT_MAX = 2000  # characters kept of one list entry
+_OPS = {
+    "<=": operator.le,
+    "<": operator.lt,
+    ">=": operator.ge,
+    ">": operator.gt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+_OP_WORDS = {"<=": "không lớn hơn", "<": "nhỏ hơn", ">=": "không nhỏ hơn", ">": "lớn hơn", "==": "bằng", "!=": "khác"}
+
+
+@dataclass
+class _Table:
+    header_row: int
+    columns: dict[str, int] = field(default_factory=dict)  # column code -> col index
+    rows: dict[str, int] = field(default_factory=dict)  # row code -> row index
+
+
+@dataclass
+class _Layout:
+    """Where each code was found in the sheet."""
+
+    fields: dict[str, int] = field(default_factory=dict)  # field code -> row index
+    tables: dict[str, _Table] = field(default_factory=dict)
+    lists: dict[str, list[int]] = field(default_factory=dict)
+    any_code: bool = False
+
+
+class _Parser:
+    def __init__(self, grid: Grid, unit: Unit, template: Template, rules: Sequence[Rule], period: dt.date):
+        self.grid = grid
+        self.sheet = grid.sheet
+        self.unit = unit
+        self.template = template
+        self.rules = rules
+        self.period = period
+        self.findings: list[Finding] = []
+        self.positions: list[tuple[int, int]] = []
+        self.sections = {s.code: s for s in template.sections}
+        self.field_index = template.field_codes
+        self.table_codes = {s.code for s in template.sections if s.kind == "table"}
+        self.list_codes = {s.code for s in template.sections if s.kind == "list"}
+        self.row_owner = {r.code: s.code for s in template.sections if s.kind == "table" for r in s.rows}
+
+    # -- helpers
+
+    def cell(self, row: int, col: int) -> str:
+        return a1(row, col, self.sheet)
+
+    def value(self, row: int, col: int) -> Any:
+        cells = self.grid.rows[row] if row < len(self.grid.rows) else []
+        return cells[col] if col < len(cells) else None
+
+    def add(self, severity: str, row: int, col: int, code: str, text: str) -> None:
+        cell = self.cell(row, col)
+        self.positions.append((row, col))
+        self.findings.append(Finding(severity, cell, code, f"{self.unit.name}, ô {cell}: {text}"))
+
+    def sorted_findings(self) -> list[Finding]:
+        """Findings in sheet order (top to bottom, left to right), as a unit fixes them."""
+        order = sorted(range(len(self.findings)), key=lambda i: self.positions[i])
+        return [self.findings[i] for i in order]
+
+    def problem(self, row: int, col: int, code: str, what: str, problem: Problem, severity: str = ERROR) -> None:
+        self.add(severity, row, col, code, f"{what} ghi {problem.found}, {problem.why} {problem.fix}")
+
+    # -- layout
+
+    def scan(self) -> _Layout:
+        layout = _Layout()
+        current: str | None = None  # the table whose rows we are reading
+        for r, cells in enumerate(self.grid.rows):
+            raw = cells[0] if cells else None
+            if raw is None:
+                continue
+            code = unicodedata.normalize("NFC", str(raw)).strip().upper()
+            if isinstance(raw, float) and raw.is_integer():
+                code = str(int(raw))
+            if not code:
+                continue
+            layout.any_code = True
+            if code in self.table_codes:
+                if code in layout.tables:
+                    first = layout.tables[code].header_row
+                    self.add(ERROR, r, 0, code, f"mã bảng {code} xuất hiện hai lần (đã có ở ô "
+                             f"{self.cell(first, 0)}). Hãy xóa bảng bị lặp, chỉ giữ một bảng {code}.")
+                    current = None
+                    continue
+                layout.tables[code] = self._header(r, code)
+                current = code
+            elif code in self.row_owner:
+                owner = self.row_owner[code]
+                if current != owner:
+                    self.add(ERROR, r, 0, code, f"mã dòng {code} thuộc bảng {owner} nhưng không nằm ngay "
+                             f"dưới dòng tiêu đề của bảng {owner}. Hãy đưa dòng này về trong bảng {owner}.")
+                    continue
+                table = layout.tables[owner]
+                if code in table.rows:
+                    self.add(ERROR, r, 0, code, f"mã dòng {code} xuất hiện hai lần trong bảng {owner} (đã có "
+                             f"ở ô {self.cell(table.rows[code], 0)}). Hãy xóa dòng bị lặp.")
+                    continue
+                table.rows[code] = r
+            elif code in self.field_index:
+                current = None
+                if code in layout.fields:
+                    self.add(ERROR, r, 0, code, f"mã {code} xuất hiện hai lần (đã có ở ô "
+                             f"{self.cell(layout.fields[code], 0)}). Hãy xóa dòng bị lặp.")
+                    continue
+                layout.fields[code] = r
+            elif code in self.list_codes:
+                current = None
+                layout.lists.setdefault(code, []).append(r)
+            else:
+                self.add(WARNING, r, 0, code, f"mã {show(raw)} ở cột A không có trong mẫu báo cáo nên dòng "
+                         "này không được đọc. Nếu là ghi chú, hãy để trống cột A; nếu là mã, hãy sửa đúng mã.")
+        return layout
+
+    def _header(self, r: int, code: str) -> _Table:
+        table = _Table(header_row=r)
+        section = self.sections[code]
+        known = {c.code for c in section.columns}
+        cells = self.grid.rows[r]
+        for c in range(2, len(cells)):
+            raw = cells[c]
+            if raw is None:
+                continue
+            col = unicodedata.normalize("NFC", str(raw)).strip().upper()
+            if not col:
+                continue
+            if col in table.columns:
+                self.add(ERROR, r, c, col, f"mã cột {col} của bảng {code} xuất hiện hai lần (đã có ở ô "
+                         f"{self.cell(r, table.columns[col])}). Hãy xóa cột bị lặp.")
+            elif col in known:
+                table.columns[col] = c
+            else:
+                self.add(WARNING, r, c, col, f"mã cột {show(raw)} không có trong bảng {code} của mẫu nên "
+                         "cột này không được đọc.")
+        return table
+
+    # -- values
+
+    def read(self, layout: _Layout) -> dict[str, int | float]:
+        """Read every figure the unit's kind requires."""
+        figures: dict[str, int | float] = {}
+        kind = self.template.kinds[self.unit.kind]
+        for req in kind.required:
+            section = self.sections[req.section]
+            if section.kind == "fields":
+                self._read_fields(section, layout, figures)
+            elif section.kind == "table":
+                self._read_table(section, req.rows, layout, figures)
+        return figures
+
+    def _missing_code(self, code: str, what: str, near: tuple[int, int] = (0, 0)) -> None:
+        self.add(ERROR, near[0], near[1], code, f"không tìm thấy mã {code} ({what}) ở cột A. Hãy thêm dòng có "
+                 f"mã {code} ở cột A theo mẫu, không xóa hay sửa các mã của mẫu.")
+
+    def _read_fields(self, section: Section, layout: _Layout, figures: dict[str, int | float]) -> None:
+        filled = False
+        numeric = [f for f in section.fields if f.value in ("count", "money")]
+        first_row: int | None = None
+        for f in section.fields:
+            r = layout.fields.get(f.code)
+            if r is None:
+                self._missing_code(f.code, f"«{f.label}», mục {section.label}")
+                continue
+            first_row = r if first_row is None else min(first_row, r)
+            raw = self.value(r, 2)
+            if f.value in ("count", "money"):
+                number, problem = read_number(raw, f.value)
+                if problem:
+                    self.problem(r, 2, f.code, f"«{f.label}»", problem)
+                    filled = True
+                    continue
+                if raw is not None and read_text(raw) != "":
+                    filled = True
+                figures[f.code] = number  # type: ignore[assignment]
+        if numeric and not filled and first_row is not None and all(
+            layout.fields.get(f.code) is not None for f in numeric
+        ):
+            self.add(ERROR, first_row, 2, section.code, f"mục «{section.label}» chưa được điền (mọi ô đều "
+                     "trống). Hãy điền số liệu, ghi 0 ở những ô không phát sinh.")
+
+    def _read_table(
+        self, section: Section, rows: tuple[str, ...] | None, layout: _Layout, figures: dict[str, int | float]
+    ) -> None:
+        table = layout.tables.get(section.code)
+        wanted_rows = [r for r in section.rows if rows is None or r.code in rows]
+        if table is None:
+            self._missing_code(section.code, f"tiêu đề bảng {section.code}: {section.label}")
+            return
+        ok = True
+        for col in section.columns:
+            if col.code not in table.columns:
+                ok = False
+                self.add(ERROR, table.header_row, 0, col.code, f"dòng tiêu đề bảng {section.code} thiếu mã cột "
+                         f"{col.code} («{col.label}»). Hãy ghi mã {col.code} vào dòng tiêu đề, từ cột C trở đi.")
+        for row in wanted_rows:
+            if row.code not in table.rows:
+                ok = False
+                self._missing_code(row.code, f"dòng «{row.label}» của bảng {section.code}", (table.header_row, 0))
+        if not ok:
+            return
+        filled = False
+        values: dict[tuple[str, str], int | float] = {}
+        for row in wanted_rows:
+            r = table.rows[row.code]
+            for col in section.columns:
+                c = table.columns[col.code]
+                raw = self.value(r, c)
+                number, problem = read_number(raw, section.value)
+                what = f"bảng {section.code}, dòng {row.code} «{row.label}», cột {col.code} «{col.label}»,"
+                if problem:
+                    filled = True
+                    self.problem(r, c, col.code, what, problem)
+                    continue
+                if raw is not None and read_text(raw) != "":
+                    filled = True
+                values[(row.code, col.code)] = number  # type: ignore[assignment]
+        if not filled:
+            self.add(ERROR, table.header_row, 0, section.code, f"bảng {section.code} «{section.label}» chưa được "
+                     "điền (mọi ô đều trống). Hãy điền số liệu, ghi 0 ở những ô không phát sinh.")
+            return
+        for (row_code, col_code), number in values.items():
+            figures[f"{section.code}.{row_code}.{col_code}"] = number
+        self._check_rules(section, wanted_rows, table, values)
+
+    def _check_rules(self, section: Section, rows: list[Any], table: _Table, values: dict) -> None:
+        for rule in self.rules:
+            if rule.table != section.code:
+                continue
+            compare = _OPS[rule.op]
+            for row in rows:
+                left = values.get((row.code, rule.left))
+                right = values.get((row.code, rule.right))
+                if left is None or right is None or compare(left, right):
+                    continue
+                r = table.rows[row.code]
+                right_cell = self.cell(r, table.columns[rule.right])
+                text = rule.message.format(
+                    left=_plain(left), right=_plain(right), right_cell=right_cell, row=row.code,
+                    row_label=row.label, left_code=rule.left, right_code=rule.right,
+                )
+                self.add(rule.severity, r, table.columns[rule.left], rule.left,
+                         f"dòng {row.code} «{row.label}»: {text}. Giá trị ở cột {rule.left} phải "
+                         f"{_OP_WORDS[rule.op]} giá trị ở cột {rule.right}; hãy kiểm tra lại hai ô này.")
+
+    def read_lists(self, layout: _Layout) -> dict[str, list[dict[str, str]]]:
+        lists: dict[str, list[dict[str, str]]] = {}
+        for code, rows in layout.lists.items():
+            section = self.sections[code]
+            entries = []
+            for r in rows:
+                text = read_text(self.value(r, 1))
+                if not text:
+                    continue
+                if len(text) > LIST_TEXT_MAX:
+                    text = text[: LIST_TEXT_MAX - 1] + "…"
+                entry = {"text": text, "cell": self.cell(r, 1)}
+                if section.place:
+                    entry["place"] = read_text(self.value(r, 2))
+                entries.append(entry)
+            if entries:
+                lists[code] = entries
+        return lists
+
+    def read_info(self, layout: _Layout) -> tuple[dict[str, str], dt.date | None, int | None]:
+        info: dict[str, str] = {}
+        period_found: dt.date | None = None
+        period_row: int | None = None
+        for code, (_section, item) in self.field_index.items():
+            r = layout.fields.get(code)
+            if r is None or item.value in ("count", "money"):
+                continue
+            raw = self.value(r, 2)
+            if item.value == "period":
+                period_row = r
+                day, problem = read_date(raw)
+                if problem:
+                    self.problem(r, 2, code, f"«{item.label}»", Problem(
+                        problem.found, problem.why,
+                        f"Hãy ghi ngày của kỳ báo cáo dạng dd/mm/yyyy, ví dụ {vn_date(self.period)}."))
+                else:
+                    period_found = day
+                    info[code] = vn_date(day)  # type: ignore[arg-type]
+            elif item.value == "date":
+                if raw is None or read_text(raw) == "":
+                    continue
+                day, problem = read_date(raw)
+                if problem:
+                    self.problem(r, 2, code, f"«{item.label}»", problem, severity=WARNING)
+                else:
+                    info[code] = vn_date(day)  # type: ignore[arg-type]
+            else:
+                info[code] = read_text(raw)
+        return info, period_found, period_row
+
+
+def _plain(number: int | float) -> str:
+    return show(number).strip("«»")
+
+
+def parse_report(
+    grid: Grid, unit: Unit, template: Template, rules: Sequence[Rule], period: dt.date
+) -> UnitReport:
+    """Parse and validate one unit's worksheet for `period`."""
+    parser = _Parser(grid, unit, template, rules, period)
+    layout = parser.scan()
+    if not layout.any_code:
+        parser.findings = [
+            Finding(ERROR, a1(0, 0, grid.sheet), "KY_BAO_CAO",
+                    f"{unit.name}, ô {a1(0, 0, grid.sheet)}: trang tính {grid.sheet} trống hoặc không theo mẫu "
+                    "(không có mã nào ở cột A). Hãy dùng mẫu báo cáo và điền số liệu, không xóa cột A.")
+        ]
+        return UnitReport(unit.code, REJECTED, findings=parser.findings)
+
+    info, period_found, period_row = parser.read_info(layout)
+    if period_row is None:
+        parser._missing_code("KY_BAO_CAO", "«Kỳ báo cáo»")
+    if period_found is not None and period_found != period:
+        # Not updated for this period: not a submission for it (TEMPLATE.md, "stale").
+        cell = a1(period_row or 0, 2, grid.sheet)  # type: ignore[arg-type]
+        notice = Finding(
+            WARNING, cell, "KY_BAO_CAO",
+            f"{unit.name}, ô {cell}: kỳ báo cáo ghi «{vn_date(period_found)}», chưa cập nhật cho kỳ "
+            f"{vn_date(period)}. Hãy cập nhật số liệu lũy kế đến ngày {vn_date(period)} và sửa ô này "
+            f"thành {vn_date(period)}.",
+        )
+        return UnitReport(unit.code, STALE, period_found=period_found, info=info, findings=[notice])
+
+    figures = parser.read(layout)
+    lists = parser.read_lists(layout)
+    status = REJECTED if any(f.severity == ERROR for f in parser.findings) else ACCEPTED
+    return UnitReport(
+        unit.code,
+        status,
+        period_found=period_found,
+        figures=figures if status == ACCEPTED else {},
+        lists=lists,
+        info=info,
+        findings=parser.sorted_findings(),
+    )

@@ -1,0 +1,218 @@
+"""The steps of the provincial report, as plain functions the DAG's tasks call.
+
+Each step takes plain values (period, run id, unit codes) and the objects it works
+with (config, source, store), and returns small JSON-able results: tasks may run on
+different workers and hand each other data only through these results (XCom) and
+the report database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from housing_report.aggregate import build_summary
+from housing_report.config import Config, Unit
+from housing_report.models import FETCH_OK, STATUSES, FetchResult, UnitReport
+from housing_report.parse import parse_report
+from housing_report.sources.base import ReportSource
+from housing_report.store import ReportStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_FETCH_TASKS = 16
+
+
+@dataclass(frozen=True)
+class Mail:
+    """Who the provincial report goes to, and from."""
+
+    sender: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+    message_id_domain: str = "localhost"
+
+
+@dataclass
+class Outputs:
+    folder: Path
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, str]:
+        return {name: str(path) for name, path in self.files.items()}
+
+
+def plan_batches(config: Config, max_tasks: int = DEFAULT_MAX_FETCH_TASKS) -> list[list[str]]:
+    """Group units by spreadsheet, then pack the groups into at most `max_tasks` batches.
+
+    A spreadsheet is never split across batches (it is read in one request); batches
+    are balanced by number of units, so the number of mapped fetch tasks stays bounded
+    whatever the number of units.
+    """
+    groups: dict[str, list[str]] = {}
+    for unit in config.units:
+        groups.setdefault(unit.spreadsheet, []).append(unit.code)
+    n = max(1, min(max_tasks, len(groups)))
+    batches: list[list[str]] = [[] for _ in range(n)]
+    # Largest groups first into the lightest batch (greedy balancing), stable order.
+    for codes in sorted(groups.values(), key=len, reverse=True):
+        lightest = min(range(n), key=lambda i: len(batches[i]))
+        batches[lightest].extend(codes)
+    order = {u.code: i for i, u in enumerate(config.units)}
+    return [sorted(b, key=order.__getitem__) for b in batches if b]
+
+
+def collect_batch(
+    config: Config,
+    unit_codes: Sequence[str],
+    period: dt.date,
+    run_id: str,
+    source: ReportSource,
+    store: ReportStore,
+) -> dict[str, int]:
+    """Read, parse and validate a batch of units; store every read. Returns counts by status."""
+    units: list[Unit] = [config.unit(code) for code in unit_codes]
+    fetched = source.fetch(units)
+    rows: list[tuple[FetchResult, UnitReport | None, str, str]] = []
+    counts = {s: 0 for s in STATUSES}
+    for unit, result in zip(units, fetched, strict=True):
+        report = None
+        if result.status == FETCH_OK and result.grid is not None:
+            report = parse_report(result.grid, unit, config.template, config.report.rules, period)
+            status = report.status
+        else:
+            status = result.status
+        counts[status] += 1
+        rows.append((result, report, unit.spreadsheet, unit.worksheet))
+        _log_unit(unit, status, result, report)
+    store.save_reads(period, run_id, rows)
+    return counts
+
+
+def _log_unit(unit: Unit, status: str, result: FetchResult, report: UnitReport | None) -> None:
+    if report is None:
+        log.warning("Đơn vị %s (%s): %s. %s", unit.code, unit.name, status, result.reason)
+        return
+    log.info(
+        "Đơn vị %s (%s): %s, %d lỗi, %d cảnh báo",
+        unit.code, unit.name, status, len(report.errors), len(report.warnings),
+    )
+    for finding in report.findings:
+        log.info("  [%s] %s", finding.severity, finding.message)
+
+
+def summarise(config: Config, period: dt.date, run_id: str, store: ReportStore) -> dict[str, Any]:
+    """Aggregate this run's reads into the provincial summary and store it."""
+    codes = [u.code for u in config.units]
+    reads = store.latest_reads(period, run_id, codes)
+    carry = store.last_accepted(period, run_id, codes)
+    previous = store.previous_summary(period)
+    summary = build_summary(config, period, run_id, reads, carry, previous)
+    store.save_summary(period, run_id, summary)
+    return summary
+
+
+def period_folder(output_dir: Path, period: dt.date) -> Path:
+    return Path(output_dir) / period.isoformat()
+
+
+def write_outputs(config: Config, summary: dict[str, Any], folder: Path) -> Outputs:
+    """Write summary.json, the summary workbook and the email's bodies into `folder`."""
+    from housing_report.render import render_email
+    from housing_report.summary_workbook import write_summary_workbook
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out = Outputs(folder)
+    out.files["summary"] = _write_text(
+        folder / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n"
+    )
+    out.files["workbook"] = folder / workbook_name(summary)
+    write_summary_workbook(summary, config, out.files["workbook"])
+    rendered = render_email(summary, config)
+    out.files["email_html"] = _write_text(folder / "email.html", rendered.html)
+    out.files["email_text"] = _write_text(folder / "email.txt", rendered.text)
+    return out
+
+
+def workbook_name(summary: dict[str, Any]) -> str:
+    return f"tong-hop-xoa-nha-tam-{summary['period']}.xlsx"
+
+
+def _write_text(path: Path, text: str) -> Path:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def build_report_message(config: Config, summary: dict[str, Any], mail: Mail, workdir: Path):
+    """The provincial report's email, with the summary workbook attached."""
+    from housing_report.email_message import build_message
+    from housing_report.render import render_email
+    from housing_report.summary_workbook import write_summary_workbook
+
+    attachment = workdir / workbook_name(summary)
+    write_summary_workbook(summary, config, attachment)
+    rendered = render_email(summary, config)
+    return build_message(
+        rendered,
+        sender=mail.sender,
+        to=list(mail.to),
+        cc=list(mail.cc),
+        attachments=[attachment],
+        message_id_domain=mail.message_id_domain,
+    )
+
+
+def deliver_summary(config: Config, summary: dict[str, Any], mail: Mail, delivery) -> dict[str, Any]:
+    """Build the report's email from the stored summary and hand it to `delivery`."""
+    with tempfile.TemporaryDirectory(prefix="housing-report-") as tmp:
+        message = build_report_message(config, summary, mail, Path(tmp))
+        result = delivery.deliver(message)
+    return {
+        "message_id": result.message_id,
+        "recipients": list(result.recipients),
+        "location": str(result.location) if result.location else None,
+    }
+
+
+def recipients(config: Config) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    return (
+        tuple(c.email for c in config.report.to),
+        tuple(c.email for c in config.report.cc),
+    )
+
+
+def format_digest(summary: dict[str, Any], outputs: dict[str, str] | None = None) -> str:
+    """A one-screen plain summary for the admin's terminal and task log."""
+    from housing_report.formatting import vn_number, vn_percent
+
+    lines = [f"Kỳ báo cáo {summary['period_label']} — {summary['programme']['title']}"]
+    h = summary["houses"]
+    pct = summary["completion_percent"]
+    lines.append(
+        f"Hoàn thành {vn_number(h['completed'])}/{vn_number(h['needed'])} căn"
+        + (f" ({vn_percent(pct)})" if pct is not None else "")
+        + f"; đã khởi công {vn_number(h['started'])} căn."
+    )
+    counts = summary["status_counts"]
+    lines.append("Tình trạng: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    for u in summary["units"]:
+        if u["status"] == "accepted" and not u["warnings"]:
+            continue
+        extra = f", dùng số liệu kỳ {u['carried_forward_from']}" if u["carried_forward_from"] else ""
+        lines.append(f"  {u['code']:<8} {u['name']:<40} {u['status']}{extra}")
+        for f in u["errors"][:3]:
+            lines.append(f"      lỗi {f['cell']}: {f['message'][:150]}")
+        if u["status"] in ("missing", "unreachable") and u.get("reason"):
+            lines.append(f"      {u['reason'][:150]}")
+    if outputs:
+        lines.append("Kết quả:")
+        lines += [f"  {name}: {path}" for name, path in outputs.items()]
+    return "\n".join(lines)

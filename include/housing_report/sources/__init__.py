@@ -1,0 +1,1 @@
+"""Where the units' worksheets come from: local workbooks or Google Sheets."""

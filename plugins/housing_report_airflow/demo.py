@@ -1,0 +1,92 @@
+"""`make demo`: run `provincial_report` with `dag.test()` on the sample workbooks.
+
+    python -m housing_report_airflow.demo [yyyy-mm-dd ...]
+
+Runs each period in order (both sample periods by default), each in its own process
+with Airflow's log going to `.airflow/demo-<period>.log`, then prints where the
+outputs went and a one-screen summary. Variables already set in the environment
+(`AIRFLOW_VAR_REPORT_SOURCE`, `..._OUTPUT_DIR`, `..._DELIVERY`) are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from housing_report_airflow.settings import REPO_ROOT
+
+SAMPLE_PERIODS = ("2025-02-27", "2025-03-12")
+SAMPLE_DIR = REPO_ROOT / "include" / "sample_data"
+
+
+def _run_one(period: str) -> int:
+    """Child process: one dag.test() run for `period`; exit code 0 when the run succeeded."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=os.environ.get("AIRFLOW__CORE__DAGS_FOLDER", str(REPO_ROOT / "dags")))
+    if bag.import_errors:
+        print(bag.import_errors, file=sys.stderr)
+        return 2
+    run = bag.dags["provincial_report"].test(run_conf={"period": period, "dry_run": False})
+    state = str(getattr(run, "state", "")).lower()
+    print(f"DAG run state: {state}")
+    return 0 if state.endswith("success") else 1
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--run"]:
+        return _run_one(argv[1])
+    from housing_report.pipeline import format_digest
+
+    periods = argv or list(SAMPLE_PERIODS)
+    airflow_home = Path(os.environ.get("AIRFLOW_HOME", REPO_ROOT / ".airflow"))
+    for period in periods:
+        env = dict(os.environ)
+        default_source = SAMPLE_DIR / period
+        env.setdefault("AIRFLOW_VAR_REPORT_SOURCE", str(default_source))
+        env.setdefault("AIRFLOW_VAR_REPORT_OUTPUT_DIR", str(REPO_ROOT / "output"))
+        env.setdefault("AIRFLOW_VAR_REPORT_DELIVERY", "outbox")
+        if not Path(env["AIRFLOW_VAR_REPORT_SOURCE"]).exists() and env["AIRFLOW_VAR_REPORT_SOURCE"] != "google":
+            print(f"Không có thư mục nguồn {env['AIRFLOW_VAR_REPORT_SOURCE']} cho kỳ {period}.")
+            return 2
+        log_path = airflow_home / f"demo-{period}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        print(f"== provincial_report, kỳ {period}, nguồn {env['AIRFLOW_VAR_REPORT_SOURCE']}")
+        started = time.monotonic()
+        with log_path.open("w", encoding="utf-8") as log:
+            code = subprocess.call(
+                [sys.executable, "-m", "housing_report_airflow.demo", "--run", period],
+                env=env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        elapsed = time.monotonic() - started
+        if code != 0:
+            print(f"   THẤT BẠI sau {elapsed:.1f} s; xem nhật ký: {log_path}")
+            tail = log_path.read_text(encoding="utf-8").splitlines()[-25:]
+            print("\n".join(tail))
+            return code
+        folder = Path(env["AIRFLOW_VAR_REPORT_OUTPUT_DIR"]) / period
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        outbox = sorted((folder / "outbox").glob("*.eml")) if (folder / "outbox").is_dir() else []
+        outputs = {
+            "summary.json": str(folder / "summary.json"),
+            "workbook": str(next(folder.glob("*.xlsx"), "")),
+            "email (HTML)": str(folder / "email.html"),
+            "email (text)": str(folder / "email.txt"),
+        }
+        if outbox:
+            outputs["outbox (mới nhất)"] = str(outbox[-1])
+        if "AIRFLOW_CONN_REPORT_DB" not in env:
+            outputs["report DB"] = str(Path(env["AIRFLOW_VAR_REPORT_OUTPUT_DIR"]) / "reports.sqlite")
+        outputs["Airflow log"] = str(log_path)
+        print(f"   xong trong {elapsed:.1f} s")
+        print(format_digest(summary, outputs))
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

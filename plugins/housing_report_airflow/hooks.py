@@ -1,0 +1,120 @@
+"""One hook per outside system: the report database and the SMTP server."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from airflow.sdk import BaseHook
+from airflow.sdk.exceptions import AirflowNotFoundException
+
+_DRIVERS = {
+    "postgres": "postgresql+psycopg2",
+    "postgresql": "postgresql+psycopg2",
+    "mysql": "mysql+pymysql",
+    "sqlite": "sqlite",
+}
+
+
+class ReportDbHook(BaseHook):
+    """The report database: the `report_db` connection when defined, else a local SQLite file."""
+
+    conn_name_attr = "report_db_conn_id"
+    default_conn_name = "report_db"
+    hook_name = "Report database"
+
+    def __init__(self, report_db_conn_id: str = default_conn_name, fallback_dir: Path | None = None):
+        super().__init__()
+        self.report_db_conn_id = report_db_conn_id
+        self.fallback_dir = fallback_dir
+
+    def get_url(self) -> str:
+        import sqlalchemy as sa
+
+        try:
+            conn = self.get_connection(self.report_db_conn_id)
+        except AirflowNotFoundException:
+            if self.fallback_dir is None:
+                raise
+            from housing_report.store import sqlite_url
+
+            return sqlite_url(Path(self.fallback_dir) / "reports.sqlite")
+        extra = conn.extra_dejson
+        if extra.get("sqlalchemy_url"):
+            return str(extra["sqlalchemy_url"])
+        driver = _DRIVERS.get((conn.conn_type or "").lower())
+        if driver is None:
+            raise ValueError(
+                f"Connection {self.report_db_conn_id}: loại '{conn.conn_type}' không được hỗ trợ; "
+                "dùng postgres hoặc sqlite (unsupported connection type)."
+            )
+        if driver == "sqlite":
+            return f"sqlite:///{conn.host or conn.schema}"
+        return sa.engine.URL.create(
+            driver,
+            username=conn.login or None,
+            password=conn.password or None,
+            host=conn.host or None,
+            port=conn.port or None,
+            database=conn.schema or None,
+        ).render_as_string(hide_password=False)
+
+    @cached_property
+    def store(self):
+        from housing_report.store import ReportStore
+
+        store = ReportStore(self.get_url())
+        store.ensure_schema()
+        return store
+
+    def get_conn(self) -> Any:
+        return self.store
+
+
+class ReportSmtpHook(BaseHook):
+    """The SMTP server of `report_smtp`: host, port, login, password; extras for TLS and sender.
+
+    Extras: `ssl` (bool, SMTPS on connect), `starttls` (bool), `from_email`, `timeout`.
+    """
+
+    conn_name_attr = "smtp_conn_id"
+    default_conn_name = "report_smtp"
+    hook_name = "Report SMTP"
+
+    def __init__(self, smtp_conn_id: str = default_conn_name):
+        super().__init__()
+        self.smtp_conn_id = smtp_conn_id
+
+    @cached_property
+    def connection(self):
+        return self.get_connection(self.smtp_conn_id)
+
+    @property
+    def sender(self) -> str:
+        extra = self.connection.extra_dejson
+        return extra.get("from_email") or self.connection.login or "bao-cao@localhost"
+
+    def get_conn(self):
+        from housing_report.delivery import SmtpDelivery
+
+        conn = self.connection
+        extra = conn.extra_dejson
+        ssl = _flag(extra.get("ssl", False))
+        starttls = _flag(extra.get("starttls", not ssl and bool(conn.password)))
+        return SmtpDelivery(
+            host=conn.host or "localhost",
+            port=int(conn.port or (465 if ssl else 25)),
+            user=conn.login or "",
+            password=conn.password or None,
+            sender=self.sender,
+            ssl=ssl,
+            starttls=starttls,
+            timeout=float(extra.get("timeout", 30)),
+        )
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
