@@ -31,6 +31,8 @@ from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, t
 from housing_report_airflow import tasks
 
 TZ = "Asia/Ho_Chi_Minh"
+FETCH_DOC = """Read, parse and validate one batch of units (whole spreadsheets); store every read
+in the report database. A unit's problem becomes its status, never a failed task."""
 
 
 @dag(
@@ -70,9 +72,9 @@ def provincial_report():
         """Group the units by spreadsheet into at most `report_max_fetch_tasks` batches."""
         return tasks.plan_fetch_batches()
 
-    @task(map_index_template="{{ batch_label }}")
+    # A mapped task does not take its docstring as doc_md, so it is given explicitly.
+    @task(map_index_template="{{ batch_label }}", doc_md=FETCH_DOC)
     def fetch_unit_reports(unit_codes: list[str], period: str) -> dict[str, int]:
-        """Read, parse and validate one batch of units; store every read."""
         context = get_current_context()
         context["batch_label"] = f"{unit_codes[0]}… ({len(unit_codes)} đơn vị)"  # type: ignore[typeddict-unknown-key]
         return tasks.fetch_batch(unit_codes, period, context["run_id"])

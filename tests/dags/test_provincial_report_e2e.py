@@ -1,0 +1,225 @@
+"""End to end: `dag.test()` of provincial_report over the sample workbooks.
+
+Runs against a migrated SQLite metadata database, delivers to the outbox and to a
+real SMTP server (aiosmtpd on loopback), and checks what arrived.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = REPO / "include" / "sample_data"
+SUBJECT = "Báo cáo tổng hợp tiến độ xóa nhà tạm, nhà dột nát - kỳ {}"
+
+pytestmark = pytest.mark.airflow
+
+
+@contextlib.contextmanager
+def environment(**values: str):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture(scope="module")
+def dag(airflow_db):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert bag.import_errors == {}
+    return bag.dags["provincial_report"]
+
+
+def run_period(dag, period: str, out: Path, delivery: str = "outbox", **conf) -> str:
+    with environment(
+        AIRFLOW_VAR_REPORT_SOURCE=str(SAMPLES / period),
+        AIRFLOW_VAR_REPORT_OUTPUT_DIR=str(out),
+        AIRFLOW_VAR_REPORT_DELIVERY=delivery,
+    ):
+        run = dag.test(run_conf={"period": period, **conf})
+    state = str(run.state).lower()
+    assert state.endswith("success"), state
+    return run.run_id
+
+
+def load(out: Path, period: str) -> dict:
+    return json.loads((out / period / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def two_periods(dag, tmp_path_factory):
+    out = tmp_path_factory.mktemp("output")
+    run_period(dag, "2025-02-27", out)
+    run_period(dag, "2025-03-12", out)
+    return out
+
+
+def units_by_code(summary: dict) -> dict[str, dict]:
+    return {u["code"]: u for u in summary["units"]}
+
+
+def test_february_all_accepted_but_the_corrupt_workbook(two_periods):
+    feb = load(two_periods, "2025-02-27")
+    units = units_by_code(feb)
+    assert units["SO_TTTT"]["status"] == "unreachable"
+    assert units["SO_TTTT"]["reason"]
+    assert feb["status_counts"]["accepted"] == 19
+
+
+def test_march_shows_every_status_with_cells_and_carry_forward(two_periods):
+    mar = load(two_periods, "2025-03-12")
+    units = units_by_code(mar)
+    assert units["946"]["status"] == "stale"
+    assert units["949"]["status"] == "rejected"
+    assert units["951"]["status"] == "rejected"
+    assert units["HCCB"]["status"] == "missing"
+    assert units["SO_TTTT"]["status"] == "accepted"
+    assert mar["status_counts"] == {"accepted": 16, "rejected": 2, "stale": 1, "missing": 1, "unreachable": 0}
+    [text_error] = units["949"]["errors"]
+    assert text_error["cell"].startswith("BaoCao!") and "12 căn" in text_error["message"]
+    assert "Huyện Thạnh Trị" in text_error["message"]
+    [rule_error] = units["951"]["errors"]
+    assert rule_error["code"] == "HT_SC" and "khởi công" in rule_error["message"]
+    for code in ("946", "949", "951", "HCCB"):
+        assert units[code]["carried_forward_from"] == "2025-02-27"
+        assert mar["by_unit"][code], code
+        assert not any(k.startswith("C_") for k in mar["by_unit"][code])
+    for code, figures in mar["by_unit"].items():
+        if units[code]["status"] == "accepted":
+            assert figures, code
+
+
+def test_march_totals_are_the_sum_of_the_figures_used(two_periods):
+    mar = load(two_periods, "2025-03-12")
+    for key, total in mar["totals"].items():
+        if ".TONG." in key:
+            table, _, col = key.split(".")
+            rows = [k for k in mar["totals"] if k.startswith(f"{table}.") and k.endswith(f".{col}")
+                    and ".TONG." not in k]
+            assert total == pytest.approx(sum(mar["totals"][k] for k in rows)), key
+        else:
+            assert total == pytest.approx(sum(f.get(key, 0) for f in mar["by_unit"].values())), key
+    houses = mar["houses"]
+    assert 8000 <= houses["needed"] <= 9500
+    assert 20 <= mar["completion_percent"] <= 30
+    assert mar["previous_period"] == "2025-02-27"
+    assert mar["change"]["A.TONG.HT_XM"] + mar["change"]["A.TONG.HT_SC"] == (
+        houses["completed"] - load(two_periods, "2025-02-27")["houses"]["completed"]
+    )
+
+
+def test_outputs_and_outbox(two_periods):
+    from housing_report.config import load_config
+
+    config = load_config()
+    folder = two_periods / "2025-03-12"
+    for name in ("summary.json", "email.html", "email.txt"):
+        assert (folder / name).stat().st_size > 0
+    assert list(folder.glob("*.xlsx"))
+    [eml] = sorted((folder / "outbox").glob("*.eml"))
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == SUBJECT.format("12/03/2025")
+    assert {a.addr_spec for a in message["To"].addresses} == {c.email for c in config.report.to}
+    assert {a.addr_spec for a in message["Cc"].addresses} == {c.email for c in config.report.cc}
+
+
+def test_rerunning_a_period_works_and_gives_the_same_figures(dag, two_periods):
+    before = load(two_periods, "2025-03-12")
+    run_period(dag, "2025-03-12", two_periods)
+    after = load(two_periods, "2025-03-12")
+    assert after["run_id"] != before["run_id"]
+    assert after["totals"] == before["totals"]
+    assert after["status_counts"] == before["status_counts"]
+    assert len(list((two_periods / "2025-03-12" / "outbox").glob("*.eml"))) == 2
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    class Collect:
+        def __init__(self):
+            self.envelopes = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.envelopes.append(envelope)
+            return "250 OK"
+
+    handler = Collect()
+    controller = Controller(handler, hostname="127.0.0.1", port=0)
+    controller.start()
+    try:
+        yield controller, handler
+    finally:
+        controller.stop()
+
+
+def test_smtp_delivery_to_a_real_server(dag, tmp_path, smtp_server):
+    import openpyxl
+
+    from housing_report.config import load_config
+
+    controller, handler = smtp_server
+    conn = {
+        "conn_type": "smtp",
+        "host": "127.0.0.1",
+        "port": controller.server.sockets[0].getsockname()[1],
+        "extra": {"from_email": "Ban Tuyên giáo <baocao@soctrang.example>", "starttls": False},
+    }
+    with environment(AIRFLOW_CONN_REPORT_SMTP=json.dumps(conn)):
+        run_period(dag, "2025-03-12", tmp_path, delivery="smtp", dry_run=True)
+        assert handler.envelopes == []  # dry run: rendered, not sent
+        run_period(dag, "2025-03-12", tmp_path, delivery="smtp")
+    [envelope] = handler.envelopes
+    config = load_config()
+    expected = {c.email for c in config.report.to} | {c.email for c in config.report.cc}
+    assert set(envelope.rcpt_tos) == expected
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert message["Subject"] == SUBJECT.format("12/03/2025")
+    plain = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    summary = load(tmp_path, "2025-03-12")
+    assert "12/03/2025" in plain and "12/03/2025" in html
+    [attachment] = [p for p in message.iter_attachments() if p.get_filename().endswith(".xlsx")]
+    book = openpyxl.load_workbook(io.BytesIO(attachment.get_content()), data_only=True)
+    # Find each total's code in the attachment's header and compare with summary.json.
+    found = _workbook_totals(book)
+    checked = 0
+    for key, value in summary["totals"].items():
+        if key in found:
+            assert found[key] == pytest.approx(value), key
+            checked += 1
+    assert checked >= 40
+
+
+def _workbook_totals(book) -> dict[str, float]:
+    """Totals rows of the by-unit sheets: the header row holds codes, the totals row 'TONG'."""
+    totals: dict[str, float] = {}
+    for sheet in book.worksheets:
+        rows = list(sheet.iter_rows(values_only=True))
+        header = next((r for r in rows if r and any(isinstance(v, str) and "." in v and v.split(".")[0] in
+                                                    ("A", "B") for v in r)), None)
+        header = header or next((r for r in rows if r and "C_TIN_BAI" in r), None)
+        total_row = next((r for r in rows if r and any(v in ("TONG", "TỔNG CỘNG", "Tổng cộng") for v in r)), None)
+        if not header or not total_row:
+            continue
+        for code, value in zip(header, total_row, strict=False):
+            if isinstance(code, str) and isinstance(value, (int, float)):
+                totals[code] = value
+    return totals

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from housing_report.config import DEFAULT_CONFIG_DIR, ConfigError, load_config
+
+SHARED_TEMPLATE = Path(__file__).resolve().parents[3] / "shared" / "TEMPLATE.md"
+
+
+@pytest.fixture
+def config_dir(tmp_path):
+    target = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG_DIR, target)
+    return target
+
+
+def edit(path: Path, change) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def test_sample_config_loads_with_the_twenty_units_of_the_domain():
+    config = load_config()
+    assert len(config.units) == 20
+    kinds = [u.kind for u in config.units]
+    assert kinds.count("district") == 11
+    assert kinds.count("organization") == 6
+    assert kinds.count("press") == 3
+    assert [u.code for u in config.units if u.kind == "district"] == [str(c) for c in range(941, 952)]
+    assert config.report.schedule.collection_days == (12, 27)
+    assert config.report.schedule.timezone == "Asia/Ho_Chi_Minh"
+    assert str(config.report.programme.target_date) == "2025-09-30"
+    # Several units share one spreadsheet, each with its own worksheet.
+    shared = [u for u in config.units if u.spreadsheet == "st-khoi-mttq-doan-the"]
+    assert len(shared) == 6 and len({u.worksheet for u in shared}) == 6
+    assert config.unit("941").worksheet == "BaoCao"
+
+
+def _template_md_codes() -> dict[str, set[str]]:
+    text = SHARED_TEMPLATE.read_text(encoding="utf-8")
+    codes = set(re.findall(r"^\| `([A-Z_]+)` \|", text, flags=re.M))
+    b_rows = set(re.findall(r"`([A-Z_]+)` [A-ZĐ][^;`]*[;.]", text.split("### Table `B`")[1].split("Column codes")[0]))
+    b_cols = {"HUY_DONG", "GIAI_NGAN"}
+    return {"listed": codes | b_rows | b_cols}
+
+
+@pytest.mark.skipif(not SHARED_TEMPLATE.exists(), reason="../shared/TEMPLATE.md not beside the project")
+def test_config_codes_are_exactly_template_md_codes():
+    config = load_config()
+    ours = set()
+    for s in config.template.sections:
+        ours |= {f.code for f in s.fields} | {r.code for r in s.rows} | {c.code for c in s.columns}
+        if s.kind == "list":
+            ours.add(s.code)
+    assert ours == _template_md_codes()["listed"]
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "key", "words"),
+    [
+        pytest.param("units.yaml", lambda d: d["units"][3].update(kind="distric"), "units[3].kind",
+                     "loại đơn vị 'distric'", id="unknown-kind"),
+        pytest.param("units.yaml", lambda d: d["units"][4].update(code="941"), "units[4].code",
+                     "bị trùng", id="duplicate-unit-code"),
+        pytest.param("units.yaml", lambda d: d["units"][0].update(emails=["tuyengiao@@x"]),
+                     "units[0].emails[0]", "email", id="bad-unit-email"),
+        pytest.param("units.yaml", lambda d: d["units"][2].pop("spreadsheet"), "units[2].spreadsheet",
+                     "thiếu", id="missing-spreadsheet"),
+        pytest.param("units.yaml", lambda d: d["units"][12].update(worksheet="MTTQ"), "units[12].worksheet",
+                     "đã thuộc đơn vị MTTQ", id="two-units-one-worksheet"),
+        pytest.param("units.yaml", lambda d: d["units"][0].update(colour="red"), "units[0].colour",
+                     "không được hỗ trợ", id="unknown-key"),
+        pytest.param("report.yaml", lambda d: d["recipients"]["to"][0].update(email="so-ldtbxh"),
+                     "recipients.to[0].email", "email", id="bad-recipient-email"),
+        pytest.param("report.yaml", lambda d: d["template"]["kinds"]["press"]["required"].append("Z"),
+                     "template.kinds.press.required[2]", "'Z'", id="unknown-section-code"),
+        pytest.param("report.yaml", lambda d: d["rules"][0].update(left="KC_XN"), "rules[0].left",
+                     "'KC_XN'", id="unknown-code-in-rule"),
+        pytest.param("report.yaml", lambda d: d["progress"].update(completed=["HT_XX"]),
+                     "progress.completed[0]", "'HT_XX'", id="unknown-code-in-progress"),
+        pytest.param("report.yaml", lambda d: d["schedule"].update(timezone="Asia/Saigonn"),
+                     "schedule.timezone", "múi giờ", id="bad-timezone"),
+        pytest.param("report.yaml", lambda d: d["schedule"].update(collection_days=[12, 31]),
+                     "schedule.collection_days[1]", "1 đến 28", id="bad-collection-day"),
+        pytest.param("report.yaml", lambda d: d["template"]["sections"][1]["rows"].append(
+            {"code": "NCC", "label": "lặp"}), "template.sections[1].rows[4].code", "bị trùng",
+            id="duplicate-template-code"),
+        pytest.param("report.yaml", lambda d: d["template"]["sections"][1].update(code="a b"),
+                     "template.sections[1].code", "không hợp lệ", id="bad-table-code"),
+    ],
+)
+def test_bad_config_names_file_key_and_problem(config_dir, file, change, key, words):
+    edit(config_dir / file, change)
+    with pytest.raises(ConfigError) as info:
+        load_config(config_dir)
+    err = info.value
+    assert err.file.endswith(file)
+    assert err.key == key
+    assert words in err.problem
+    assert file in str(err) and key in str(err)
+
+
+def test_yaml_syntax_error_names_the_line(config_dir):
+    (config_dir / "units.yaml").write_text("units:\n  - code: [941\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(config_dir)
+    assert "dòng" in info.value.key
+
+
+def test_missing_file(config_dir):
+    (config_dir / "report.yaml").unlink()
+    with pytest.raises(ConfigError, match="không tìm thấy tệp"):
+        load_config(config_dir)
+
+
+def test_renaming_a_unit_is_config_only(config_dir):
+    edit(config_dir / "units.yaml", lambda d: d["units"][0].update(name="Phường Sóc Trăng"))
+    assert load_config(config_dir).unit("941").name == "Phường Sóc Trăng"
