@@ -247,6 +247,13 @@ class ReportStore:
             return conn.execute(query).scalar()
 
 
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """SQLite gives back naive datetimes; everything stored is UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.UTC)
+    return moment
+
+
 def _finding_json(finding: Finding) -> dict[str, str]:
     return {"severity": finding.severity, **finding.to_dict()}
 
@@ -258,7 +265,7 @@ def _stored(row: Any) -> StoredRead:
         run_id=row.run_id,
         status=row.status,
         reason=row.reason or "",
-        read_at=row.read_at,
+        read_at=_aware(row.read_at),
         spreadsheet=row.spreadsheet,
         worksheet=row.worksheet,
         figures=row.figures or {},
