@@ -63,7 +63,10 @@ def airflow_db() -> Path:
     """A migrated SQLite Airflow metadata database for dag.test()."""
     result = subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"],
-        capture_output=True, text=True, env=dict(os.environ), timeout=600,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return _HOME / "airflow.db"
@@ -76,16 +79,19 @@ def postgres_url():
     import sqlalchemy as sa
 
     name = f"housing_report_test_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/postgres",
-                             isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(
+        f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/postgres", isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
         yield f"postgresql+psycopg2://postgres@{PG_HOST}:{PG_PORT}/{name}"
     finally:
         with admin.connect() as conn:
-            conn.execute(sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name})
+            conn.execute(
+                sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()
 

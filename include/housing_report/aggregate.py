@@ -14,12 +14,11 @@ from typing import Any
 import pandas as pd
 
 from housing_report.config import Config
-from housing_report.models import ACCEPTED, STATUS_LABELS, STATUSES, UNREACHABLE
+from housing_report.models import ACCEPTED, STATUS_LABELS, STATUSES, TOTAL_ROW, UNREACHABLE
 from housing_report.periods import vn_date
 from housing_report.store import StoredRead
 
 SUMMARY_SCHEMA = 1
-TOTAL_ROW = "TONG"
 
 
 def _round(value: float, money: bool) -> int | float:
@@ -61,11 +60,7 @@ def progress_of(config: Config, figures: Mapping[str, Any]) -> dict[str, int]:
 
     def total(cols: tuple[str, ...]) -> int:
         return int(
-            sum(
-                float(figures.get(f"{p.table}.{r.code}.{c}", 0) or 0)
-                for r in section.rows
-                for c in cols
-            )
+            sum(float(figures.get(f"{p.table}.{r.code}.{c}", 0) or 0) for r in section.rows for c in cols)
         )
 
     return {"needed": total(p.needed), "started": total(p.started), "completed": total(p.completed)}
@@ -89,9 +84,7 @@ def build_summary(
     types = figure_types(config)
     units_out: list[dict[str, Any]] = []
     by_unit: dict[str, dict[str, int | float]] = {}
-    lists: dict[str, list[dict[str, str]]] = {
-        s.code: [] for s in template.sections if s.kind == "list"
-    }
+    lists: dict[str, list[dict[str, str]]] = {s.code: [] for s in template.sections if s.kind == "list"}
 
     for unit in config.units:
         read = reads.get(unit.code)

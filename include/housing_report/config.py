@@ -320,7 +320,9 @@ def _items(reader: _Reader, data: Any, key: str, default_value: str) -> tuple[It
         seen.add(code)
         value = raw.get("value", default_value)
         if value not in VALUE_KINDS:
-            raise reader.fail(f"{k}.value", f"kiểu giá trị '{value}' không hợp lệ; dùng {', '.join(VALUE_KINDS)}")
+            raise reader.fail(
+                f"{k}.value", f"kiểu giá trị '{value}' không hợp lệ; dùng {', '.join(VALUE_KINDS)}"
+            )
         out.append(Item(code, reader.text(raw, "label", k), value))
     return tuple(out)
 
@@ -328,7 +330,9 @@ def _items(reader: _Reader, data: Any, key: str, default_value: str) -> tuple[It
 def _section(reader: _Reader, raw: Any, key: str) -> Section:
     raw = reader.mapping(raw, key)
     reader.unknown_keys(
-        raw, {"code", "kind", "label", "value", "unit", "cumulative", "fields", "rows", "columns", "place"}, key
+        raw,
+        {"code", "kind", "label", "value", "unit", "cumulative", "fields", "rows", "columns", "place"},
+        key,
     )
     code = reader.text(raw, "code", key)
     kind = raw.get("kind")
@@ -449,7 +453,14 @@ def _rules(reader: _Reader, raw: Any, template: Template) -> tuple[Rule, ...]:
         if severity not in SEVERITIES:
             raise reader.fail(f"{k}.severity", f"mức '{severity}' không hợp lệ; dùng error hoặc warning")
         out.append(
-            Rule(table_code, str(item["left"]), op, str(item["right"]), severity, reader.text(item, "message", k))
+            Rule(
+                table_code,
+                str(item["left"]),
+                op,
+                str(item["right"]),
+                severity,
+                reader.text(item, "message", k),
+            )
         )
     return tuple(out)
 
@@ -467,7 +478,9 @@ def _progress(reader: _Reader, raw: Any, template: Template) -> Progress:
         codes = reader.seq(raw.get(name), f"progress.{name}")
         for j, code in enumerate(codes):
             if code not in columns:
-                raise reader.fail(f"progress.{name}[{j}]", f"mã cột không tồn tại trong bảng {table_code}: '{code}'")
+                raise reader.fail(
+                    f"progress.{name}[{j}]", f"mã cột không tồn tại trong bảng {table_code}: '{code}'"
+                )
         picked[name] = tuple(str(c) for c in codes)
     return Progress(table_code, picked["needed"], picked["started"], picked["completed"])
 
@@ -564,7 +577,8 @@ def load_units(path: Path, template: Template) -> tuple[Unit, ...]:
         if (sheet, worksheet) in places:
             raise reader.fail(
                 f"{k}.worksheet",
-                f"trang tính '{worksheet}' của bảng tính '{sheet}' đã thuộc đơn vị {places[(sheet, worksheet)]}",
+                f"trang tính '{worksheet}' của bảng tính '{sheet}' đã thuộc đơn vị "
+                f"{places[(sheet, worksheet)]}",
             )
         places[(sheet, worksheet)] = code
         emails = tuple(

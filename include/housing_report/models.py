@@ -27,6 +27,9 @@ STATUS_LABELS = {
 # Outcome of fetching one unit's worksheet from a source.
 FETCH_OK = "ok"
 
+# The row code of a table's totals in summaries (`A.TONG.CAN_XM`).
+TOTAL_ROW = "TONG"
+
 ERROR = "error"
 WARNING = "warning"
 

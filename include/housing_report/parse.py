@@ -40,7 +40,14 @@ _OPS = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-_OP_WORDS = {"<=": "không lớn hơn", "<": "nhỏ hơn", ">=": "không nhỏ hơn", ">": "lớn hơn", "==": "bằng", "!=": "khác"}
+_OP_WORDS = {
+    "<=": "không lớn hơn",
+    "<": "nhỏ hơn",
+    ">=": "không nhỏ hơn",
+    ">": "lớn hơn",
+    "==": "bằng",
+    "!=": "khác",
+}
 
 
 @dataclass
@@ -95,7 +102,9 @@ class _Parser:
         order = sorted(range(len(self.findings)), key=lambda i: self.positions[i])
         return [self.findings[i] for i in order]
 
-    def problem(self, row: int, col: int, code: str, what: str, problem: Problem, severity: str = ERROR) -> None:
+    def problem(
+        self, row: int, col: int, code: str, what: str, problem: Problem, severity: str = ERROR
+    ) -> None:
         self.add(severity, row, col, code, f"{what} ghi {problem.found}, {problem.why} {problem.fix}")
 
     # -- layout
@@ -116,8 +125,14 @@ class _Parser:
             if code in self.table_codes:
                 if code in layout.tables:
                     first = layout.tables[code].header_row
-                    self.add(ERROR, r, 0, code, f"mã bảng {code} xuất hiện hai lần (đã có ở ô "
-                             f"{self.cell(first, 0)}). Hãy xóa bảng bị lặp, chỉ giữ một bảng {code}.")
+                    self.add(
+                        ERROR,
+                        r,
+                        0,
+                        code,
+                        f"mã bảng {code} xuất hiện hai lần (đã có ở ô "
+                        f"{self.cell(first, 0)}). Hãy xóa bảng bị lặp, chỉ giữ một bảng {code}.",
+                    )
                     current = None
                     continue
                 layout.tables[code] = self._header(r, code)
@@ -125,28 +140,52 @@ class _Parser:
             elif code in self.row_owner:
                 owner = self.row_owner[code]
                 if current != owner:
-                    self.add(ERROR, r, 0, code, f"mã dòng {code} thuộc bảng {owner} nhưng không nằm ngay "
-                             f"dưới dòng tiêu đề của bảng {owner}. Hãy đưa dòng này về trong bảng {owner}.")
+                    self.add(
+                        ERROR,
+                        r,
+                        0,
+                        code,
+                        f"mã dòng {code} thuộc bảng {owner} nhưng không nằm ngay "
+                        f"dưới dòng tiêu đề của bảng {owner}. Hãy đưa dòng này về trong bảng {owner}.",
+                    )
                     continue
                 table = layout.tables[owner]
                 if code in table.rows:
-                    self.add(ERROR, r, 0, code, f"mã dòng {code} xuất hiện hai lần trong bảng {owner} (đã có "
-                             f"ở ô {self.cell(table.rows[code], 0)}). Hãy xóa dòng bị lặp.")
+                    self.add(
+                        ERROR,
+                        r,
+                        0,
+                        code,
+                        f"mã dòng {code} xuất hiện hai lần trong bảng {owner} (đã có "
+                        f"ở ô {self.cell(table.rows[code], 0)}). Hãy xóa dòng bị lặp.",
+                    )
                     continue
                 table.rows[code] = r
             elif code in self.field_index:
                 current = None
                 if code in layout.fields:
-                    self.add(ERROR, r, 0, code, f"mã {code} xuất hiện hai lần (đã có ở ô "
-                             f"{self.cell(layout.fields[code], 0)}). Hãy xóa dòng bị lặp.")
+                    self.add(
+                        ERROR,
+                        r,
+                        0,
+                        code,
+                        f"mã {code} xuất hiện hai lần (đã có ở ô "
+                        f"{self.cell(layout.fields[code], 0)}). Hãy xóa dòng bị lặp.",
+                    )
                     continue
                 layout.fields[code] = r
             elif code in self.list_codes:
                 current = None
                 layout.lists.setdefault(code, []).append(r)
             else:
-                self.add(WARNING, r, 0, code, f"mã {show(raw)} ở cột A không có trong mẫu báo cáo nên dòng "
-                         "này không được đọc. Nếu là ghi chú, hãy để trống cột A; nếu là mã, hãy sửa đúng mã.")
+                self.add(
+                    WARNING,
+                    r,
+                    0,
+                    code,
+                    f"mã {show(raw)} ở cột A không có trong mẫu báo cáo nên dòng "
+                    "này không được đọc. Nếu là ghi chú, hãy để trống cột A; nếu là mã, hãy sửa đúng mã.",
+                )
         return layout
 
     def _header(self, r: int, code: str) -> _Table:
@@ -162,13 +201,24 @@ class _Parser:
             if not col:
                 continue
             if col in table.columns:
-                self.add(ERROR, r, c, col, f"mã cột {col} của bảng {code} xuất hiện hai lần (đã có ở ô "
-                         f"{self.cell(r, table.columns[col])}). Hãy xóa cột bị lặp.")
+                self.add(
+                    ERROR,
+                    r,
+                    c,
+                    col,
+                    f"mã cột {col} của bảng {code} xuất hiện hai lần (đã có ở ô "
+                    f"{self.cell(r, table.columns[col])}). Hãy xóa cột bị lặp.",
+                )
             elif col in known:
                 table.columns[col] = c
             else:
-                self.add(WARNING, r, c, col, f"mã cột {show(raw)} không có trong bảng {code} của mẫu nên "
-                         "cột này không được đọc.")
+                self.add(
+                    WARNING,
+                    r,
+                    c,
+                    col,
+                    f"mã cột {show(raw)} không có trong bảng {code} của mẫu nên cột này không được đọc.",
+                )
         return table
 
     # -- values
@@ -186,8 +236,14 @@ class _Parser:
         return figures
 
     def _missing_code(self, code: str, what: str, near: tuple[int, int] = (0, 0)) -> None:
-        self.add(ERROR, near[0], near[1], code, f"không tìm thấy mã {code} ({what}) ở cột A. Hãy thêm dòng có "
-                 f"mã {code} ở cột A theo mẫu, không xóa hay sửa các mã của mẫu.")
+        self.add(
+            ERROR,
+            near[0],
+            near[1],
+            code,
+            f"không tìm thấy mã {code} ({what}) ở cột A. Hãy thêm dòng có "
+            f"mã {code} ở cột A theo mẫu, không xóa hay sửa các mã của mẫu.",
+        )
 
     def _read_fields(self, section: Section, layout: _Layout, figures: dict[str, int | float]) -> None:
         filled = False
@@ -209,11 +265,20 @@ class _Parser:
                 if raw is not None and read_text(raw) != "":
                     filled = True
                 figures[f.code] = number  # type: ignore[assignment]
-        if numeric and not filled and first_row is not None and all(
-            layout.fields.get(f.code) is not None for f in numeric
+        if (
+            numeric
+            and not filled
+            and first_row is not None
+            and all(layout.fields.get(f.code) is not None for f in numeric)
         ):
-            self.add(ERROR, first_row, 2, section.code, f"mục «{section.label}» chưa được điền (mọi ô đều "
-                     "trống). Hãy điền số liệu, ghi 0 ở những ô không phát sinh.")
+            self.add(
+                ERROR,
+                first_row,
+                2,
+                section.code,
+                f"mục «{section.label}» chưa được điền (mọi ô đều "
+                "trống). Hãy điền số liệu, ghi 0 ở những ô không phát sinh.",
+            )
 
     def _read_table(
         self, section: Section, rows: tuple[str, ...] | None, layout: _Layout, figures: dict[str, int | float]
@@ -227,12 +292,20 @@ class _Parser:
         for col in section.columns:
             if col.code not in table.columns:
                 ok = False
-                self.add(ERROR, table.header_row, 0, col.code, f"dòng tiêu đề bảng {section.code} thiếu mã cột "
-                         f"{col.code} («{col.label}»). Hãy ghi mã {col.code} vào dòng tiêu đề, từ cột C trở đi.")
+                self.add(
+                    ERROR,
+                    table.header_row,
+                    0,
+                    col.code,
+                    f"dòng tiêu đề bảng {section.code} thiếu mã cột "
+                    f"{col.code} («{col.label}»). Hãy ghi mã {col.code} vào dòng tiêu đề, từ cột C trở đi.",
+                )
         for row in wanted_rows:
             if row.code not in table.rows:
                 ok = False
-                self._missing_code(row.code, f"dòng «{row.label}» của bảng {section.code}", (table.header_row, 0))
+                self._missing_code(
+                    row.code, f"dòng «{row.label}» của bảng {section.code}", (table.header_row, 0)
+                )
         if not ok:
             return
         filled = False
@@ -252,8 +325,14 @@ class _Parser:
                     filled = True
                 values[(row.code, col.code)] = number  # type: ignore[assignment]
         if not filled:
-            self.add(ERROR, table.header_row, 0, section.code, f"bảng {section.code} «{section.label}» chưa được "
-                     "điền (mọi ô đều trống). Hãy điền số liệu, ghi 0 ở những ô không phát sinh.")
+            self.add(
+                ERROR,
+                table.header_row,
+                0,
+                section.code,
+                f"bảng {section.code} «{section.label}» chưa được "
+                "điền (mọi ô đều trống). Hãy điền số liệu, ghi 0 ở những ô không phát sinh.",
+            )
             return
         for (row_code, col_code), number in values.items():
             figures[f"{section.code}.{row_code}.{col_code}"] = number
@@ -272,12 +351,22 @@ class _Parser:
                 r = table.rows[row.code]
                 right_cell = self.cell(r, table.columns[rule.right])
                 text = rule.message.format(
-                    left=_plain(left), right=_plain(right), right_cell=right_cell, row=row.code,
-                    row_label=row.label, left_code=rule.left, right_code=rule.right,
+                    left=_plain(left),
+                    right=_plain(right),
+                    right_cell=right_cell,
+                    row=row.code,
+                    row_label=row.label,
+                    left_code=rule.left,
+                    right_code=rule.right,
                 )
-                self.add(rule.severity, r, table.columns[rule.left], rule.left,
-                         f"dòng {row.code} «{row.label}»: {text}. Giá trị ở cột {rule.left} phải "
-                         f"{_OP_WORDS[rule.op]} giá trị ở cột {rule.right}; hãy kiểm tra lại hai ô này.")
+                self.add(
+                    rule.severity,
+                    r,
+                    table.columns[rule.left],
+                    rule.left,
+                    f"dòng {row.code} «{row.label}»: {text}. Giá trị ở cột {rule.left} phải "
+                    f"{_OP_WORDS[rule.op]} giá trị ở cột {rule.right}; hãy kiểm tra lại hai ô này.",
+                )
 
     def read_lists(self, layout: _Layout) -> dict[str, list[dict[str, str]]]:
         lists: dict[str, list[dict[str, str]]] = {}
@@ -311,9 +400,17 @@ class _Parser:
                 period_row = r
                 day, problem = read_date(raw)
                 if problem:
-                    self.problem(r, 2, code, f"«{item.label}»", Problem(
-                        problem.found, problem.why,
-                        f"Hãy ghi ngày của kỳ báo cáo dạng dd/mm/yyyy, ví dụ {vn_date(self.period)}."))
+                    self.problem(
+                        r,
+                        2,
+                        code,
+                        f"«{item.label}»",
+                        Problem(
+                            problem.found,
+                            problem.why,
+                            f"Hãy ghi ngày của kỳ báo cáo dạng dd/mm/yyyy, ví dụ {vn_date(self.period)}.",
+                        ),
+                    )
                 else:
                     period_found = day
                     info[code] = vn_date(day)  # type: ignore[arg-type]
@@ -342,9 +439,13 @@ def parse_report(
     layout = parser.scan()
     if not layout.any_code:
         parser.findings = [
-            Finding(ERROR, a1(0, 0, grid.sheet), "KY_BAO_CAO",
-                    f"{unit.name}, ô {a1(0, 0, grid.sheet)}: trang tính {grid.sheet} trống hoặc không theo mẫu "
-                    "(không có mã nào ở cột A). Hãy dùng mẫu báo cáo và điền số liệu, không xóa cột A.")
+            Finding(
+                ERROR,
+                a1(0, 0, grid.sheet),
+                "KY_BAO_CAO",
+                f"{unit.name}, ô {a1(0, 0, grid.sheet)}: trang tính {grid.sheet} trống hoặc không theo mẫu "
+                "(không có mã nào ở cột A). Hãy dùng mẫu báo cáo và điền số liệu, không xóa cột A.",
+            )
         ]
         return UnitReport(unit.code, REJECTED, findings=parser.findings)
 
@@ -355,7 +456,9 @@ def parse_report(
         # Not updated for this period: not a submission for it (TEMPLATE.md, "stale").
         cell = a1(period_row or 0, 2, grid.sheet)  # type: ignore[arg-type]
         notice = Finding(
-            WARNING, cell, "KY_BAO_CAO",
+            WARNING,
+            cell,
+            "KY_BAO_CAO",
             f"{unit.name}, ô {cell}: kỳ báo cáo ghi «{vn_date(period_found)}», chưa cập nhật cho kỳ "
             f"{vn_date(period)}. Hãy cập nhật số liệu lũy kế đến ngày {vn_date(period)} và sửa ô này "
             f"thành {vn_date(period)}.",

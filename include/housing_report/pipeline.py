@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from housing_report.aggregate import build_summary
-from housing_report.config import Config, Unit
+from housing_report.config import Config, Contact, Unit
 from housing_report.models import FETCH_OK, STATUSES, FetchResult, UnitReport
 from housing_report.parse import parse_report
 from housing_report.sources.base import ReportSource
@@ -34,8 +34,8 @@ class Mail:
     """Who the provincial report goes to, and from."""
 
     sender: str
-    to: tuple[str, ...]
-    cc: tuple[str, ...] = ()
+    to: tuple[Contact, ...]
+    cc: tuple[Contact, ...] = ()
     message_id_domain: str = "localhost"
 
 
@@ -101,7 +101,11 @@ def _log_unit(unit: Unit, status: str, result: FetchResult, report: UnitReport |
         return
     log.info(
         "Đơn vị %s (%s): %s, %d lỗi, %d cảnh báo",
-        unit.code, unit.name, status, len(report.errors), len(report.warnings),
+        unit.code,
+        unit.name,
+        status,
+        len(report.errors),
+        len(report.warnings),
     )
     for finding in report.findings:
         log.info("  [%s] %s", finding.severity, finding.message)
@@ -182,11 +186,9 @@ def deliver_summary(config: Config, summary: dict[str, Any], mail: Mail, deliver
     }
 
 
-def recipients(config: Config) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    return (
-        tuple(c.email for c in config.report.to),
-        tuple(c.email for c in config.report.cc),
-    )
+def recipients(config: Config) -> tuple[tuple[Contact, ...], tuple[Contact, ...]]:
+    """The report's To (the Department, the Steering Committee) and Cc, with their names."""
+    return config.report.to, config.report.cc
 
 
 def format_digest(summary: dict[str, Any], outputs: dict[str, str] | None = None) -> str:

@@ -196,13 +196,9 @@ class ReportStore:
         query = sa.select(ranked).where(ranked.c.rank == 1)
         wanted = set(unit_codes)
         with self.engine.connect() as conn:
-            return {
-                row.unit_code: _stored(row) for row in conn.execute(query) if row.unit_code in wanted
-            }
+            return {row.unit_code: _stored(row) for row in conn.execute(query) if row.unit_code in wanted}
 
-    def last_accepted(
-        self, period: dt.date, run_id: str, unit_codes: Sequence[str]
-    ) -> dict[str, StoredRead]:
+    def last_accepted(self, period: dt.date, run_id: str, unit_codes: Sequence[str]) -> dict[str, StoredRead]:
         """Each unit's last accepted read for this period (earlier runs) or before it."""
         ranked = (
             sa.select(
@@ -224,9 +220,7 @@ class ReportStore:
         query = sa.select(ranked).where(ranked.c.rank == 1)
         wanted = set(unit_codes)
         with self.engine.connect() as conn:
-            return {
-                row.unit_code: _stored(row) for row in conn.execute(query) if row.unit_code in wanted
-            }
+            return {row.unit_code: _stored(row) for row in conn.execute(query) if row.unit_code in wanted}
 
     def previous_summary(self, period: dt.date) -> dict[str, Any] | None:
         """The latest summary of the latest period before `period`."""

@@ -63,7 +63,10 @@ def vn_plain_number(value: int | float) -> str:
 
 def _fix_for(kind: str) -> str:
     if kind == "money":
-        return "Hãy ghi một số không âm (triệu đồng, tối đa 3 chữ số thập phân), ví dụ 1.234,5 hoặc để trống nếu là 0."
+        return (
+            "Hãy ghi một số không âm (triệu đồng, tối đa 3 chữ số thập phân), ví dụ 1.234,5 "
+            "hoặc để trống nếu là 0."
+        )
     return "Hãy ghi một số nguyên không âm, ví dụ 1.234, hoặc để trống nếu là 0."
 
 

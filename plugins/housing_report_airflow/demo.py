@@ -50,7 +50,10 @@ def main(argv: list[str]) -> int:
         env.setdefault("AIRFLOW_VAR_REPORT_SOURCE", str(default_source))
         env.setdefault("AIRFLOW_VAR_REPORT_OUTPUT_DIR", str(REPO_ROOT / "output"))
         env.setdefault("AIRFLOW_VAR_REPORT_DELIVERY", "outbox")
-        if not Path(env["AIRFLOW_VAR_REPORT_SOURCE"]).exists() and env["AIRFLOW_VAR_REPORT_SOURCE"] != "google":
+        if (
+            not Path(env["AIRFLOW_VAR_REPORT_SOURCE"]).exists()
+            and env["AIRFLOW_VAR_REPORT_SOURCE"] != "google"
+        ):
             print(f"Không có thư mục nguồn {env['AIRFLOW_VAR_REPORT_SOURCE']} cho kỳ {period}.")
             return 2
         log_path = airflow_home / f"demo-{period}.log"
@@ -60,7 +63,9 @@ def main(argv: list[str]) -> int:
         with log_path.open("w", encoding="utf-8") as log:
             code = subprocess.call(
                 [sys.executable, "-m", "housing_report_airflow.demo", "--run", period],
-                env=env, stdout=log, stderr=subprocess.STDOUT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         elapsed = time.monotonic() - started
         if code != 0:

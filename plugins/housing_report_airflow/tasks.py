@@ -71,7 +71,11 @@ def fetch_batch(unit_codes: list[str], period: str, run_id: str) -> dict[str, in
 
     settings = load_settings()
     return collect_batch(
-        _config(settings), unit_codes, dt.date.fromisoformat(period), run_id, _source(settings),
+        _config(settings),
+        unit_codes,
+        dt.date.fromisoformat(period),
+        run_id,
+        _source(settings),
         _store(settings),
     )
 
@@ -104,7 +108,11 @@ def deliver(period: str, run_id: str, dry_run: bool) -> dict[str, Any]:
         raise RuntimeError(f"Không tìm thấy bản tổng hợp kỳ {period} của lần chạy {run_id}.")
     to, cc = recipients(config)
     if dry_run:
-        log.info("dry_run: không gửi. Người nhận sẽ là: %s; cc: %s", ", ".join(to), ", ".join(cc))
+        log.info(
+            "dry_run: không gửi. Người nhận sẽ là: %s; cc: %s",
+            ", ".join(c.email for c in to),
+            ", ".join(c.email for c in cc),
+        )
         return {"delivered": False, "dry_run": True}
     if settings.delivery == "smtp":
         from housing_report_airflow.hooks import ReportSmtpHook

@@ -37,9 +37,11 @@ def test_dag_contract(dagbag, dag_id):
     dag = dagbag.dags[dag_id]
     assert dag.catchup is False
     assert dag.tags
-    assert dag.doc_md and len(dag.doc_md) > 100
+    assert dag.doc_md
+    assert len(dag.doc_md) > 100
     start = dag.start_date
-    assert start is not None and start.tzinfo is not None
+    assert start is not None
+    assert start.tzinfo is not None
     assert str(dag.timezone) == "Asia/Ho_Chi_Minh"
     assert dag.default_args.get("retries", 0) >= 1
     assert isinstance(dag.default_args.get("retry_delay"), dt.timedelta)
@@ -48,7 +50,8 @@ def test_dag_contract(dagbag, dag_id):
         assert task.doc_md, f"{task.task_id} has no docstring"
     for name in dag.params:
         param = dag.params.get_param(name)
-        assert param.schema.get("title") and param.description, name
+        assert param.schema.get("title"), name
+        assert param.description, name
 
 
 def test_schedule_matches_report_yaml(dagbag):
@@ -98,7 +101,10 @@ print("HEAVY=" + ",".join(heavy))
 def test_nothing_heavy_at_parse_time(path):
     result = subprocess.run(
         [sys.executable, "-c", PARSE_GUARD, str(path)],
-        capture_output=True, text=True, env=dict(os.environ), timeout=120,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "HEAVY=\n" in result.stdout or result.stdout.strip().endswith("HEAVY="), result.stdout

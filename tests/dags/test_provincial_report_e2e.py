@@ -92,10 +92,12 @@ def test_march_shows_every_status_with_cells_and_carry_forward(two_periods):
     assert units["SO_TTTT"]["status"] == "accepted"
     assert mar["status_counts"] == {"accepted": 16, "rejected": 2, "stale": 1, "missing": 1, "unreachable": 0}
     [text_error] = units["949"]["errors"]
-    assert text_error["cell"].startswith("BaoCao!") and "12 căn" in text_error["message"]
+    assert text_error["cell"].startswith("BaoCao!")
+    assert "12 căn" in text_error["message"]
     assert "Huyện Thạnh Trị" in text_error["message"]
     [rule_error] = units["951"]["errors"]
-    assert rule_error["code"] == "HT_SC" and "khởi công" in rule_error["message"]
+    assert rule_error["code"] == "HT_SC"
+    assert "khởi công" in rule_error["message"]
     for code in ("946", "949", "951", "HCCB"):
         assert units[code]["carried_forward_from"] == "2025-02-27"
         assert mar["by_unit"][code], code
@@ -110,8 +112,11 @@ def test_march_totals_are_the_sum_of_the_figures_used(two_periods):
     for key, total in mar["totals"].items():
         if ".TONG." in key:
             table, _, col = key.split(".")
-            rows = [k for k in mar["totals"] if k.startswith(f"{table}.") and k.endswith(f".{col}")
-                    and ".TONG." not in k]
+            rows = [
+                k
+                for k in mar["totals"]
+                if k.startswith(f"{table}.") and k.endswith(f".{col}") and ".TONG." not in k
+            ]
             assert total == pytest.approx(sum(mar["totals"][k] for k in rows)), key
         else:
             assert total == pytest.approx(sum(f.get(key, 0) for f in mar["by_unit"].values())), key
@@ -129,8 +134,8 @@ def test_totals_match_what_the_sample_sheets_hold(two_periods, period):
     """The sample generator knows every figure it wrote; the pipeline must find the same."""
     import datetime as dt
 
-    from housing_report.sample_data import build_samples
     from housing_report.config import load_config
+    from housing_report.sample_data import build_samples
 
     expected = build_samples(load_config()).expected_totals(dt.date.fromisoformat(period))
     totals = load(two_periods, period)["totals"]
@@ -164,61 +169,28 @@ def test_rerunning_a_period_works_and_gives_the_same_figures(dag, two_periods):
     assert len(list((two_periods / "2025-03-12" / "outbox").glob("*.eml"))) == 2
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    from aiosmtpd.controller import Controller
-
-    class Collect:
-        def __init__(self):
-            self.envelopes = []
-
-        async def handle_DATA(self, server, session, envelope):
-            self.envelopes.append(envelope)
-            return "250 OK"
-
-    handler = Collect()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, handler
-    finally:
-        controller.stop()
-
-
-def test_smtp_delivery_to_a_real_server(dag, tmp_path, smtp_server):
+def test_smtp_delivery_to_a_real_server(dag, tmp_path):
     import openpyxl
 
     from housing_report.config import load_config
+    from tests.smtp_server import Collector, smtp_server
 
-    controller, handler = smtp_server
-    conn = {
-        "conn_type": "smtp",
-        "host": "127.0.0.1",
-        "port": controller.port,
-        "extra": {"from_email": "Ban Tuyên giáo <baocao@soctrang.example>", "starttls": False},
-    }
-    with environment(AIRFLOW_CONN_REPORT_SMTP=json.dumps(conn)):
-        run_period(dag, "2025-03-12", tmp_path, delivery="smtp", dry_run=True)
-        assert handler.envelopes == []  # dry run: rendered, not sent
-        run_period(dag, "2025-03-12", tmp_path, delivery="smtp")
-    [envelope] = handler.envelopes
+    handler = Collector()
+    with smtp_server(handler) as controller:
+        _deliver_march_over_smtp(dag, tmp_path, controller, handler)
+    [received] = handler.received
     config = load_config()
     expected = {c.email for c in config.report.to} | {c.email for c in config.report.cc}
-    assert set(envelope.rcpt_tos) == expected
-    message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert set(received.rcpt_tos) == expected
+    message = received.message
+    # The recipients' names are shown, in Vietnamese.
+    assert {a.display_name for a in message["To"].addresses} == {c.name for c in config.report.to}
     assert message["Subject"] == SUBJECT.format("12/03/2025")
     plain = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
     summary = load(tmp_path, "2025-03-12")
-    assert "12/03/2025" in plain and "12/03/2025" in html
+    assert "12/03/2025" in plain
+    assert "12/03/2025" in html
     [attachment] = [p for p in message.iter_attachments() if p.get_filename().endswith(".xlsx")]
     book = openpyxl.load_workbook(io.BytesIO(attachment.get_content()), data_only=True)
     # Find each total's code in the attachment's header and compare with summary.json.
@@ -229,6 +201,19 @@ def test_smtp_delivery_to_a_real_server(dag, tmp_path, smtp_server):
             assert found[key] == pytest.approx(value), key
             checked += 1
     assert checked >= 40
+
+
+def _deliver_march_over_smtp(dag, tmp_path, controller, handler):
+    conn = {
+        "conn_type": "smtp",
+        "host": "127.0.0.1",
+        "port": controller.port,
+        "extra": {"from_email": "Ban Tuyên giáo <baocao@soctrang.example>", "starttls": False},
+    }
+    with environment(AIRFLOW_CONN_REPORT_SMTP=json.dumps(conn)):
+        run_period(dag, "2025-03-12", tmp_path, delivery="smtp", dry_run=True)
+        assert handler.received == []  # dry run: rendered, not sent
+        run_period(dag, "2025-03-12", tmp_path, delivery="smtp")
 
 
 def _workbook_totals(book) -> dict[str, float]:

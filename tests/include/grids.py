@@ -24,8 +24,14 @@ TABLE_B = {
 }
 FIELDS = {"NGAY_CONG": 3200, "LUOT_NGUOI": 1450}
 PROPAGANDA = {
-    "C_TIN_BAI": 14, "C_PHONG_SU": 3, "C_HOI_NGHI": 9, "C_LUOT_DU": 820,
-    "C_LOA": 60, "C_MXH": 25, "C_AN_PHAM": 400, "C_PANO": 12,
+    "C_TIN_BAI": 14,
+    "C_PHONG_SU": 3,
+    "C_HOI_NGHI": 9,
+    "C_LUOT_DU": 820,
+    "C_LOA": 60,
+    "C_MXH": 25,
+    "C_AN_PHAM": 400,
+    "C_PANO": 12,
 }
 
 
@@ -38,8 +44,13 @@ def unit_rows(
     """Rows of a filled worksheet for a unit of `kind`, in the template's layout."""
     t = config.template
     rows: list[list[Any]] = [[None, "BÁO CÁO TIẾN ĐỘ XÓA NHÀ TẠM, NHÀ DỘT NÁT"], []]
-    general = {"DON_VI": name, "KY_BAO_CAO": period, "NGUOI_LAP": "Nguyễn Văn An",
-               "DIEN_THOAI": "0299 3822 123", "NGAY_LAP": dt.datetime(2025, 3, 11)}
+    general = {
+        "DON_VI": name,
+        "KY_BAO_CAO": period,
+        "NGUOI_LAP": "Nguyễn Văn An",
+        "DIEN_THOAI": "0299 3822 123",
+        "NGAY_LAP": dt.datetime(2025, 3, 11),
+    }
     for f in t.section("general").fields:
         rows.append([f.code, f.label, general[f.code]])
     if kind == "district":

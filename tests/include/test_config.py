@@ -38,14 +38,17 @@ def test_sample_config_loads_with_the_twenty_units_of_the_domain():
     assert str(config.report.programme.target_date) == "2025-09-30"
     # Several units share one spreadsheet, each with its own worksheet.
     shared = [u for u in config.units if u.spreadsheet == "st-khoi-mttq-doan-the"]
-    assert len(shared) == 6 and len({u.worksheet for u in shared}) == 6
+    assert len(shared) == 6
+    assert len({u.worksheet for u in shared}) == 6
     assert config.unit("941").worksheet == "BaoCao"
 
 
 def _template_md_codes() -> dict[str, set[str]]:
     text = SHARED_TEMPLATE.read_text(encoding="utf-8")
     codes = set(re.findall(r"^\| `([A-Z_]+)` \|", text, flags=re.M))
-    b_rows = set(re.findall(r"`([A-Z_]+)` [A-ZĐ][^;`]*[;.]", text.split("### Table `B`")[1].split("Column codes")[0]))
+    b_rows = set(
+        re.findall(r"`([A-Z_]+)` [A-ZĐ][^;`]*[;.]", text.split("### Table `B`")[1].split("Column codes")[0])
+    )
     b_cols = {"HUY_DONG", "GIAI_NGAN"}
     return {"listed": codes | b_rows | b_cols}
 
@@ -64,35 +67,104 @@ def test_config_codes_are_exactly_template_md_codes():
 @pytest.mark.parametrize(
     ("file", "change", "key", "words"),
     [
-        pytest.param("units.yaml", lambda d: d["units"][3].update(kind="distric"), "units[3].kind",
-                     "loại đơn vị 'distric'", id="unknown-kind"),
-        pytest.param("units.yaml", lambda d: d["units"][4].update(code="941"), "units[4].code",
-                     "bị trùng", id="duplicate-unit-code"),
-        pytest.param("units.yaml", lambda d: d["units"][0].update(emails=["tuyengiao@@x"]),
-                     "units[0].emails[0]", "email", id="bad-unit-email"),
-        pytest.param("units.yaml", lambda d: d["units"][2].pop("spreadsheet"), "units[2].spreadsheet",
-                     "thiếu", id="missing-spreadsheet"),
-        pytest.param("units.yaml", lambda d: d["units"][12].update(worksheet="MTTQ"), "units[12].worksheet",
-                     "đã thuộc đơn vị MTTQ", id="two-units-one-worksheet"),
-        pytest.param("units.yaml", lambda d: d["units"][0].update(colour="red"), "units[0].colour",
-                     "không được hỗ trợ", id="unknown-key"),
-        pytest.param("report.yaml", lambda d: d["recipients"]["to"][0].update(email="so-ldtbxh"),
-                     "recipients.to[0].email", "email", id="bad-recipient-email"),
-        pytest.param("report.yaml", lambda d: d["template"]["kinds"]["press"]["required"].append("Z"),
-                     "template.kinds.press.required[2]", "'Z'", id="unknown-section-code"),
-        pytest.param("report.yaml", lambda d: d["rules"][0].update(left="KC_XN"), "rules[0].left",
-                     "'KC_XN'", id="unknown-code-in-rule"),
-        pytest.param("report.yaml", lambda d: d["progress"].update(completed=["HT_XX"]),
-                     "progress.completed[0]", "'HT_XX'", id="unknown-code-in-progress"),
-        pytest.param("report.yaml", lambda d: d["schedule"].update(timezone="Asia/Saigonn"),
-                     "schedule.timezone", "múi giờ", id="bad-timezone"),
-        pytest.param("report.yaml", lambda d: d["schedule"].update(collection_days=[12, 31]),
-                     "schedule.collection_days[1]", "1 đến 28", id="bad-collection-day"),
-        pytest.param("report.yaml", lambda d: d["template"]["sections"][1]["rows"].append(
-            {"code": "NCC", "label": "lặp"}), "template.sections[1].rows[4].code", "bị trùng",
-            id="duplicate-template-code"),
-        pytest.param("report.yaml", lambda d: d["template"]["sections"][1].update(code="a b"),
-                     "template.sections[1].code", "không hợp lệ", id="bad-table-code"),
+        pytest.param(
+            "units.yaml",
+            lambda d: d["units"][3].update(kind="distric"),
+            "units[3].kind",
+            "loại đơn vị 'distric'",
+            id="unknown-kind",
+        ),
+        pytest.param(
+            "units.yaml",
+            lambda d: d["units"][4].update(code="941"),
+            "units[4].code",
+            "bị trùng",
+            id="duplicate-unit-code",
+        ),
+        pytest.param(
+            "units.yaml",
+            lambda d: d["units"][0].update(emails=["tuyengiao@@x"]),
+            "units[0].emails[0]",
+            "email",
+            id="bad-unit-email",
+        ),
+        pytest.param(
+            "units.yaml",
+            lambda d: d["units"][2].pop("spreadsheet"),
+            "units[2].spreadsheet",
+            "thiếu",
+            id="missing-spreadsheet",
+        ),
+        pytest.param(
+            "units.yaml",
+            lambda d: d["units"][12].update(worksheet="MTTQ"),
+            "units[12].worksheet",
+            "đã thuộc đơn vị MTTQ",
+            id="two-units-one-worksheet",
+        ),
+        pytest.param(
+            "units.yaml",
+            lambda d: d["units"][0].update(colour="red"),
+            "units[0].colour",
+            "không được hỗ trợ",
+            id="unknown-key",
+        ),
+        pytest.param(
+            "report.yaml",
+            lambda d: d["recipients"]["to"][0].update(email="so-ldtbxh"),
+            "recipients.to[0].email",
+            "email",
+            id="bad-recipient-email",
+        ),
+        pytest.param(
+            "report.yaml",
+            lambda d: d["template"]["kinds"]["press"]["required"].append("Z"),
+            "template.kinds.press.required[2]",
+            "'Z'",
+            id="unknown-section-code",
+        ),
+        pytest.param(
+            "report.yaml",
+            lambda d: d["rules"][0].update(left="KC_XN"),
+            "rules[0].left",
+            "'KC_XN'",
+            id="unknown-code-in-rule",
+        ),
+        pytest.param(
+            "report.yaml",
+            lambda d: d["progress"].update(completed=["HT_XX"]),
+            "progress.completed[0]",
+            "'HT_XX'",
+            id="unknown-code-in-progress",
+        ),
+        pytest.param(
+            "report.yaml",
+            lambda d: d["schedule"].update(timezone="Asia/Saigonn"),
+            "schedule.timezone",
+            "múi giờ",
+            id="bad-timezone",
+        ),
+        pytest.param(
+            "report.yaml",
+            lambda d: d["schedule"].update(collection_days=[12, 31]),
+            "schedule.collection_days[1]",
+            "1 đến 28",
+            id="bad-collection-day",
+        ),
+        pytest.param(
+            "report.yaml",
+            lambda d: d["template"]["sections"][1]["rows"].append({"code": "NCC", "label": "lặp"}),
+            "template.sections[1].rows[4].code",
+            "bị trùng",
+            id="duplicate-template-code",
+        ),
+        pytest.param(
+            "report.yaml",
+            lambda d: d["template"]["sections"][1].update(code="a b"),
+            "template.sections[1].code",
+            "không hợp lệ",
+            id="bad-table-code",
+        ),
     ],
 )
 def test_bad_config_names_file_key_and_problem(config_dir, file, change, key, words):
@@ -103,7 +175,8 @@ def test_bad_config_names_file_key_and_problem(config_dir, file, change, key, wo
     assert err.file.endswith(file)
     assert err.key == key
     assert words in err.problem
-    assert file in str(err) and key in str(err)
+    assert file in str(err)
+    assert key in str(err)
 
 
 def test_yaml_syntax_error_names_the_line(config_dir):

@@ -76,10 +76,12 @@ def test_summary_totals_and_carry_forward(config, store_url):
     assert feb["totals"]["B.XHH.HUY_DONG"] == pytest.approx(17 * TABLE_B["XHH"][0])
     assert feb["totals"]["B.NSTW.GIAI_NGAN"] == pytest.approx(11 * TABLE_B["NSTW"][1])
     assert feb["totals"]["B.TONG.HUY_DONG"] == pytest.approx(
-        sum(feb["totals"][f"B.{r}.HUY_DONG"] for r in TABLE_B))
+        sum(feb["totals"][f"B.{r}.HUY_DONG"] for r in TABLE_B)
+    )
     # Propaganda from all 20 units.
     assert feb["totals"]["C_TIN_BAI"] == 20 * PROPAGANDA["C_TIN_BAI"]
-    assert feb["previous"] is None and feb["change"] == {}
+    assert feb["previous"] is None
+    assert feb["change"] == {}
 
     # March: 946 not updated, 949 rejected, HCCB missing; 941 progressed by 5 houses.
     march_941 = unit_rows(config, "district", "12/03/2025", "Thành phố Sóc Trăng")
@@ -87,16 +89,27 @@ def test_summary_totals_and_carry_forward(config, store_url):
     march_941[r][col_of(march_941, "A", "HT_XM")] += 5
     bad_949 = unit_rows(config, "district", "12/03/2025", "Huyện Thạnh Trị")
     bad_949[find(bad_949, "MTQG")][col_of(bad_949, "A", "HT_XM")] = "12 căn"
-    _read(config, store, MAR, "run-mar", _all_units(config, "12/03/2025", {
-        "941": march_941,
-        "946": unit_rows(config, "district", "27/02/2025", "Huyện Long Phú"),
-        "949": bad_949,
-        "HCCB": None,
-    }))
+    _read(
+        config,
+        store,
+        MAR,
+        "run-mar",
+        _all_units(
+            config,
+            "12/03/2025",
+            {
+                "941": march_941,
+                "946": unit_rows(config, "district", "27/02/2025", "Huyện Long Phú"),
+                "949": bad_949,
+                "HCCB": None,
+            },
+        ),
+    )
     mar = summarise(config, MAR, "run-mar", store)
     units = {u["code"]: u for u in mar["units"]}
     assert units["946"]["status"] == "stale"
-    assert units["949"]["status"] == "rejected" and units["949"]["errors"][0]["cell"].startswith("BaoCao!G")
+    assert units["949"]["status"] == "rejected"
+    assert units["949"]["errors"][0]["cell"].startswith("BaoCao!G")
     assert units["HCCB"]["status"] == MISSING
     for code in ("946", "949", "HCCB"):
         assert units[code]["carried_forward_from"] == "2025-02-27"

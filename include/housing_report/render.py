@@ -1,0 +1,340 @@
+"""Render the provincial summary as the email to the Department and the Steering Committee.
+
+`render_email(summary, config)` turns the aggregation step's `summary` dict into a
+subject, an HTML body and a plain-text body from the Jinja2 templates in
+`templates/`. The templates only lay out a view built here (`build_context`): labels
+come from the config's template (sections, rows, columns, fields, kinds) and from
+`models.STATUS_LABELS`, never from code, so renaming a unit or a label is a config
+edit. Everything that came from a unit's sheet is escaped by the HTML template's
+autoescape; all output is NFC.
+
+The label helpers (`figure_label`, `kind_label`, `status_label`, `carried_label`) are
+shared with the summary workbook.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from housing_report.config import Config, Section, Template
+from housing_report.formatting import FILTERS, vn_date, vn_datetime, vn_long_date
+from housing_report.models import ACCEPTED, REJECTED, STATUS_LABELS, STATUSES, TOTAL_ROW
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TOTAL_LABEL = "Tổng cộng"
+HOUSE_MEASURES = ("needed", "started", "completed")
+# The email lists at most this many errors per rejected unit; the workbook has them all.
+ERRORS_SHOWN_PER_UNIT = 5
+
+_SPACE_RE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    html: str
+    text: str
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def clean_text(value: Any) -> str:
+    """Text from a sheet or the summary as one NFC line (newlines and runs of spaces collapsed)."""
+    if value is None:
+        return ""
+    return _SPACE_RE.sub(" ", unicodedata.normalize("NFC", str(value))).strip()
+
+
+def figure_label(template: Template, key: str) -> str:
+    """The Vietnamese label of a figure key: `A.NCC.CAN_XM` -> "<row label> - <column label>"."""
+    parts = key.split(".")
+    if len(parts) == 3:
+        try:
+            section = template.section(parts[0])
+        except KeyError:
+            return key
+        rows = {r.code: r.label for r in section.rows} | {TOTAL_ROW: TOTAL_LABEL}
+        columns = {c.code: c.label for c in section.columns}
+        if parts[1] in rows and parts[2] in columns:
+            return f"{rows[parts[1]]} - {columns[parts[2]]}"
+        return key
+    found = template.field_codes.get(key)
+    return found[1].label if found else key
+
+
+def kind_label(template: Template, kind: str) -> str:
+    spec = template.kinds.get(kind)
+    return spec.label if spec else kind
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
+
+
+def carried_label(carried_forward_from: str | None) -> str:
+    """'số liệu kỳ 27/02/2025' for a unit whose figures are carried forward, else ''."""
+    return f"số liệu kỳ {vn_date(carried_forward_from)}" if carried_forward_from else ""
+
+
+def number_sections(template: Template) -> list[Section]:
+    """The sections with figures (tables and fields sections with numbers), in template order."""
+    return [s for s in template.sections if s.figure_keys()]
+
+
+def table_total(figures: dict[str, Any], section: Section, column: str) -> int | float | None:
+    """The `TONG` figure of a table column: the summary's, else the sum of the rows present."""
+    key = f"{section.code}.{TOTAL_ROW}.{column}"
+    if key in figures:
+        return figures[key]
+    values = [figures[k] for r in section.rows if (k := f"{section.code}.{r.code}.{column}") in figures]
+    if not values:
+        return None
+    total = sum(values)
+    return round(total, 3) if isinstance(total, float) else total
+
+
+def houses_change(summary: dict[str, Any], config: Config) -> dict[str, int | None]:
+    """Change of houses needed/started/completed since the previous period (None without one).
+
+    From the previous summary's `houses` when it has them, else from the change of the
+    progress table's `TONG` columns (`config.report.progress`).
+    """
+    previous = summary.get("previous")
+    if not previous:
+        return dict.fromkeys(HOUSE_MEASURES)
+    houses = summary.get("houses") or {}
+    before = previous.get("houses") or {}
+    change = summary.get("change") or {}
+    progress = config.report.progress
+    out: dict[str, int | None] = {}
+    for name in HOUSE_MEASURES:
+        keys = [f"{progress.table}.{TOTAL_ROW}.{c}" for c in getattr(progress, name)]
+        if houses.get(name) is not None and before.get(name) is not None:
+            out[name] = houses[name] - before[name]
+        elif all(k in change for k in keys):
+            out[name] = sum(change[k] for k in keys)
+        else:
+            out[name] = None
+    return out
+
+
+# --------------------------------------------------------------------------- view
+
+
+def _table_view(section: Section, totals: dict[str, Any]) -> dict[str, Any]:
+    rows = [
+        {
+            "code": r.code,
+            "label": r.label,
+            "cells": [totals.get(f"{section.code}.{r.code}.{c.code}") for c in section.columns],
+            "total": False,
+        }
+        for r in section.rows
+    ]
+    rows.append(
+        {
+            "code": TOTAL_ROW,
+            "label": TOTAL_LABEL,
+            "cells": [table_total(totals, section, c.code) for c in section.columns],
+            "total": True,
+        }
+    )
+    return {
+        "kind": "table",
+        "code": section.code,
+        "label": section.label,
+        "unit": section.unit,
+        "cumulative": section.cumulative,
+        "columns": [{"code": c.code, "label": c.label} for c in section.columns],
+        "rows": rows,
+    }
+
+
+def _fields_view(
+    section: Section, template: Template, totals: dict[str, Any], change: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "kind": "fields",
+        "code": section.code,
+        "label": section.label,
+        "unit": section.unit,
+        "cumulative": section.cumulative,
+        "entries": [
+            {
+                "code": code,
+                "label": figure_label(template, code),
+                "value": totals.get(code),
+                "change": change.get(code) if section.cumulative else None,
+            }
+            for code in section.figure_keys()
+        ],
+    }
+
+
+def _unit_view(unit: dict[str, Any], template: Template) -> dict[str, Any]:
+    return {
+        "code": clean_text(unit.get("code")),
+        "name": clean_text(unit.get("name")),
+        "kind_label": kind_label(template, unit.get("kind", "")),
+        "status": unit.get("status", ""),
+        "status_label": status_label(unit.get("status", "")),
+        "carried": carried_label(unit.get("carried_forward_from")),
+        "reason": clean_text(unit.get("reason")),
+        "error_count": len(unit.get("errors") or []),
+        "warning_count": len(unit.get("warnings") or []),
+    }
+
+
+def _district_note(district: dict[str, Any], needed: int) -> str:
+    """Under a district's name: why its figures are not this period's ('' when they are)."""
+    status = district.get("status", "")
+    if status == ACCEPTED:
+        return ""
+    carried = carried_label(district.get("carried_forward_from"))
+    if carried:
+        return f"{status_label(status)}; {carried}"
+    return f"{status_label(status)}; chưa có số liệu" if not needed else status_label(status)
+
+
+def build_context(summary: dict[str, Any], config: Config) -> dict[str, Any]:
+    """The view the email templates lay out (plain data, labels resolved, sheet text cleaned)."""
+    template = config.template
+    report = config.report
+    totals = summary.get("totals") or {}
+    change = summary.get("change") or {}
+    previous = summary.get("previous")
+    houses = summary.get("houses") or {}
+    percent = summary.get("completion_percent")
+    previous_percent = previous.get("completion_percent") if previous else None
+
+    figure_sections = []
+    for section in number_sections(template):
+        if section.kind == "table":
+            figure_sections.append(_table_view(section, totals))
+        else:
+            figure_sections.append(_fields_view(section, template, totals, change))
+
+    districts = []
+    for d in summary.get("districts") or []:
+        needed = d.get("needed") or 0
+        districts.append(
+            {
+                "name": clean_text(d.get("name")),
+                "status": d.get("status", ""),
+                "status_label": status_label(d.get("status", "")),
+                "needed": needed,
+                "completed": d.get("completed") or 0,
+                "percent": d.get("percent") if needed else None,
+                "change": d.get("change"),
+                "note": _district_note(d, needed),
+                "no_data": not needed and d.get("status") != ACCEPTED,
+            }
+        )
+
+    lists = []
+    raw_lists = summary.get("lists") or {}
+    for section in template.sections:
+        if section.kind != "list":
+            continue
+        items = [
+            {
+                "unit_name": clean_text(item.get("unit_name")),
+                "text": clean_text(item.get("text")),
+                "place": clean_text(item.get("place")) if section.place else "",
+            }
+            for item in raw_lists.get(section.code) or []
+        ]
+        lists.append({"code": section.code, "label": section.label, "entries": items})
+
+    units = [_unit_view(u, template) for u in summary.get("units") or []]
+    rejected = []
+    for u in summary.get("units") or []:
+        if u.get("status") != REJECTED:
+            continue
+        errors = u.get("errors") or []
+        rejected.append(
+            {
+                "name": clean_text(u.get("name")),
+                "errors": [
+                    {"cell": clean_text(e.get("cell")), "message": clean_text(e.get("message"))}
+                    for e in errors[:ERRORS_SHOWN_PER_UNIT]
+                ],
+                "more": max(0, len(errors) - ERRORS_SHOWN_PER_UNIT),
+            }
+        )
+
+    counts = summary.get("status_counts") or {}
+    programme = summary.get("programme") or {}
+    house_change = houses_change(summary, config)
+    percent_change = (
+        round(percent - previous_percent, 2) if percent is not None and previous_percent is not None else None
+    )
+    return {
+        "programme_title": clean_text(programme.get("title") or report.programme.title),
+        "short_title": report.programme.short_title,
+        "target_date_label": vn_date(programme.get("target_date") or report.programme.target_date),
+        "period_label": summary.get("period_label") or vn_date(summary["period"]),
+        "place_date": vn_long_date(report.issuer.place, summary["period"]),
+        "previous_period_label": vn_date(previous.get("period")) if previous else "",
+        "generated_label": vn_datetime(summary.get("generated_at"), report.schedule.timezone),
+        "run_id": clean_text(summary.get("run_id")),
+        "headline": {
+            "needed": houses.get("needed"),
+            "started": houses.get("started"),
+            "completed": houses.get("completed"),
+            "percent": percent,
+            "bar_percent": max(0, min(100, round(percent or 0))),
+            "completed_change": house_change["completed"],
+            "percent_change": percent_change,
+            "previous_percent": previous_percent,
+        },
+        "has_previous": bool(previous),
+        "unit_count": len(units),
+        "accepted_count": counts.get(ACCEPTED, 0),
+        "status_counts": [
+            {"status": s, "label": status_label(s), "count": counts.get(s, 0)} for s in STATUSES
+        ],
+        "districts": districts,
+        "figure_sections": figure_sections,
+        "lists": lists,
+        "units": units,
+        "rejected": rejected,
+    }
+
+
+# --------------------------------------------------------------------------- render
+
+
+def make_environment() -> jinja2.Environment:
+    """The templates' environment: autoescape for `*.html.j2`, strict undefined, VN filters."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def render_email(summary: dict[str, Any], config: Config) -> RenderedEmail:
+    """Subject, HTML and plain text of the summary email for `summary`'s period."""
+    env = make_environment()
+    context = build_context(summary, config)
+    subject = clean_text(env.get_template("email_subject.txt.j2").render(context))
+    html = env.get_template("email.html.j2").render(context)
+    text = env.get_template("email.txt.j2").render(context)
+    return RenderedEmail(
+        subject=subject,
+        html=unicodedata.normalize("NFC", html),
+        text=unicodedata.normalize("NFC", text),
+    )
