@@ -5,7 +5,6 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := $(CURDIR)/.venv
 BIN := $(VENV)/bin
-SITE = $(shell $(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 
 # Airflow runs from the repo: metadata DB and logs under .airflow/ (ignored by git).
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow
@@ -30,7 +29,8 @@ $(VENV)/.runtime: requirements.txt constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	printf '%s\n%s\n' "$(CURDIR)/include" "$(CURDIR)/plugins" > "$(SITE)/housing_report_paths.pth"
+	site=$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') && \
+	  printf '%s\n%s\n' "$(CURDIR)/include" "$(CURDIR)/plugins" > "$$site/housing_report_paths.pth"
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt

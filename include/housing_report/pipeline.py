@@ -193,7 +193,7 @@ def recipients(config: Config) -> tuple[tuple[Contact, ...], tuple[Contact, ...]
 
 def format_digest(summary: dict[str, Any], outputs: dict[str, str] | None = None) -> str:
     """A one-screen plain summary for the admin's terminal and task log."""
-    from housing_report.formatting import vn_number, vn_percent
+    from housing_report.formatting import vn_date, vn_number, vn_percent
 
     lines = [f"Kỳ báo cáo {summary['period_label']} — {summary['programme']['title']}"]
     h = summary["houses"]
@@ -208,7 +208,8 @@ def format_digest(summary: dict[str, Any], outputs: dict[str, str] | None = None
     for u in summary["units"]:
         if u["status"] == "accepted" and not u["warnings"]:
             continue
-        extra = f", dùng số liệu kỳ {u['carried_forward_from']}" if u["carried_forward_from"] else ""
+        carried = u["carried_forward_from"]
+        extra = f", dùng số liệu kỳ {vn_date(carried)}" if carried else ""
         lines.append(f"  {u['code']:<8} {u['name']:<40} {u['status']}{extra}")
         for f in u["errors"][:3]:
             lines.append(f"      lỗi {f['cell']}: {f['message'][:150]}")
