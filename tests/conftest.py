@@ -59,6 +59,14 @@ def require_server(name: str, host: str, port: int) -> None:
 
 
 @pytest.fixture(scope="session")
+def config():
+    """The project's own config (include/config)."""
+    from housing_report.config import load_config
+
+    return load_config()
+
+
+@pytest.fixture(scope="session")
 def airflow_db() -> Path:
     """A migrated SQLite Airflow metadata database for dag.test()."""
     result = subprocess.run(

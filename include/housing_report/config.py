@@ -24,6 +24,15 @@ SECTION_KINDS = ("fields", "table", "list")
 VALUE_KINDS = ("count", "money", "text", "date", "period")
 SEVERITIES = ("error", "warning")
 OPERATORS = ("<=", "<", ">=", ">", "==", "!=")
+# How an operator reads in a Vietnamese sentence ("must be ... the right side").
+OPERATOR_WORDS = {
+    "<=": "không lớn hơn",
+    "<": "nhỏ hơn",
+    ">=": "không nhỏ hơn",
+    ">": "lớn hơn",
+    "==": "bằng",
+    "!=": "khác",
+}
 # A code as written in column A: letters, digits and underscores, starting with a letter.
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from housing_report.config import Rule, Section, Template, Unit
+from housing_report.config import OPERATOR_WORDS, Rule, Section, Template, Unit
 from housing_report.models import (
     ACCEPTED,
     ERROR,
@@ -39,14 +39,6 @@ _OPS = {
     ">": operator.gt,
     "==": operator.eq,
     "!=": operator.ne,
-}
-_OP_WORDS = {
-    "<=": "không lớn hơn",
-    "<": "nhỏ hơn",
-    ">=": "không nhỏ hơn",
-    ">": "lớn hơn",
-    "==": "bằng",
-    "!=": "khác",
 }
 
 
@@ -365,7 +357,7 @@ class _Parser:
                     table.columns[rule.left],
                     rule.left,
                     f"dòng {row.code} «{row.label}»: {text}. Giá trị ở cột {rule.left} phải "
-                    f"{_OP_WORDS[rule.op]} giá trị ở cột {rule.right}; hãy kiểm tra lại hai ô này.",
+                    f"{OPERATOR_WORDS[rule.op]} giá trị ở cột {rule.right}; hãy kiểm tra lại hai ô này.",
                 )
 
     def read_lists(self, layout: _Layout) -> dict[str, list[dict[str, str]]]:

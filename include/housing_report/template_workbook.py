@@ -36,7 +36,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from housing_report.config import Config, Item, Section, Unit
+from housing_report.config import OPERATOR_WORDS, Config, Item, Section, Unit
 from housing_report.models import a1
 
 INSTRUCTIONS_SHEET = "HuongDan"
@@ -49,14 +49,6 @@ STABLE_TIMESTAMP = dt.datetime(2025, 1, 1, 0, 0, 0)
 FIRST_VALUE_COL = 2  # column C, 0-based
 
 _FONT_NAME = "Times New Roman"
-_OP_WORDS = {
-    "<=": "không lớn hơn",
-    "<": "nhỏ hơn",
-    ">=": "không nhỏ hơn",
-    ">": "lớn hơn",
-    "==": "bằng",
-    "!=": "khác",
-}
 _ROMAN = ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
 
 
@@ -495,7 +487,7 @@ def _rule_lines(config: Config) -> list[str]:
         table = config.template.section(rule.table)
         labels = {c.code: c.label for c in table.columns}
         out.append(
-            f"{labels[rule.left]} ({rule.left}) {_OP_WORDS[rule.op]} {labels[rule.right].lower()} "
+            f"{labels[rule.left]} ({rule.left}) {OPERATOR_WORDS[rule.op]} {labels[rule.right].lower()} "
             f"({rule.right}) – bảng {rule.table}" + ("" if rule.severity == "error" else " (cảnh báo)")
         )
     return out

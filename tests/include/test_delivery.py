@@ -88,11 +88,6 @@ def certificate(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def config():
-    return load_config()
-
-
-@pytest.fixture(scope="module")
 def summary():
     return make_summary()
 

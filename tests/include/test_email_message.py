@@ -27,11 +27,6 @@ RENDERED = RenderedEmail(
 DATE = dt.datetime(2025, 3, 12, 7, 5, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 
 
-@pytest.fixture(scope="module")
-def config():
-    return load_config()
-
-
 @pytest.fixture
 def attachment(tmp_path):
     path = tmp_path / "Tổng hợp kỳ 12-03-2025.xlsx"

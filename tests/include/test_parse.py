@@ -5,17 +5,11 @@ import unicodedata
 
 import pytest
 
-from housing_report.config import load_config
 from housing_report.models import ACCEPTED, REJECTED, STALE
 from housing_report.parse import parse_report
 from tests.include.grids import TABLE_A, col_of, find, grid, set_cell, unit_rows
 
 PERIOD = dt.date(2025, 3, 12)
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config()
 
 
 def parse(config, rows, code="941"):

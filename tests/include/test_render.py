@@ -6,17 +6,11 @@ from html.parser import HTMLParser
 
 import pytest
 
-from housing_report.config import load_config
 from housing_report.models import STATUS_LABELS
 from housing_report.render import ERRORS_SHOWN_PER_UNIT, render_email
 from tests.include.summary_fixture import FORMULA, NFD_TEXT, SCRIPT, make_first_summary, make_summary
 
 SUBJECT = "Báo cáo tổng hợp tiến độ xóa nhà tạm, nhà dột nát - kỳ 12/03/2025"
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config()
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 
-from housing_report.config import load_config
 from housing_report.models import ACCEPTED, MISSING, FetchResult, Grid
 from housing_report.parse import parse_report
 from housing_report.pipeline import summarise
@@ -14,11 +13,6 @@ from housing_report.store import ReportStore, StoreError
 from tests.include.grids import PROPAGANDA, TABLE_A, TABLE_B, col_of, find, unit_rows
 
 FEB, MAR = dt.date(2025, 2, 27), dt.date(2025, 3, 12)
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config()
 
 
 def _read(config, store, period, run_id, sheets: dict[str, list | None]):

@@ -7,17 +7,11 @@ import zipfile
 import openpyxl
 import pytest
 
-from housing_report.config import load_config
 from housing_report.models import STATUS_LABELS
 from housing_report.summary_workbook import COUNT_FORMAT, MONEY_FORMAT, write_summary_workbook
 from tests.include.summary_fixture import FORMULA, make_first_summary, make_summary
 
 SHEETS = ["TongHop", "BangA", "BangB", "TuyenTruyen", "TinhTrang", "LoiCanhBao"]
-
-
-@pytest.fixture(scope="module")
-def config():
-    return load_config()
 
 
 @pytest.fixture(scope="module")
