@@ -14,6 +14,11 @@ export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(AIRFLOW_HOME)/airflow.db
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/plugins$(if $(PYTHONPATH),:$(PYTHONPATH))
 
+# Concurrent readers of Google's Sheets API (60 reads/min per service account).
+SHEETS_POOL := google_sheets_api
+SHEETS_POOL_SLOTS := 4
+SHEETS_POOL_DESC := Google Sheets API readers (quota 60 reads/min per service account)
+
 .PHONY: help demo test lint template samples clean
 
 help:
@@ -40,6 +45,7 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 $(AIRFLOW_HOME)/.migrated: $(VENV)/.runtime
 	mkdir -p $(AIRFLOW_HOME)
 	$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || { tail -20 $(AIRFLOW_HOME)/db-migrate.log; exit 1; }
+	$(BIN)/airflow pools set $(SHEETS_POOL) $(SHEETS_POOL_SLOTS) "$(SHEETS_POOL_DESC)" >> $(AIRFLOW_HOME)/db-migrate.log 2>&1
 	touch $@
 
 demo: $(AIRFLOW_HOME)/.migrated

@@ -31,6 +31,9 @@ from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, t
 from housing_report_airflow import tasks
 
 TZ = "Asia/Ho_Chi_Minh"
+# Bounds concurrent readers of Google's API across mapped tasks and workers; created by
+# the project's setup (`make demo`, the compose init service).
+SHEETS_POOL = "google_sheets_api"
 FETCH_DOC = """Read, parse and validate one batch of units (whole spreadsheets); store every read
 in the report database. A unit's problem becomes its status, never a failed task."""
 
@@ -73,7 +76,7 @@ def provincial_report():
         return tasks.plan_fetch_batches()
 
     # A mapped task does not take its docstring as doc_md, so it is given explicitly.
-    @task(map_index_template="{{ batch_label }}", doc_md=FETCH_DOC)
+    @task(map_index_template="{{ batch_label }}", doc_md=FETCH_DOC, pool=SHEETS_POOL)
     def fetch_unit_reports(unit_codes: list[str], period: str) -> dict[str, int]:
         context = get_current_context()
         context["batch_label"] = f"{unit_codes[0]}… ({len(unit_codes)} đơn vị)"  # type: ignore[typeddict-unknown-key]

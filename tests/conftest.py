@@ -77,6 +77,23 @@ def airflow_db() -> Path:
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    pool = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "airflow",
+            "pools",
+            "set",
+            "google_sheets_api",
+            "4",
+            "Google Sheets API readers",
+        ],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=300,
+    )
+    assert pool.returncode == 0, pool.stdout[-3000:] + pool.stderr[-3000:]
     return _HOME / "airflow.db"
 
 
