@@ -26,9 +26,19 @@ from __future__ import annotations
 import datetime as dt
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import (
+    AsyncCallback,
+    CronTriggerTimetable,
+    DeadlineAlert,
+    DeadlineReference,
+    Param,
+    dag,
+    get_current_context,
+    task,
+)
 
 from housing_report_airflow import tasks
+from housing_report_airflow.alerts import AdminEmailNotifier, report_deadline_missed
 
 TZ = "Asia/Ho_Chi_Minh"
 # Bounds concurrent readers of Google's API across mapped tasks and workers; created by
@@ -46,7 +56,17 @@ in the report database. A unit's problem becomes its status, never a failed task
     max_active_runs=1,
     doc_md=__doc__,
     tags=["xoa-nha-tam", "report"],
-    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=2)},
+    default_args={
+        "retries": 2,
+        "retry_delay": dt.timedelta(minutes=2),
+        "on_failure_callback": AdminEmailNotifier(),
+    },
+    # The run starts at 07:00; its report must be out by 11:00, else the admins are told.
+    deadline=DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=dt.timedelta(hours=4),
+        callback=AsyncCallback(report_deadline_missed, kwargs={"deadline_label": "11:00"}),
+    ),
     params={
         "period": Param(
             None,
@@ -61,6 +81,27 @@ in the report database. A unit's problem becomes its status, never a failed task
             title="Chạy thử (không gửi)",
             description="Tổng hợp và ghi kết quả nhưng không gửi email.",
         ),
+        "replay": Param(
+            False,
+            type="boolean",
+            title="Dựng lại từ kho lưu trữ",
+            description="Không đọc bảng tính: dựng lại bản tổng hợp đã lưu của kỳ (vào thư mục "
+            "replay-v<phiên bản>), không gửi email.",
+        ),
+        "replay_version": Param(
+            0,
+            type="integer",
+            minimum=0,
+            title="Phiên bản cần dựng lại",
+            description="Dùng với replay: số phiên bản của kỳ; 0 là phiên bản mới nhất.",
+        ),
+        "force_resend": Param(
+            False,
+            type="boolean",
+            title="Gửi lại khi lần gửi trước không rõ kết quả",
+            description="Chỉ dùng khi đã kiểm tra hộp thư và chắc chắn thư của lần gửi bị gián đoạn "
+            "chưa đến người nhận.",
+        ),
     },
 )
 def provincial_report():
@@ -72,8 +113,9 @@ def provincial_report():
 
     @task
     def plan_fetch_batches() -> list[list[str]]:
-        """Group the units by spreadsheet into at most `report_max_fetch_tasks` batches."""
-        return tasks.plan_fetch_batches()
+        """Group the units by spreadsheet into at most `report_max_fetch_tasks` batches
+        (none for a replay, which reads the archive only)."""
+        return tasks.plan_fetch_batches(bool(get_current_context()["params"].get("replay")))
 
     # A mapped task does not take its docstring as doc_md, so it is given explicitly.
     @task(map_index_template="{{ batch_label }}", doc_md=FETCH_DOC, pool=SHEETS_POOL)
@@ -82,16 +124,28 @@ def provincial_report():
         context["batch_label"] = f"{unit_codes[0]}… ({len(unit_codes)} đơn vị)"  # type: ignore[typeddict-unknown-key]
         return tasks.fetch_batch(unit_codes, period, context["run_id"])
 
-    @task
+    # A replay maps no fetch task (they are skipped); the aggregation runs all the same.
+    @task(trigger_rule="none_failed")
     def aggregate_reports(period: str, counts: list[dict[str, int]]) -> dict:
-        """Build the provincial summary from this run's reads and write the outputs."""
-        return tasks.aggregate(period, get_current_context()["run_id"])
+        """Build the provincial summary from this run's reads (the period's next version) and
+        write the outputs; for a replay, rebuild an archived version instead."""
+        context = get_current_context()
+        params = context["params"]
+        return tasks.aggregate(
+            period, context["run_id"], bool(params.get("replay")), int(params.get("replay_version") or 0)
+        )
 
     @task
     def deliver_report(result: dict) -> dict:
-        """Email the summary (outbox or SMTP), unless `dry_run`."""
+        """Email this version if the delivery log says so: the report, a correction when a
+        delivered period's figures changed, or nothing. Never for a replay or a `dry_run`."""
         context = get_current_context()
-        return tasks.deliver(result["period"], context["run_id"], bool(context["params"].get("dry_run")))
+        params = context["params"]
+        if result.get("replay"):
+            return {"sent": False, "reason": "replay"}
+        return tasks.deliver(
+            result["period"], context["run_id"], bool(params.get("dry_run")), bool(params.get("force_resend"))
+        )
 
     period = resolve_period()
     counts = fetch_unit_reports.partial(period=period).expand(unit_codes=plan_fetch_batches())

@@ -127,13 +127,13 @@ def store_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'reports.sqlite'}"
     base = request.getfixturevalue("postgres_url")
-    # A schema-free reset: each test gets empty tables.
+    # Each test starts from an empty database (tables and migration version alike).
     import sqlalchemy as sa
 
-    from housing_report.store import metadata
-
-    engine = sa.create_engine(base)
-    metadata.drop_all(engine)
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
     engine.dispose()
     return base
 

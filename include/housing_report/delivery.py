@@ -35,7 +35,14 @@ class DeliveryResult:
 
 
 class DeliveryError(RuntimeError):
-    """The email was not delivered (to everyone). The message is Vietnamese, then English."""
+    """The email was not delivered (to everyone). The message is Vietnamese, then English.
+
+    `delivered_to` lists the recipients the server accepted anyway (a partial refusal).
+    """
+
+    def __init__(self, text: str, delivered_to: tuple[str, ...] = ()):
+        super().__init__(text)
+        self.delivered_to = delivered_to
 
 
 @runtime_checkable
@@ -193,14 +200,14 @@ class SmtpDelivery(Delivery):
             **options,
         )
 
-    def _fail(self, vi: str, en: str) -> DeliveryError:
+    def _fail(self, vi: str, en: str, delivered_to: tuple[str, ...] = ()) -> DeliveryError:
         text = (
             f"Không gửi được thư qua máy chủ SMTP {self.host}:{self.port}: {vi} / "
             f"Could not send the email through SMTP server {self.host}:{self.port}: {en}"
         )
         if self.password:
             text = text.replace(self.password, "***")
-        return DeliveryError(text)
+        return DeliveryError(text, delivered_to)
 
     def deliver(self, message: EmailMessage) -> DeliveryResult:
         recipients = _recipients(message)
@@ -228,6 +235,7 @@ class SmtpDelivery(Delivery):
             raise self._fail(
                 f"máy chủ từ chối người nhận {refused}; thư đã gửi cho những người nhận còn lại.",
                 f"the server refused {refused}; the message went to the other recipients.",
+                tuple(r for r in recipients if r not in result),
             )
         return DeliveryResult(_message_id(message), tuple(recipients), self.location)
 

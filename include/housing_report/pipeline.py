@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,13 +111,48 @@ def _log_unit(unit: Unit, status: str, result: FetchResult, report: UnitReport |
 
 
 def summarise(config: Config, period: dt.date, run_id: str, store: ReportStore) -> dict[str, Any]:
-    """Aggregate this run's reads into the provincial summary and store it."""
-    codes = [u.code for u in config.units]
-    reads = store.latest_reads(period, run_id, codes)
-    carry = store.last_accepted(period, run_id, codes)
+    """Aggregate this run's reads into the provincial summary; store it as the period's next version."""
+    from housing_report.corrections import figures_hash
+
+    max_read_id = store.max_read_id()
     previous = store.previous_summary(period)
-    summary = build_summary(config, period, run_id, reads, carry, previous)
-    store.save_summary(period, run_id, summary)
+    summary = _build(config, period, run_id, store, max_read_id, previous.summary if previous else None)
+    version = store.save_summary(
+        period,
+        run_id,
+        summary,
+        figures_hash=figures_hash(summary),
+        max_read_id=max_read_id,
+        previous_summary_id=previous.id if previous else None,
+    )
+    summary["version"] = version
+    return summary
+
+
+def _build(config, period, run_id, store, max_read_id, previous, generated_at=None) -> dict[str, Any]:
+    codes = [u.code for u in config.units]
+    reads = store.latest_reads(period, run_id, codes, max_read_id)
+    carry = store.last_accepted(period, run_id, codes, max_read_id)
+    summary = build_summary(config, period, run_id, reads, carry, previous, generated_at)
+    return summary
+
+
+def replay(config: Config, period: dt.date, store: ReportStore, version: int | None = None) -> dict[str, Any]:
+    """Rebuild an archived version of a period's summary from the archive alone (no source is read).
+
+    Uses the reads of that version's run and what it was built from (the reads that existed
+    then, the previous period's summary it compared with), so the result equals the original
+    apart from `generated_at`.
+    """
+    original = store.summary_version(period, version)
+    if original is None:
+        which = f"phiên bản {version}" if version else "phiên bản nào"
+        raise LookupError(f"Kho lưu trữ không có {which} của kỳ {period:%d/%m/%Y} để dựng lại.")
+    previous = store.summary_by_id(original.previous_summary_id) if original.previous_summary_id else None
+    summary = _build(
+        config, period, original.run_id, store, original.max_read_id, previous.summary if previous else None
+    )
+    summary["version"] = original.version
     return summary
 
 
@@ -155,15 +189,17 @@ def _write_text(path: Path, text: str) -> Path:
     return path
 
 
-def build_report_message(config: Config, summary: dict[str, Any], mail: Mail, workdir: Path):
-    """The provincial report's email, with the summary workbook attached."""
+def build_report_message(
+    config: Config, summary: dict[str, Any], mail: Mail, workdir: Path, correction: dict | None = None
+):
+    """The provincial report's email (or its correction), with the summary workbook attached."""
     from housing_report.email_message import build_message
     from housing_report.render import render_email
     from housing_report.summary_workbook import write_summary_workbook
 
     attachment = workdir / workbook_name(summary)
     write_summary_workbook(summary, config, attachment)
-    rendered = render_email(summary, config)
+    rendered = render_email(summary, config, correction=correction)
     return build_message(
         rendered,
         sender=mail.sender,
@@ -172,18 +208,6 @@ def build_report_message(config: Config, summary: dict[str, Any], mail: Mail, wo
         attachments=[attachment],
         message_id_domain=mail.message_id_domain,
     )
-
-
-def deliver_summary(config: Config, summary: dict[str, Any], mail: Mail, delivery) -> dict[str, Any]:
-    """Build the report's email from the stored summary and hand it to `delivery`."""
-    with tempfile.TemporaryDirectory(prefix="housing-report-") as tmp:
-        message = build_report_message(config, summary, mail, Path(tmp))
-        result = delivery.deliver(message)
-    return {
-        "message_id": result.message_id,
-        "recipients": list(result.recipients),
-        "location": str(result.location) if result.location else None,
-    }
 
 
 def recipients(config: Config) -> tuple[tuple[Contact, ...], tuple[Contact, ...]]:

@@ -326,10 +326,25 @@ def make_environment() -> jinja2.Environment:
     return env
 
 
-def render_email(summary: dict[str, Any], config: Config) -> RenderedEmail:
-    """Subject, HTML and plain text of the summary email for `summary`'s period."""
+def _clean_correction(correction: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **correction,
+        "reasons": [
+            {**r, "unit_name": clean_text(r.get("unit_name")), "text": clean_text(r.get("text"))}
+            for r in correction.get("reasons", [])
+        ],
+    }
+
+
+def render_email(summary: dict[str, Any], config: Config, correction: dict | None = None) -> RenderedEmail:
+    """Subject, HTML and plain text of the summary email for `summary`'s period.
+
+    With `correction` (from `corrections.compare`), the email is marked as a correction
+    ("Báo cáo bổ sung, điều chỉnh") and lists what changed and why.
+    """
     env = make_environment()
     context = build_context(summary, config)
+    context["correction"] = _clean_correction(correction) if correction else None
     subject = clean_text(env.get_template("email_subject.txt.j2").render(context))
     html = env.get_template("email.html.j2").render(context)
     text = env.get_template("email.txt.j2").render(context)

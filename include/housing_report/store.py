@@ -1,14 +1,16 @@
-"""The report database: every read of every unit, and every period's summary.
+"""The report database: every read of every unit, every version of a period's
+summary, and the delivery log.
 
-SQLAlchemy Core over any database SQLAlchemy speaks (SQLite by default,
-PostgreSQL in production). Tasks hand data to each other through it: the fetch
-tasks write reads, the aggregation reads them back, so tasks may run on different
-workers.
+SQLAlchemy Core over SQLite (the default) or PostgreSQL (production). Tasks hand
+data to each other through it: the fetch tasks write reads, the aggregation reads
+them back, so tasks may run on different workers. The schema is versioned with
+Alembic (`migrations/`); `ensure_schema()` upgrades a deployed database in place.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,7 +21,12 @@ import sqlalchemy as sa
 
 from housing_report.models import ACCEPTED, FetchResult, Finding, UnitReport
 
-SCHEMA_VERSION = 1
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "report_db_version"
+# Serialises schema upgrades between workers on PostgreSQL (an arbitrary, fixed key).
+_PG_MIGRATION_LOCK = 740_412_025
+
+SENDING, SENT, FAILED = "sending", "sent", "failed"
 
 metadata = sa.MetaData()
 
@@ -33,7 +40,7 @@ unit_reads = sa.Table(
     sa.Column("spreadsheet", sa.String(200), nullable=False),
     sa.Column("worksheet", sa.String(200), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("reason", sa.Text, nullable=False, default=""),
+    sa.Column("reason", sa.Text, nullable=False),
     sa.Column("read_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("content_hash", sa.String(64)),
     sa.Column("grid", sa.JSON),
@@ -46,6 +53,9 @@ unit_reads = sa.Table(
     sa.Index("ix_unit_reads_unit_status", "unit_code", "status", "period"),
 )
 
+# Everything but the raw grid, which only an audit or a replay of the parse needs.
+_READ_COLUMNS = [c for c in unit_reads.c if c.name != "grid"]
+
 summaries = sa.Table(
     "summaries",
     metadata,
@@ -54,17 +64,44 @@ summaries = sa.Table(
     sa.Column("run_id", sa.String(250), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("summary", sa.JSON, nullable=False),
+    # Every run of a period produces a version (1, 2, ...).
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    # Hash of the figures and statuses: equal hashes mean nothing to correct.
+    sa.Column("figures_hash", sa.String(64), nullable=False, server_default=""),
+    # What the summary was built from, so that a replay builds the same one.
+    sa.Column("max_read_id", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("previous_summary_id", sa.Integer),
     sa.UniqueConstraint("period", "run_id", name="uq_summaries_period_run"),
+    sa.UniqueConstraint("period", "version", name="uq_summaries_period_version"),
 )
 
-# Everything but the raw grid, which only an audit or a replay needs.
-_READ_COLUMNS = [c for c in unit_reads.c if c.name != "grid"]
-
-schema_info = sa.Table(
-    "schema_info",
+deliveries = sa.Table(
+    "deliveries",
     metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("period", sa.Date, nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.String(250), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),  # report | correction
+    sa.Column("recipients_key", sa.String(64), nullable=False),
+    sa.Column("recipients", sa.JSON, nullable=False),
+    # The version last delivered to these recipients when this one was claimed (0: none).
+    sa.Column("supersedes", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),  # sending | sent | failed
+    sa.Column("message_id", sa.String(250), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    sa.Index("ix_deliveries_period", "period", "recipients_key"),
+    sa.Index(
+        "uq_deliveries_active",
+        "period",
+        "recipients_key",
+        "supersedes",
+        unique=True,
+        sqlite_where=sa.text("state IN ('sending', 'sent')"),
+        postgresql_where=sa.text("state IN ('sending', 'sent')"),
+    ),
 )
 
 
@@ -72,8 +109,25 @@ class StoreError(RuntimeError):
     """The report database cannot be used (missing, corrupt, unreachable)."""
 
 
+class DeliveryConflict(RuntimeError):
+    """Another delivery of this period to these recipients holds the claim."""
+
+    def __init__(self, existing: DeliveryRow | None):
+        self.existing = existing
+        if existing is None:
+            text = "Một lần gửi khác của kỳ này vừa nhận quyền gửi."
+        else:
+            text = (
+                f"Lần chạy {existing.run_id} {'đang gửi' if existing.state == SENDING else 'đã gửi'} "
+                f"phiên bản {existing.version} của kỳ {existing.period:%d/%m/%Y} "
+                f"(Message-ID {existing.message_id})."
+            )
+        super().__init__(text)
+
+
 @dataclass
 class StoredRead:
+    id: int
     unit_code: str
     period: dt.date
     run_id: str
@@ -88,14 +142,66 @@ class StoredRead:
     info: dict[str, str]
 
 
+@dataclass
+class SummaryRow:
+    id: int
+    period: dt.date
+    run_id: str
+    version: int
+    created_at: dt.datetime
+    summary: dict[str, Any]
+    figures_hash: str
+    max_read_id: int
+    previous_summary_id: int | None
+
+
+@dataclass
+class DeliveryRow:
+    id: int
+    period: dt.date
+    version: int
+    run_id: str
+    kind: str
+    recipients: list[str]
+    supersedes: int
+    state: str
+    message_id: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    detail: str
+
+
 def sqlite_url(path: str | Path) -> str:
     return f"sqlite:///{Path(path).resolve()}"
+
+
+def check_archive_present(database: Path, output_dir: Path) -> None:
+    """Refuse to start an empty SQLite archive where reports were already produced.
+
+    Without this, a deleted `reports.sqlite` would silently become an empty history: every
+    unit would lose its carried-forward figures and every delivered period would be sent again.
+    """
+    if database.exists():
+        return
+    produced = sorted(p.parent.name for p in Path(output_dir).glob("[0-9][0-9][0-9][0-9]-*/summary.json"))
+    if produced:
+        raise StoreError(
+            f"Không tìm thấy cơ sở dữ liệu báo cáo {database}, nhưng {output_dir} đã có báo cáo các kỳ "
+            f"{', '.join(produced)}. Hãy khôi phục tệp từ bản sao lưu. Nếu thật sự muốn bắt đầu lại lịch "
+            "sử (mọi kỳ đã gửi sẽ có thể bị gửi lại), hãy chuyển các thư mục kỳ cũ đi nơi khác trước."
+        )
+
+
+def recipients_key(addresses: Iterable[str]) -> str:
+    """A stable key for a list of recipients (order and case do not matter)."""
+    normalised = sorted({a.strip().lower() for a in addresses})
+    return hashlib.sha256("\n".join(normalised).encode("utf-8")).hexdigest()
 
 
 class ReportStore:
     def __init__(self, url: str):
         self.url = url
-        kwargs: dict[str, Any] = {"future": True}
+        kwargs: dict[str, Any] = {}
         if url.startswith("sqlite"):
             database = sa.engine.make_url(url).database
             if database and database != ":memory:":
@@ -105,31 +211,50 @@ class ReportStore:
             kwargs["pool_pre_ping"] = True
         self.engine = sa.create_engine(url, **kwargs)
 
-    # -- schema
-
-    def ensure_schema(self) -> None:
-        """Create the tables when absent; refuse a database that is not ours or is corrupt."""
-        try:
-            with self.engine.begin() as conn:
-                metadata.create_all(conn, checkfirst=True)
-                version = conn.execute(sa.select(schema_info.c.version)).scalar()
-                if version is None:
-                    conn.execute(schema_info.insert().values(id=1, version=SCHEMA_VERSION))
-                elif version > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"Cơ sở dữ liệu báo cáo có phiên bản lược đồ {version}, mới hơn phiên bản mã "
-                        f"nguồn ({SCHEMA_VERSION}); hãy cập nhật mã nguồn."
-                    )
-        except sa.exc.DatabaseError as exc:
-            raise StoreError(
-                f"Không dùng được cơ sở dữ liệu báo cáo ({self.safe_url}): {exc.orig!s}"
-            ) from exc
-
     @property
     def safe_url(self) -> str:
         return sa.engine.make_url(self.url).render_as_string(hide_password=True)
 
-    # -- writes
+    # -- schema
+
+    def ensure_schema(self) -> str:
+        """Upgrade the database to the latest schema (Alembic); returns the revision.
+
+        A database that is corrupt, unreachable, or newer than this code is a StoreError.
+        """
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        script = ScriptDirectory.from_config(cfg)
+        head = script.get_current_head()
+        try:
+            with self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+                current = MigrationContext.configure(
+                    conn, opts={"version_table": VERSION_TABLE}
+                ).get_current_revision()
+                if current == head:
+                    return head
+                if current is not None and current not in {r.revision for r in script.walk_revisions()}:
+                    raise StoreError(
+                        f"Cơ sở dữ liệu báo cáo ({self.safe_url}) ở phiên bản lược đồ {current}, mới hơn mã "
+                        "nguồn đang chạy; hãy cập nhật mã nguồn."
+                    )
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except sa.exc.DatabaseError as exc:
+            raise StoreError(
+                f"Không dùng được cơ sở dữ liệu báo cáo ({self.safe_url}): {exc.orig!s}. "
+                "Hãy khôi phục tệp từ bản sao lưu; không xóa để tạo mới, vì sẽ mất lịch sử báo cáo."
+            ) from exc
+        return head
+
+    # -- reads
 
     def save_reads(
         self,
@@ -165,80 +290,209 @@ class ReportStore:
                 conn.execute(unit_reads.insert(), values)
         return len(values)
 
-    def save_summary(self, period: dt.date, run_id: str, summary: dict[str, Any]) -> None:
+    def max_read_id(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.max(unit_reads.c.id))).scalar() or 0)
+
+    def has_history(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(summaries.c.id).limit(1)).first() is not None
+
+    def latest_reads(
+        self, period: dt.date, run_id: str, unit_codes: Sequence[str], max_read_id: int | None = None
+    ) -> dict[str, StoredRead]:
+        """The latest read of each unit in this run (a retried task reads again)."""
+        conditions = [unit_reads.c.period == period, unit_reads.c.run_id == run_id]
+        if max_read_id is not None:
+            conditions.append(unit_reads.c.id <= max_read_id)
+        return self._first_per_unit(conditions, (unit_reads.c.id.desc(),), unit_codes)
+
+    def last_accepted(
+        self, period: dt.date, run_id: str, unit_codes: Sequence[str], max_read_id: int | None = None
+    ) -> dict[str, StoredRead]:
+        """Each unit's last accepted read for this period (earlier runs) or before it."""
+        conditions = [
+            unit_reads.c.status == ACCEPTED,
+            unit_reads.c.period <= period,
+            unit_reads.c.run_id != run_id,
+        ]
+        if max_read_id is not None:
+            conditions.append(unit_reads.c.id <= max_read_id)
+        order = (unit_reads.c.period.desc(), unit_reads.c.id.desc())
+        return self._first_per_unit(conditions, order, unit_codes)
+
+    def _first_per_unit(self, conditions, order, unit_codes: Sequence[str]) -> dict[str, StoredRead]:
+        ranked = (
+            sa.select(
+                *_READ_COLUMNS,
+                sa.func.row_number().over(partition_by=unit_reads.c.unit_code, order_by=order).label("rank"),
+            )
+            .where(*conditions)
+            .subquery()
+        )
+        query = sa.select(ranked).where(ranked.c.rank == 1)
+        wanted = set(unit_codes)
+        with self.engine.connect() as conn:
+            return {row.unit_code: _stored(row) for row in conn.execute(query) if row.unit_code in wanted}
+
+    # -- summaries and versions
+
+    def save_summary(
+        self,
+        period: dt.date,
+        run_id: str,
+        summary: dict[str, Any],
+        *,
+        figures_hash: str,
+        max_read_id: int,
+        previous_summary_id: int | None,
+    ) -> int:
+        """Store this run's summary as the period's next version; a retried task keeps its version."""
         now = dt.datetime.now(dt.UTC)
         payload = json.loads(json.dumps(summary, ensure_ascii=False))
-        with self.engine.begin() as conn:
-            updated = conn.execute(
-                summaries.update()
-                .where(summaries.c.period == period, summaries.c.run_id == run_id)
-                .values(summary=payload, created_at=now)
-            ).rowcount
-            if not updated:
-                conn.execute(
-                    summaries.insert().values(period=period, run_id=run_id, created_at=now, summary=payload)
-                )
-
-    # -- reads
-
-    def latest_reads(self, period: dt.date, run_id: str, unit_codes: Sequence[str]) -> dict[str, StoredRead]:
-        """The latest read of each unit in this run (a retried task reads again)."""
-        ranked = (
-            sa.select(
-                *_READ_COLUMNS,
-                sa.func.row_number()
-                .over(partition_by=unit_reads.c.unit_code, order_by=unit_reads.c.id.desc())
-                .label("rank"),
-            )
-            .where(unit_reads.c.period == period, unit_reads.c.run_id == run_id)
-            .subquery()
+        values = dict(
+            summary=payload,
+            created_at=now,
+            figures_hash=figures_hash,
+            max_read_id=max_read_id,
+            previous_summary_id=previous_summary_id,
         )
-        query = sa.select(ranked).where(ranked.c.rank == 1)
-        wanted = set(unit_codes)
-        with self.engine.connect() as conn:
-            return {row.unit_code: _stored(row) for row in conn.execute(query) if row.unit_code in wanted}
+        for _attempt in range(5):
+            existing = self.summary_row(period, run_id)
+            try:
+                with self.engine.begin() as conn:
+                    if existing is not None:
+                        conn.execute(summaries.update().where(summaries.c.id == existing.id).values(**values))
+                        return existing.version
+                    latest = conn.execute(
+                        sa.select(sa.func.max(summaries.c.version)).where(summaries.c.period == period)
+                    ).scalar()
+                    version = int(latest or 0) + 1
+                    conn.execute(
+                        summaries.insert().values(period=period, run_id=run_id, version=version, **values)
+                    )
+                    return version
+            except sa.exc.IntegrityError:
+                continue  # another run took that version number at the same moment: take the next
+        raise StoreError(f"Không lưu được bản tổng hợp kỳ {period:%d/%m/%Y} sau nhiều lần thử.")
 
-    def last_accepted(self, period: dt.date, run_id: str, unit_codes: Sequence[str]) -> dict[str, StoredRead]:
-        """Each unit's last accepted read for this period (earlier runs) or before it."""
-        ranked = (
-            sa.select(
-                *_READ_COLUMNS,
-                sa.func.row_number()
-                .over(
-                    partition_by=unit_reads.c.unit_code,
-                    order_by=(unit_reads.c.period.desc(), unit_reads.c.id.desc()),
-                )
-                .label("rank"),
-            )
-            .where(
-                unit_reads.c.status == ACCEPTED,
-                unit_reads.c.period <= period,
-                unit_reads.c.run_id != run_id,
-            )
-            .subquery()
-        )
-        query = sa.select(ranked).where(ranked.c.rank == 1)
-        wanted = set(unit_codes)
-        with self.engine.connect() as conn:
-            return {row.unit_code: _stored(row) for row in conn.execute(query) if row.unit_code in wanted}
+    def summary_row(self, period: dt.date, run_id: str) -> SummaryRow | None:
+        return self._summary_where(summaries.c.period == period, summaries.c.run_id == run_id)
 
-    def previous_summary(self, period: dt.date) -> dict[str, Any] | None:
-        """The latest summary of the latest period before `period`."""
-        query = (
-            sa.select(summaries.c.summary)
-            .where(summaries.c.period < period)
-            .order_by(summaries.c.period.desc(), summaries.c.created_at.desc(), summaries.c.id.desc())
-            .limit(1)
+    def summary_version(self, period: dt.date, version: int | None = None) -> SummaryRow | None:
+        """A version of the period's summary; the latest when `version` is None."""
+        if version is not None:
+            return self._summary_where(summaries.c.period == period, summaries.c.version == version)
+        return self._summary_where(summaries.c.period == period, order=summaries.c.version.desc())
+
+    def summary_by_id(self, summary_id: int) -> SummaryRow | None:
+        return self._summary_where(summaries.c.id == summary_id)
+
+    def previous_summary(self, period: dt.date) -> SummaryRow | None:
+        """The latest version of the latest period before `period`."""
+        return self._summary_where(
+            summaries.c.period < period, order=(summaries.c.period.desc(), summaries.c.version.desc())
         )
-        with self.engine.connect() as conn:
-            return conn.execute(query).scalar()
 
     def summary(self, period: dt.date, run_id: str) -> dict[str, Any] | None:
-        query = sa.select(summaries.c.summary).where(
-            summaries.c.period == period, summaries.c.run_id == run_id
-        )
+        row = self.summary_row(period, run_id)
+        return row.summary if row else None
+
+    def _summary_where(self, *conditions, order=None) -> SummaryRow | None:
+        query = sa.select(summaries).where(*conditions)
+        if order is not None:
+            query = query.order_by(*(order if isinstance(order, tuple) else (order,)))
         with self.engine.connect() as conn:
-            return conn.execute(query).scalar()
+            row = conn.execute(query.limit(1)).first()
+        if row is None:
+            return None
+        return SummaryRow(
+            id=row.id,
+            period=row.period,
+            run_id=row.run_id,
+            version=row.version,
+            created_at=_aware(row.created_at),
+            summary=row.summary,
+            figures_hash=row.figures_hash,
+            max_read_id=row.max_read_id,
+            previous_summary_id=row.previous_summary_id,
+        )
+
+    # -- delivery log
+
+    def last_sent(self, period: dt.date, key: str) -> DeliveryRow | None:
+        return self._delivery_where(
+            deliveries.c.period == period, deliveries.c.recipients_key == key, deliveries.c.state == SENT
+        )
+
+    def in_flight(self, period: dt.date, key: str) -> DeliveryRow | None:
+        return self._delivery_where(
+            deliveries.c.period == period, deliveries.c.recipients_key == key, deliveries.c.state == SENDING
+        )
+
+    def claim_delivery(
+        self,
+        *,
+        period: dt.date,
+        version: int,
+        run_id: str,
+        kind: str,
+        recipients: Sequence[str],
+        supersedes: int,
+        message_id: str,
+    ) -> int:
+        """Record that this version is being sent; the database refuses a second claim."""
+        key = recipients_key(recipients)
+        try:
+            with self.engine.begin() as conn:
+                return int(
+                    conn.execute(
+                        deliveries.insert()
+                        .values(
+                            period=period,
+                            version=version,
+                            run_id=run_id,
+                            kind=kind,
+                            recipients_key=key,
+                            recipients=sorted(recipients),
+                            supersedes=supersedes,
+                            state=SENDING,
+                            message_id=message_id,
+                            started_at=dt.datetime.now(dt.UTC),
+                            detail="",
+                        )
+                        .returning(deliveries.c.id)
+                    ).scalar_one()
+                )
+        except sa.exc.IntegrityError as exc:
+            holder = self._delivery_where(
+                deliveries.c.period == period,
+                deliveries.c.recipients_key == key,
+                deliveries.c.supersedes == supersedes,
+                deliveries.c.state.in_((SENDING, SENT)),
+            )
+            raise DeliveryConflict(holder) from exc
+
+    def finish_delivery(self, delivery_id: int, state: str, detail: str = "") -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                deliveries.update()
+                .where(deliveries.c.id == delivery_id)
+                .values(state=state, detail=detail, finished_at=dt.datetime.now(dt.UTC))
+            )
+
+    def deliveries(self, period: dt.date | None = None) -> list[DeliveryRow]:
+        query = sa.select(deliveries).order_by(deliveries.c.id)
+        if period is not None:
+            query = query.where(deliveries.c.period == period)
+        with self.engine.connect() as conn:
+            return [_delivery(row) for row in conn.execute(query)]
+
+    def _delivery_where(self, *conditions) -> DeliveryRow | None:
+        query = sa.select(deliveries).where(*conditions).order_by(deliveries.c.id.desc()).limit(1)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return _delivery(row) if row else None
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
@@ -254,6 +508,7 @@ def _finding_json(finding: Finding) -> dict[str, str]:
 
 def _stored(row: Any) -> StoredRead:
     return StoredRead(
+        id=row.id,
         unit_code=row.unit_code,
         period=row.period,
         run_id=row.run_id,
@@ -266,4 +521,21 @@ def _stored(row: Any) -> StoredRead:
         findings=row.findings or [],
         lists=row.lists or {},
         info=row.info or {},
+    )
+
+
+def _delivery(row: Any) -> DeliveryRow:
+    return DeliveryRow(
+        id=row.id,
+        period=row.period,
+        version=row.version,
+        run_id=row.run_id,
+        kind=row.kind,
+        recipients=list(row.recipients or []),
+        supersedes=row.supersedes,
+        state=row.state,
+        message_id=row.message_id,
+        started_at=_aware(row.started_at),
+        finished_at=_aware(row.finished_at),
+        detail=row.detail or "",
     )

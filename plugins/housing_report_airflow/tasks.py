@@ -22,9 +22,16 @@ def _config(settings: Settings):
 
 
 def _store(settings: Settings):
+    import sqlalchemy as sa
+
+    from housing_report.store import check_archive_present
     from housing_report_airflow.hooks import ReportDbHook
 
-    return ReportDbHook(fallback_dir=settings.output_dir).store
+    hook = ReportDbHook(fallback_dir=settings.output_dir)
+    url = sa.engine.make_url(hook.get_url())
+    if url.get_backend_name() == "sqlite" and url.database:
+        check_archive_present(Path(url.database), settings.output_dir)
+    return hook.store
 
 
 def _source(settings: Settings):
@@ -56,9 +63,13 @@ def resolve_period(period_param: str | None, logical_date: dt.datetime | None) -
     return period.isoformat()
 
 
-def plan_fetch_batches() -> list[list[str]]:
+def plan_fetch_batches(replay: bool = False) -> list[list[str]]:
+    """Batches of unit codes to read; none for a replay (it reads the archive, not the sheets)."""
     from housing_report.pipeline import plan_batches
 
+    if replay:
+        log.info("replay: không đọc nguồn nào, dựng lại từ kho lưu trữ")
+        return []
     settings = load_settings()
     config = _config(settings)
     batches = plan_batches(config, settings.max_fetch_tasks)
@@ -80,32 +91,43 @@ def fetch_batch(unit_codes: list[str], period: str, run_id: str) -> dict[str, in
     )
 
 
-def aggregate(period: str, run_id: str) -> dict[str, Any]:
+def aggregate(
+    period: str, run_id: str, replay: bool = False, replay_version: int | None = None
+) -> dict[str, Any]:
+    """Build (or, for a replay, rebuild from the archive) the summary and write the outputs."""
     from housing_report.pipeline import format_digest, period_folder, summarise, write_outputs
+    from housing_report.pipeline import replay as replay_summary
 
     settings = load_settings()
     config = _config(settings)
     day = dt.date.fromisoformat(period)
-    summary = summarise(config, day, run_id, _store(settings))
-    outputs = write_outputs(config, summary, period_folder(settings.output_dir, day))
+    store = _store(settings)
+    folder = period_folder(settings.output_dir, day)
+    if replay:
+        summary = replay_summary(config, day, store, replay_version or None)
+        folder = folder / f"replay-v{summary['version']}"
+    else:
+        summary = summarise(config, day, run_id, store)
+    outputs = write_outputs(config, summary, folder)
     log.info("%s", format_digest(summary, outputs.to_json()))
     return {
         "period": period,
+        "version": summary["version"],
+        "replay": replay,
         "status_counts": summary["status_counts"],
         "completion_percent": summary["completion_percent"],
         "outputs": outputs.to_json(),
     }
 
 
-def deliver(period: str, run_id: str, dry_run: bool) -> dict[str, Any]:
-    from housing_report.pipeline import Mail, deliver_summary, period_folder, recipients
+def deliver(period: str, run_id: str, dry_run: bool, force_resend: bool = False) -> dict[str, Any]:
+    """Send this run's version if the delivery log says so (see housing_report.dispatch)."""
+    from housing_report.dispatch import dispatch
+    from housing_report.pipeline import Mail, period_folder, recipients
 
     settings = load_settings()
     config = _config(settings)
     day = dt.date.fromisoformat(period)
-    summary = _store(settings).summary(day, run_id)
-    if summary is None:
-        raise RuntimeError(f"Không tìm thấy bản tổng hợp kỳ {period} của lần chạy {run_id}.")
     to, cc = recipients(config)
     if dry_run:
         log.info(
@@ -113,20 +135,22 @@ def deliver(period: str, run_id: str, dry_run: bool) -> dict[str, Any]:
             ", ".join(c.email for c in to),
             ", ".join(c.email for c in cc),
         )
-        return {"delivered": False, "dry_run": True}
+        return {"sent": False, "dry_run": True, "reason": "dry_run"}
+    delivery, sender = _delivery(settings, period_folder(settings.output_dir, day) / "outbox")
+    domain = sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    mail = Mail(sender=sender, to=to, cc=cc, message_id_domain=domain)
+    outcome = dispatch(config, _store(settings), day, run_id, mail, delivery, force_resend=force_resend)
+    log.info("Kỳ %s: %s", period, outcome.reason)
+    return outcome.to_json()
+
+
+def _delivery(settings: Settings, outbox: Path):
+    """The configured delivery (outbox or SMTP) and the sender address."""
     if settings.delivery == "smtp":
         from housing_report_airflow.hooks import ReportSmtpHook
 
         hook = ReportSmtpHook()
-        delivery = hook.get_conn()
-        sender = hook.sender
-    else:
-        from housing_report.delivery import OutboxDelivery
+        return hook.get_conn(), hook.sender
+    from housing_report.delivery import OutboxDelivery
 
-        delivery = OutboxDelivery(period_folder(settings.output_dir, day) / "outbox")
-        sender = "Hệ thống báo cáo <bao-cao@localhost>"
-    domain = sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
-    mail = Mail(sender=sender, to=to, cc=cc, message_id_domain=domain)
-    result = deliver_summary(config, summary, mail, delivery)
-    log.info("Đã gửi báo cáo kỳ %s: %s", period, result)
-    return {"delivered": True, **result}
+    return OutboxDelivery(outbox), "Hệ thống báo cáo <bao-cao@localhost>"

@@ -73,7 +73,7 @@ def test_report_db_on_the_real_postgresql(monkeypatch, postgres_url):
     assert store.engine.dialect.name == "postgresql"
     with store.engine.connect() as conn:
         tables = set(sa.inspect(conn).get_table_names())
-    assert {"unit_reads", "summaries", "schema_info"} <= tables
+    assert {"unit_reads", "summaries", "deliveries", "report_db_version"} <= tables
 
 
 def test_smtp_hook_reads_host_login_and_extras(monkeypatch):

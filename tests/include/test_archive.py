@@ -1,0 +1,215 @@
+"""The archive on SQLite and the real PostgreSQL: migrations, versions, replay, claims."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from housing_report.models import MISSING, FetchResult, Grid
+from housing_report.parse import parse_report
+from housing_report.pipeline import replay, summarise
+from housing_report.store import (
+    VERSION_TABLE,
+    DeliveryConflict,
+    ReportStore,
+    StoreError,
+    metadata,
+    recipients_key,
+    summaries,
+)
+from tests.include.grids import col_of, find, unit_rows
+
+FEB, MAR = dt.date(2025, 2, 27), dt.date(2025, 3, 12)
+
+
+def read_all(config, store, period, run_id, overrides=None):
+    rows = []
+    label = f"{period:%d/%m/%Y}"
+    for unit in config.units:
+        sheet = (overrides or {}).get(unit.code, unit_rows(config, unit.kind, label, unit.name))
+        if sheet is None:
+            rows.append((FetchResult(unit.code, MISSING, reason="thiếu"), None, unit.spreadsheet, unit.worksheet))
+            continue
+        grid = Grid(unit.worksheet, sheet)
+        report = parse_report(grid, unit, config.template, config.report.rules, period)
+        rows.append((FetchResult(unit.code, "ok", grid), report, unit.spreadsheet, unit.worksheet))
+    store.save_reads(period, run_id, rows)
+
+
+@pytest.fixture
+def store(store_url):
+    s = ReportStore(store_url)
+    s.ensure_schema()
+    return s
+
+
+def test_migrations_create_exactly_the_tables_the_code_uses(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        assert context.get_current_revision() == "0002"
+        diffs = [d for d in compare_metadata(context, metadata) if not _is_noise(d)]
+    assert diffs == []
+
+
+def _is_noise(diff) -> bool:
+    # Server defaults and JSON/Text reflections differ by dialect without meaning anything.
+    kind = diff[0][0] if isinstance(diff, list) else diff[0]
+    return kind in ("modify_default", "modify_type")
+
+
+def test_a_deployed_database_upgrades_in_place(store_url, config):
+    """A database at the first schema, holding a summary, upgrades and keeps its history."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    from housing_report.store import MIGRATIONS_DIR
+
+    engine = sa.create_engine(store_url)
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(sa.text(
+            "INSERT INTO summaries (period, run_id, created_at, summary) "
+            "VALUES ('2025-02-27', 'old-run', '2025-02-27 00:10:00', '{\"period\": \"2025-02-27\"}')"
+        ))
+    engine.dispose()
+    store = ReportStore(store_url)
+    assert store.ensure_schema() == "0002"
+    row = store.summary_version(FEB)
+    assert row.run_id == "old-run"
+    assert row.version == 1
+    assert row.summary == {"period": "2025-02-27"}
+
+
+def test_every_run_of_a_period_is_a_version_and_a_retry_keeps_it(store, config):
+    read_all(config, store, MAR, "scheduled")
+    first = summarise(config, MAR, "scheduled", store)
+    read_all(config, store, MAR, "manual")
+    second = summarise(config, MAR, "manual", store)
+    again = summarise(config, MAR, "manual", store)  # the aggregation task retried
+    assert (first["version"], second["version"], again["version"]) == (1, 2, 2)
+    assert store.summary_version(MAR).run_id == "manual"
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(summaries)).scalar() == 2
+
+
+def test_concurrent_runs_get_distinct_versions(store_url, config):
+    store = ReportStore(store_url)
+    store.ensure_schema()
+    for run in ("a", "b", "c", "d"):
+        read_all(config, store, MAR, run)
+    versions, errors = [], []
+
+    def aggregate(run):
+        try:
+            versions.append(summarise(config, MAR, run, ReportStore(store_url))["version"])
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=aggregate, args=(r,)) for r in ("a", "b", "c", "d")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(versions) == [1, 2, 3, 4]
+
+
+def test_replay_rebuilds_the_same_summary_from_the_archive_alone(store, config):
+    read_all(config, store, FEB, "feb")
+    summarise(config, FEB, "feb", store)
+    fixed = unit_rows(config, "district", "12/03/2025", "Huyện Kế Sách")
+    fixed[find(fixed, "PTTD")][col_of(fixed, "A", "HT_XM")] = 119
+    read_all(config, store, MAR, "mar-1", {"946": None, "943": fixed})
+    original = summarise(config, MAR, "mar-1", store)
+    # Later activity must not leak into a replay of version 1.
+    read_all(config, store, MAR, "mar-2")
+    summarise(config, MAR, "mar-2", store)
+    replayed = replay(config, MAR, store, version=1)
+    for key in ("generated_at",):
+        original.pop(key)
+        replayed.pop(key)
+    assert replayed == original
+    latest = replay(config, MAR, store)
+    assert latest["version"] == 2
+
+
+def test_replay_of_a_period_not_archived_is_a_clear_error(store, config):
+    with pytest.raises(LookupError, match="27/03/2025"):
+        replay(config, dt.date(2025, 3, 27), store)
+
+
+def test_claims_decide_between_two_deliveries(store):
+    common = dict(period=MAR, kind="report", recipients=["a@x.example", "b@x.example"], supersedes=0)
+    first = store.claim_delivery(version=1, run_id="scheduled", message_id="<1@x>", **common)
+    with pytest.raises(DeliveryConflict, match="scheduled") as info:
+        store.claim_delivery(version=2, run_id="manual", message_id="<2@x>", **common)
+    assert info.value.existing.message_id == "<1@x>"
+    # A failed attempt frees the claim; a sent one keeps it.
+    store.finish_delivery(first, "failed", "máy chủ không trả lời")
+    again = store.claim_delivery(version=2, run_id="manual", message_id="<3@x>", **common)
+    store.finish_delivery(again, "sent")
+    key = recipients_key(["B@x.example", "a@x.example"])
+    assert store.last_sent(MAR, key).message_id == "<3@x>"
+    assert [d.state for d in store.deliveries(MAR)] == ["failed", "sent"]
+
+
+def test_concurrent_claims_one_winner(store_url):
+    store = ReportStore(store_url)
+    store.ensure_schema()
+    won, lost = [], []
+    barrier = threading.Barrier(6)
+
+    def claim(i):
+        s = ReportStore(store_url)
+        barrier.wait()
+        try:
+            won.append(s.claim_delivery(period=MAR, version=i, run_id=f"r{i}", kind="report",
+                                        recipients=["a@x.example"], supersedes=0, message_id=f"<{i}@x>"))
+        except DeliveryConflict:
+            lost.append(i)
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(won) == 1
+    assert len(lost) == 5
+
+
+def test_corrupt_archive_is_a_clear_error(tmp_path):
+    path = tmp_path / "reports.sqlite"
+    path.write_bytes(b"SQLite format 3\x00" + b"\x07" * 4000)
+    with pytest.raises(StoreError, match="khôi phục"):
+        ReportStore(f"sqlite:///{path}").ensure_schema()
+
+
+def test_a_newer_schema_is_refused(store_url):
+    store = ReportStore(store_url)
+    store.ensure_schema()
+    with store.engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '9999'"))
+    with pytest.raises(StoreError, match="mới hơn mã"):
+        ReportStore(store_url).ensure_schema()
+
+
+def test_deleted_archive_is_a_clear_error_not_an_empty_history(tmp_path):
+    from housing_report.store import check_archive_present
+
+    database = tmp_path / "reports.sqlite"
+    check_archive_present(database, tmp_path)  # a first run: nothing produced yet
+    (tmp_path / "2025-02-27").mkdir()
+    (tmp_path / "2025-02-27" / "summary.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(StoreError, match="2025-02-27"):
+        check_archive_present(database, tmp_path)
+    database.write_bytes(b"")
+    check_archive_present(database, tmp_path)
