@@ -362,12 +362,14 @@ class ReportStore:
             try:
                 with self.engine.begin() as conn:
                     if existing is not None:
+                        values["summary"] = {**payload, "version": existing.version}
                         conn.execute(summaries.update().where(summaries.c.id == existing.id).values(**values))
                         return existing.version
                     latest = conn.execute(
                         sa.select(sa.func.max(summaries.c.version)).where(summaries.c.period == period)
                     ).scalar()
                     version = int(latest or 0) + 1
+                    values["summary"] = {**payload, "version": version}
                     conn.execute(
                         summaries.insert().values(period=period, run_id=run_id, version=version, **values)
                     )

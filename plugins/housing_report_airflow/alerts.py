@@ -39,7 +39,11 @@ def send_admin_alert(subject: str, lines: list[str]) -> str | None:
     domain = sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
     message = build_message(
         RenderedEmail(subject=subject, html=f"<div>{html}</div>", text=text),
-        sender=sender, to=list(config.report.admins), cc=[], attachments=[], message_id_domain=domain,
+        sender=sender,
+        to=list(config.report.admins),
+        cc=[],
+        attachments=[],
+        message_id_domain=domain,
     )
     delivery.deliver(message)
     return str(message["Message-ID"])

@@ -31,10 +31,26 @@ def _run_one(period: str) -> int:
     if bag.import_errors:
         print(bag.import_errors, file=sys.stderr)
         return 2
-    run = bag.dags["provincial_report"].test(run_conf={"period": period, "dry_run": False})
+    from housing_report_airflow.dag_test import run_dag_test
+
+    run = run_dag_test(bag.dags["provincial_report"], run_conf={"period": period, "dry_run": False})
     state = str(getattr(run, "state", "")).lower()
     print(f"DAG run state: {state}")
+    result = {"state": state, "run_id": run.run_id, "delivery": _xcom(run.run_id, "deliver_report")}
+    Path(os.environ["HOUSING_REPORT_DEMO_RESULT"]).write_text(json.dumps(result), encoding="utf-8")
     return 0 if state.endswith("success") else 1
+
+
+def _xcom(run_id: str, task_id: str):
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        query = XComModel.get_many(
+            run_id=run_id, key="return_value", task_ids=task_id, dag_ids="provincial_report"
+        )
+        row = session.scalars(query).first()
+        return XComModel.deserialize_value(row) if row is not None else None
 
 
 def main(argv: list[str]) -> int:
@@ -57,6 +73,8 @@ def main(argv: list[str]) -> int:
             print(f"Không có thư mục nguồn {env['AIRFLOW_VAR_REPORT_SOURCE']} cho kỳ {period}.")
             return 2
         log_path = airflow_home / f"demo-{period}.log"
+        result_path = airflow_home / f"demo-{period}.json"
+        env["HOUSING_REPORT_DEMO_RESULT"] = str(result_path)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         print(f"== provincial_report, kỳ {period}, nguồn {env['AIRFLOW_VAR_REPORT_SOURCE']}")
         started = time.monotonic()
@@ -89,6 +107,8 @@ def main(argv: list[str]) -> int:
         outputs["Airflow log"] = str(log_path)
         print(f"   xong trong {elapsed:.1f} s")
         print(format_digest(summary, outputs))
+        delivery = json.loads(result_path.read_text(encoding="utf-8")).get("delivery") or {}
+        print(f"Phiên bản {summary.get('version', '?')}. Gửi thư: {delivery.get('reason', 'không rõ')}")
         print()
     return 0
 

@@ -7,6 +7,7 @@ real SMTP server (aiosmtpd on loopback), and checks what arrived.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import email
 import email.policy
 import io
@@ -15,6 +16,8 @@ import os
 from pathlib import Path
 
 import pytest
+
+from housing_report_airflow.dag_test import run_dag_test
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "include" / "sample_data"
@@ -52,7 +55,7 @@ def run_period(dag, period: str, out: Path, delivery: str = "outbox", **conf) ->
         AIRFLOW_VAR_REPORT_OUTPUT_DIR=str(out),
         AIRFLOW_VAR_REPORT_DELIVERY=delivery,
     ):
-        run = dag.test(run_conf={"period": period, "dry_run": False, **conf})
+        run = run_dag_test(dag, run_conf={"period": period, "dry_run": False, **conf})
     state = str(run.state).lower()
     assert state.endswith("success"), state
     return run.run_id
@@ -159,14 +162,40 @@ def test_outputs_and_outbox(two_periods):
     assert {a.addr_spec for a in message["Cc"].addresses} == {c.email for c in config.report.cc}
 
 
-def test_rerunning_a_period_works_and_gives_the_same_figures(dag, two_periods):
+def test_replay_rebuilds_the_period_from_the_archive_alone(dag, two_periods, tmp_path):
+    """A replay reads no source (here: a folder that does not exist) and gives the same summary."""
+    from housing_report.store import ReportStore, sqlite_url
+
+    original = (
+        ReportStore(sqlite_url(two_periods / "reports.sqlite"))
+        .summary_version(dt.date(2025, 3, 12), 1)
+        .summary
+    )
+    with environment(
+        AIRFLOW_VAR_REPORT_SOURCE=str(tmp_path / "no-such-folder"),
+        AIRFLOW_VAR_REPORT_OUTPUT_DIR=str(two_periods),
+        AIRFLOW_VAR_REPORT_DELIVERY="outbox",
+    ):
+        run = run_dag_test(
+            dag, run_conf={"period": "2025-03-12", "dry_run": False, "replay": True, "replay_version": 1}
+        )
+    assert str(run.state).lower().endswith("success")
+    replayed = json.loads((two_periods / "2025-03-12" / "replay-v1" / "summary.json").read_text("utf-8"))
+    for summary in (original, replayed):
+        summary.pop("generated_at")
+    assert replayed == original
+    assert len(list((two_periods / "2025-03-12" / "outbox").glob("*.eml"))) == 1
+
+
+def test_rerunning_a_period_with_unchanged_sheets_sends_nothing(dag, two_periods):
     before = load(two_periods, "2025-03-12")
     run_period(dag, "2025-03-12", two_periods)
     after = load(two_periods, "2025-03-12")
     assert after["run_id"] != before["run_id"]
+    assert after["version"] == before["version"] + 1
     assert after["totals"] == before["totals"]
     assert after["status_counts"] == before["status_counts"]
-    assert len(list((two_periods / "2025-03-12" / "outbox").glob("*.eml"))) == 2
+    assert len(list((two_periods / "2025-03-12" / "outbox").glob("*.eml"))) == 1
 
 
 def test_smtp_delivery_to_a_real_server(dag, tmp_path):

@@ -31,7 +31,9 @@ def read_all(config, store, period, run_id, overrides=None):
     for unit in config.units:
         sheet = (overrides or {}).get(unit.code, unit_rows(config, unit.kind, label, unit.name))
         if sheet is None:
-            rows.append((FetchResult(unit.code, MISSING, reason="thiếu"), None, unit.spreadsheet, unit.worksheet))
+            rows.append(
+                (FetchResult(unit.code, MISSING, reason="thiếu"), None, unit.spreadsheet, unit.worksheet)
+            )
             continue
         grid = Grid(unit.worksheet, sheet)
         report = parse_report(grid, unit, config.template, config.report.rules, period)
@@ -76,10 +78,12 @@ def test_a_deployed_database_upgrades_in_place(store_url, config):
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001")
-        conn.execute(sa.text(
-            "INSERT INTO summaries (period, run_id, created_at, summary) "
-            "VALUES ('2025-02-27', 'old-run', '2025-02-27 00:10:00', '{\"period\": \"2025-02-27\"}')"
-        ))
+        conn.execute(
+            sa.text(
+                "INSERT INTO summaries (period, run_id, created_at, summary) "
+                "VALUES ('2025-02-27', 'old-run', '2025-02-27 00:10:00', '{\"period\": \"2025-02-27\"}')"
+            )
+        )
     engine.dispose()
     store = ReportStore(store_url)
     assert store.ensure_schema() == "0002"
@@ -172,8 +176,17 @@ def test_concurrent_claims_one_winner(store_url):
         s = ReportStore(store_url)
         barrier.wait()
         try:
-            won.append(s.claim_delivery(period=MAR, version=i, run_id=f"r{i}", kind="report",
-                                        recipients=["a@x.example"], supersedes=0, message_id=f"<{i}@x>"))
+            won.append(
+                s.claim_delivery(
+                    period=MAR,
+                    version=i,
+                    run_id=f"r{i}",
+                    kind="report",
+                    recipients=["a@x.example"],
+                    supersedes=0,
+                    message_id=f"<{i}@x>",
+                )
+            )
         except DeliveryConflict:
             lost.append(i)
 

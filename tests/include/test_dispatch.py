@@ -51,13 +51,18 @@ def store(store_url):
 
 def mail_for(config) -> Mail:
     to, cc = recipients(config)
-    return Mail(sender="Ban Tuyên giáo <baocao@btgtu.soctrang.example>", to=to, cc=cc,
-                message_id_domain="btgtu.soctrang.example")
+    return Mail(
+        sender="Ban Tuyên giáo <baocao@btgtu.soctrang.example>",
+        to=to,
+        cc=cc,
+        message_id_domain="btgtu.soctrang.example",
+    )
 
 
 def smtp(port: int) -> SmtpDelivery:
-    return SmtpDelivery("127.0.0.1", port, "", None, "baocao@btgtu.soctrang.example", ssl=False,
-                        starttls=False, timeout=5)
+    return SmtpDelivery(
+        "127.0.0.1", port, "", None, "baocao@btgtu.soctrang.example", ssl=False, starttls=False, timeout=5
+    )
 
 
 def run(config, store, run_id, overrides=None):
@@ -80,34 +85,41 @@ def test_report_once_then_nothing_then_a_correction(store, config):
     with smtp_server(handler) as server:
         run(config, store, "scheduled")
         first = dispatch(config, store, MAR, "scheduled", mail_for(config), smtp(server.port))
-        assert first.sent and first.kind == "report"
+        assert first.sent
+        assert first.kind == "report"
         # The task is retried after a successful send: no second message.
         retried = dispatch(config, store, MAR, "scheduled", mail_for(config), smtp(server.port))
         assert not retried.sent
         # A re-run with unchanged sheets: a new version, same figures, no message.
         run(config, store, "rerun-unchanged")
         unchanged = dispatch(config, store, MAR, "rerun-unchanged", mail_for(config), smtp(server.port))
-        assert not unchanged.sent and "Không có số liệu nào thay đổi" in unchanged.reason
+        assert not unchanged.sent
+        assert "Không có số liệu nào thay đổi" in unchanged.reason
         assert len(handler.received) == 1
         # A unit fixes its sheet: one correction, with the change listed and why.
         run(config, store, "rerun-fixed", {"943": fixed_943(config, 150)})
         corrected = dispatch(config, store, MAR, "rerun-fixed", mail_for(config), smtp(server.port))
-    assert corrected.sent and corrected.kind == "correction" and corrected.supersedes == 1
+    assert corrected.sent
+    assert corrected.kind == "correction"
+    assert corrected.supersedes == 1
     assert len(handler.received) == 2
     original, correction = (r.message for r in handler.received)
     assert "điều chỉnh" not in original["Subject"]
     assert correction["Subject"].startswith("Báo cáo bổ sung, điều chỉnh")
     text = correction.get_body(preferencelist=("plain",)).get_content()
     assert "BÁO CÁO BỔ SUNG, ĐIỀU CHỈNH" in text
-    assert "phiên bản 1" in text and "phiên bản 3" in text
-    assert "Đã hoàn thành, bàn giao xây mới" in text and "(+30)" in text
+    assert "phiên bản 1" in text
+    assert "phiên bản 3" in text
+    assert "Đã hoàn thành, bàn giao xây mới" in text
+    assert "(+30)" in text
     assert "Huyện Kế Sách" in text
     html = correction.get_body(preferencelist=("html",)).get_content()
     assert "Lý do điều chỉnh" in html
     for received in handler.received:
         assert set(received.rcpt_tos) == all_recipients(config)
     assert [(d.version, d.kind, d.state) for d in store.deliveries(MAR)] == [
-        (1, "report", "sent"), (3, "correction", "sent"),
+        (1, "report", "sent"),
+        (3, "correction", "sent"),
     ]
 
 
@@ -116,7 +128,8 @@ def test_server_down_then_up_sends_exactly_once(store, config):
     with pytest.raises(DeliveryError):
         dispatch(config, store, MAR, "r1", mail_for(config), smtp(free_port()))
     [attempt] = store.deliveries(MAR)
-    assert attempt.state == "failed" and attempt.detail
+    assert attempt.state == "failed"
+    assert attempt.detail
     handler = Collector()
     with smtp_server(handler) as server:
         outcome = dispatch(config, store, MAR, "r1", mail_for(config), smtp(server.port))
@@ -148,7 +161,8 @@ def test_permanent_5xx_for_one_recipient(store, config):
     [received] = handler.received
     assert set(received.rcpt_tos) == all_recipients(config) - {refused}
     [row] = store.deliveries(MAR)
-    assert row.state == "sent" and refused in row.detail
+    assert row.state == "sent"
+    assert refused in row.detail
 
 
 CRASH = textwrap.dedent(
@@ -182,8 +196,13 @@ def test_crash_between_send_and_log_never_sends_twice_by_itself(store, store_url
     handler = Collector()
     with smtp_server(handler) as server:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO / "include"), str(REPO)]))
-        crashed = subprocess.run([sys.executable, "-c", CRASH, store_url, str(server.port)],
-                                 env=env, capture_output=True, text=True, timeout=120)
+        crashed = subprocess.run(
+            [sys.executable, "-c", CRASH, store_url, str(server.port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert crashed.returncode == 3, crashed.stderr[-2000:]
         assert len(handler.received) == 1
         [row] = store.deliveries(MAR)
@@ -216,8 +235,9 @@ def test_two_concurrent_runs_send_one_message(store_url, config):
         def deliver(run_id):
             barrier.wait()
             try:
-                outcomes.append(dispatch(config, ReportStore(store_url), MAR, run_id, mail_for(config),
-                                         smtp(server.port)))
+                outcomes.append(
+                    dispatch(config, ReportStore(store_url), MAR, run_id, mail_for(config), smtp(server.port))
+                )
             except DeliveryConflict as exc:
                 conflicts.append(str(exc))
 

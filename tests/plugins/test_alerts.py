@@ -1,0 +1,82 @@
+"""Alerts to the admins: a task that failed for good, and the 11:00 deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email
+import email.policy
+import json
+import types
+
+from housing_report_airflow.alerts import AdminEmailNotifier, report_deadline_missed
+from tests.smtp_server import Collector, smtp_server
+
+
+def test_failed_task_emails_the_admins_with_task_error_and_log_link(monkeypatch, tmp_path, config):
+    handler = Collector()
+    with smtp_server(handler) as server:
+        monkeypatch.setenv("AIRFLOW_VAR_REPORT_SOURCE", str(tmp_path))
+        monkeypatch.setenv("AIRFLOW_VAR_REPORT_OUTPUT_DIR", str(tmp_path))
+        monkeypatch.setenv("AIRFLOW_VAR_REPORT_DELIVERY", "smtp")
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_REPORT_SMTP",
+            json.dumps(
+                {
+                    "conn_type": "smtp",
+                    "host": "127.0.0.1",
+                    "port": server.port,
+                    "extra": {"from_email": "baocao@btgtu.soctrang.example"},
+                }
+            ),
+        )
+        ti = types.SimpleNamespace(
+            dag_id="provincial_report",
+            task_id="deliver_report",
+            log_url="http://airflow.example/dags/provincial_report/runs/r1/tasks/deliver_report",
+        )
+        AdminEmailNotifier().notify(
+            {
+                "ti": ti,
+                "run_id": "r1",
+                "params": {"period": "2025-03-12"},
+                "exception": ConnectionRefusedError("[Errno 111] Connection refused"),
+            }
+        )
+    [received] = handler.received
+    assert set(received.rcpt_tos) == {a.email for a in config.report.admins}
+    message = received.message
+    assert "deliver_report" in message["Subject"]
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "ConnectionRefusedError" in body
+    assert ti.log_url in body
+    assert "2025-03-12" in body
+
+
+def test_deadline_missed_alert_goes_to_the_admins(monkeypatch, tmp_path, config):
+    monkeypatch.setenv("AIRFLOW_VAR_REPORT_SOURCE", str(tmp_path))
+    monkeypatch.setenv("AIRFLOW_VAR_REPORT_OUTPUT_DIR", str(tmp_path))
+    monkeypatch.setenv("AIRFLOW_VAR_REPORT_DELIVERY", "outbox")
+    asyncio.run(
+        report_deadline_missed({"dag_run": {"run_id": "scheduled__2025-03-12"}}, deadline_label="11:00")
+    )
+    [eml] = (tmp_path / "alerts").glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert {a.addr_spec for a in message["To"].addresses} == {a.email for a in config.report.admins}
+    assert "chưa được gửi" in message["Subject"]
+    assert "scheduled__2025-03-12" in message.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_the_report_dag_has_the_deadline_and_the_notifier():
+    from pathlib import Path
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(Path(__file__).resolve().parents[2] / "dags")).dags["provincial_report"]
+    [deadline] = dag.deadline
+    assert deadline.interval == dt.timedelta(hours=4)  # 07:00 run, report due 11:00
+    assert type(deadline.reference).__name__ == "DagRunLogicalDateDeadline"
+    assert deadline.callback.path.endswith("alerts.report_deadline_missed")
+    callbacks = dag.default_args["on_failure_callback"]
+    callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+    assert any(isinstance(c, AdminEmailNotifier) for c in callbacks)
