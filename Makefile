@@ -19,13 +19,18 @@ SHEETS_POOL := google_sheets_api
 SHEETS_POOL_SLOTS := 4
 SHEETS_POOL_DESC := Google Sheets API readers (quota 60 reads/min per service account)
 
-.PHONY: help demo test lint template samples clean
+.PHONY: help demo test test-celery ui-screenshot bench lint template samples preview clean
 
 help:
 	@echo "make demo      - set up .venv, run provincial_report on the sample workbooks, print the outputs"
 	@echo "                 (PERIOD=yyyy-mm-dd for one period only)"
 	@echo "make test      - set up .venv with the test tools and run the test suite"
+	@echo "make test-celery - provincial_report on Airflow's own processes with the CeleryExecutor"
+	@echo "                 (PostgreSQL and Redis on loopback; about two minutes)"
+	@echo "make ui-screenshot - the admins' page in the Airflow UI, in headless Chromium: docs/ui-page.png"
+	@echo "make bench     - Google API requests per run: our source vs naive gspread (loopback server)"
 	@echo "make template  - write the blank unit workbook (output/template/)"
+	@echo "make preview   - the demo's report and workbook as PDF/PNG (LibreOffice), its email as PNG (Chromium)"
 	@echo "make lint      - ruff"
 	@echo "make clean     - remove .venv, .airflow and output"
 
@@ -53,6 +58,24 @@ demo: $(AIRFLOW_HOME)/.migrated
 
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The Celery end-to-end test (marker `celery`, left out of `make test`).
+test-celery: $(VENV)/.dev
+	$(BIN)/python -m pytest -m celery tests/celery $(PYTEST_ARGS)
+
+# Starts `airflow api-server` on loopback (SimpleAuthManager, SQLite under .airflow/ui-screenshot),
+# logs in and screenshots the page with headless Chromium (apt-get install chromium).
+ui-screenshot: $(VENV)/.dev
+	test -f output/reports.sqlite || $(MAKE) demo
+	$(BIN)/python -m tests.ui.screenshot docs/ui-page.png
+
+bench: $(VENV)/.dev
+	$(BIN)/python -m tests.bench.google_requests
+
+# Renders output/<PREVIEW_PERIOD>/ (run `make demo` first) into output/<PREVIEW_PERIOD>/preview/.
+PREVIEW_PERIOD ?= 2025-03-12
+preview: $(VENV)/.runtime
+	$(BIN)/python -m housing_report.preview output/$(PREVIEW_PERIOD)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

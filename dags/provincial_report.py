@@ -15,6 +15,8 @@ and emails it to the Department and the Steering Committee.
    `<report_output_dir>/<period>/`.
 5. `deliver_report`: to the outbox or over SMTP (Variable `report_delivery`),
    unless `dry_run`.
+6. `send_unit_feedback` (beside 5): one email to each unit that is rejected, stale or
+   has warnings, listing the cells to fix and how, with the link to its sheet.
 
 Variables: `report_source` (`google` or a folder of `<spreadsheet>.xlsx`),
 `report_output_dir`, `report_delivery` (`outbox` | `smtp`). Connections:
@@ -147,9 +149,22 @@ def provincial_report():
             result["period"], context["run_id"], bool(params.get("dry_run")), bool(params.get("force_resend"))
         )
 
+    @task
+    def send_unit_feedback(result: dict) -> dict:
+        """Email each unit that is rejected, stale or has warnings the cells to fix and how,
+        with the link to its sheet (once per version and content). Never for a replay or a
+        `dry_run`; runs beside `deliver_report`, never holding it up."""
+        context = get_current_context()
+        if result.get("replay"):
+            return {"sent": [], "reason": "replay"}
+        dry_run = bool(context["params"].get("dry_run"))
+        return tasks.send_feedback(result["period"], context["run_id"], dry_run)
+
     period = resolve_period()
     counts = fetch_unit_reports.partial(period=period).expand(unit_codes=plan_fetch_batches())
-    deliver_report(aggregate_reports(period, counts))
+    aggregated = aggregate_reports(period, counts)
+    deliver_report(aggregated)
+    send_unit_feedback(aggregated)
 
 
 provincial_report()

@@ -8,14 +8,19 @@ is wrong, in Vietnamese, for the admin who edits them.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import re
+import string
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+
+from housing_report.expressions import Expression, ExpressionError, parse_expression
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
@@ -113,12 +118,39 @@ class UnitKind:
 
 @dataclass(frozen=True)
 class Rule:
-    table: str
+    """A check over a unit's figures (see `housing_report.rules`).
+
+    With `table`, `left` and `right` are column codes compared on every row of that table.
+    Otherwise they are expressions over figure keys (`housing_report.expressions`), checked
+    once, or once per key that `for_each` selects (`{key}` in the sides stands for it).
+    """
+
+    table: str | None
     left: str
     op: str
     right: str
     severity: str
     message: str
+    name: str = ""
+    for_each: tuple[str, ...] = ()  # figure-key patterns (`A.*.CAN_*`) or `cumulative`
+    exclude: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()  # unit kinds it applies to; empty: every kind
+    fix: str = ""  # what to do, appended to the message
+    history: bool = False  # compares with the unit's last accepted figures (`last.`)
+    constants: tuple[tuple[str, float], ...] = ()  # report.yaml's constants, for the sides
+
+
+@dataclass(frozen=True)
+class Outliers:
+    """Unusual increases since a unit's last accepted period (modified z-score, MAD)."""
+
+    figures: tuple[str, ...] = ()
+    threshold: float = 3.5
+    min_peers: int = 5
+    min_history: int = 3
+    severity: str = "warning"
+    message: str = ""
+    fix: str = ""
 
 
 @dataclass(frozen=True)
@@ -174,12 +206,26 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Signature:
+    """The signature block of the report (Nghị định 30/2020, Phụ lục I): who signs, and for whom."""
+
+    title: str  # the signer's position, caps: "PHÓ TRƯỞNG BAN THƯỜNG TRỰC"
+    name: str  # the signer's full name
+    authority: str = ""  # signing on behalf: "K/T TRƯỞNG BAN", "T/M BAN THƯỜNG VỤ"; empty when the head signs
+
+
+@dataclass(frozen=True)
 class Issuer:
     kind: str
     parent: str
     name: str
     place: str
     report_number_prefix: str
+    signature: Signature | None = None
+    # "Nơi nhận" of the report document, each a line ("Sở Lao động - TB&XH tỉnh (b/c)");
+    # the list ends with "- Lưu: <archive>".
+    places_to_send: tuple[str, ...] = ()
+    archive: str = "VT"
 
 
 @dataclass(frozen=True)
@@ -210,6 +256,8 @@ class ReportConfig:
     template: Template
     rules: tuple[Rule, ...]
     progress: Progress
+    constants: dict[str, float] = field(default_factory=dict)
+    outliers: Outliers = field(default_factory=Outliers)
 
 
 @dataclass(frozen=True)
@@ -437,41 +485,212 @@ def by_code_of(sections: tuple[Section, ...], field_code: str) -> str | None:
     return None
 
 
-def _rules(reader: _Reader, raw: Any, template: Template) -> tuple[Rule, ...]:
+RULE_KEYS = {
+    "name",
+    "table",
+    "for_each",
+    "exclude",
+    "kinds",
+    "left",
+    "op",
+    "right",
+    "severity",
+    "message",
+    "fix",
+}
+# What a rule's message may name: the values, their cells, the figure and the earlier period.
+RULE_PLACEHOLDERS = {
+    "left", "right", "difference", "left_cell", "right_cell", "left_code", "right_code",
+    "row", "row_label", "key", "label", "last_period",
+}  # fmt: skip
+OUTLIER_PLACEHOLDERS = {
+    "label", "key", "increase", "growth", "previous", "current", "last_period", "low", "high", "median",
+    "peers",
+}  # fmt: skip
+DEFAULT_OUTLIER_MESSAGE = (
+    "«{label}» tăng {increase} so với kỳ {last_period} (từ {previous} lên {current}, {growth}), "
+    "khác thường so với các đơn vị cùng loại và các kỳ trước của đơn vị "
+    "(mức tăng thường gặp: từ {low} đến {high})"
+)
+
+
+def total_keys(template: Template) -> list[str]:
+    """`<table>.TONG.<column>` keys: the sum of a table column over its rows."""
+    return [f"{s.code}.TONG.{c.code}" for s in template.sections if s.kind == "table" for c in s.columns]
+
+
+def select_keys(template: Template, patterns: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
+    """The figure keys a rule's `for_each` selects: glob patterns (`A.*.CAN_*`) or `cumulative`."""
+    keys = template.all_figure_keys() + total_keys(template)
+    cumulative = template.cumulative_keys()
+
+    def matches(key: str, pattern: str) -> bool:
+        if pattern == "cumulative":
+            return key in cumulative
+        if ".TONG." in key and ".TONG." not in pattern:
+            return False  # a table's total only when named: `A.TONG.*`
+        return fnmatch.fnmatchcase(key, pattern)
+
+    return [
+        k for k in keys if any(matches(k, p) for p in patterns) and not any(matches(k, p) for p in exclude)
+    ]
+
+
+def _patterns(reader: _Reader, raw: Any, key: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    items = [raw] if isinstance(raw, str) else reader.seq(raw, key)
+    return tuple(str(p).strip() for p in items)
+
+
+def _placeholders(reader: _Reader, text: str, allowed: set[str], key: str) -> None:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError as exc:
+        raise reader.fail(key, f"dấu ngoặc {{ }} không cân: {exc}") from exc
+    for name in names:
+        if name not in allowed:
+            raise reader.fail(
+                key,
+                f"chỗ trống {{{name}}} không được hỗ trợ; dùng "
+                + ", ".join("{" + a + "}" for a in sorted(allowed)),
+            )
+
+
+def _rule_side(
+    reader: _Reader, text: str, key: str, sample_key: str | None, constants: dict[str, float], known: set[str]
+) -> Expression:
+    if "{key}" in text and sample_key is None:
+        raise reader.fail(key, "chỉ dùng {key} khi quy tắc có for_each")
+    try:
+        expression = parse_expression(text.replace("{key}", sample_key or ""), constants)
+    except ExpressionError as exc:
+        raise reader.fail(key, str(exc)) from exc
+    for ref in expression.refs:
+        if ref.key not in known:
+            raise reader.fail(key, f"mã chỉ tiêu không tồn tại: '{ref.key}'")
+    return expression
+
+
+def _rules(reader: _Reader, raw: Any, template: Template, constants: dict[str, float]) -> tuple[Rule, ...]:
     out = []
+    known = set(template.all_figure_keys()) | set(total_keys(template))
     for i, item in enumerate(reader.seq(raw if raw is not None else [], "rules", allow_empty=True)):
         k = f"rules[{i}]"
         item = reader.mapping(item, k)
-        reader.unknown_keys(item, {"table", "left", "op", "right", "severity", "message"}, k)
-        table_code = reader.text(item, "table", k)
-        try:
-            table = template.section(table_code)
-        except KeyError:
-            table = None
-        if table is None or table.kind != "table":
-            raise reader.fail(f"{k}.table", f"mã bảng không tồn tại: '{table_code}'")
-        columns = {c.code for c in table.columns}
-        for side in ("left", "right"):
-            code = reader.text(item, side, k)
-            if code not in columns:
-                raise reader.fail(f"{k}.{side}", f"mã cột không tồn tại trong bảng {table_code}: '{code}'")
+        reader.unknown_keys(item, RULE_KEYS, k)
         op = item.get("op")
         if op not in OPERATORS:
             raise reader.fail(f"{k}.op", f"phép so sánh '{op}' không hợp lệ; dùng {' '.join(OPERATORS)}")
         severity = item.get("severity")
         if severity not in SEVERITIES:
             raise reader.fail(f"{k}.severity", f"mức '{severity}' không hợp lệ; dùng error hoặc warning")
+        kinds = _patterns(reader, item.get("kinds"), f"{k}.kinds")
+        for j, kind in enumerate(kinds):
+            if kind not in template.kinds:
+                raise reader.fail(f"{k}.kinds[{j}]", f"loại đơn vị không tồn tại: '{kind}'")
+        message = reader.text(item, "message", k)
+        _placeholders(reader, message, RULE_PLACEHOLDERS, f"{k}.message")
+        fix = nfc(str(item.get("fix") or "")).strip()
+        _placeholders(reader, fix, RULE_PLACEHOLDERS, f"{k}.fix")
+        common = dict(
+            constants=tuple(sorted(constants.items())),
+            op=op,
+            severity=severity,
+            message=message,
+            name=nfc(str(item.get("name") or "")).strip(),
+            kinds=kinds,
+            fix=fix,
+        )
+        if item.get("table") is not None:
+            for extra in ("for_each", "exclude"):
+                if item.get(extra) is not None:
+                    raise reader.fail(f"{k}.{extra}", "không dùng cùng với table (quy tắc theo từng dòng)")
+            table_code = reader.text(item, "table", k)
+            try:
+                table = template.section(table_code)
+            except KeyError:
+                table = None
+            if table is None or table.kind != "table":
+                raise reader.fail(f"{k}.table", f"mã bảng không tồn tại: '{table_code}'")
+            columns = {c.code for c in table.columns}
+            for side in ("left", "right"):
+                code = reader.text(item, side, k)
+                if code not in columns:
+                    raise reader.fail(
+                        f"{k}.{side}", f"mã cột không tồn tại trong bảng {table_code}: '{code}'"
+                    )
+            out.append(Rule(table_code, str(item["left"]), right=str(item["right"]), **common))
+            continue
+        for_each = _patterns(reader, item.get("for_each"), f"{k}.for_each")
+        exclude = _patterns(reader, item.get("exclude"), f"{k}.exclude")
+        sample_key = None
+        if for_each:
+            selected = select_keys(template, for_each, exclude)
+            if not selected:
+                raise reader.fail(f"{k}.for_each", f"không chọn được chỉ tiêu nào: {', '.join(for_each)}")
+            sample_key = selected[0]
+        left = reader.text(item, "left", k)
+        right = reader.text(item, "right", k)
+        sides = [
+            _rule_side(reader, left, f"{k}.left", sample_key, constants, known),
+            _rule_side(reader, right, f"{k}.right", sample_key, constants, known),
+        ]
+        if not any(s.refs for s in sides):
+            raise reader.fail(f"{k}.left", "quy tắc phải nhắc đến ít nhất một mã chỉ tiêu")
         out.append(
             Rule(
-                table_code,
-                str(item["left"]),
-                op,
-                str(item["right"]),
-                severity,
-                reader.text(item, "message", k),
+                None,
+                left,
+                right=right,
+                for_each=for_each,
+                exclude=exclude,
+                history=any(s.uses_last for s in sides),
+                **common,
             )
         )
     return tuple(out)
+
+
+def _constants(reader: _Reader, raw: Any) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, value in reader.mapping(raw if raw is not None else {}, "constants").items():
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(name)):
+            raise reader.fail(f"constants.{name}", "tên hằng số chỉ gồm chữ thường không dấu, số và '_'")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise reader.fail(f"constants.{name}", f"phải là một số, đang là {_show(value)}")
+        out[str(name)] = float(value)
+    return out
+
+
+def _outliers(reader: _Reader, raw: Any, template: Template) -> Outliers:
+    if raw is None:
+        return Outliers()
+    key = "outliers"
+    raw = reader.mapping(raw, key)
+    reader.unknown_keys(
+        raw, {"figures", "threshold", "min_peers", "min_history", "severity", "message", "fix"}, key
+    )
+    figures = _patterns(reader, raw.get("figures"), f"{key}.figures")
+    if figures and not select_keys(template, figures):
+        raise reader.fail(f"{key}.figures", f"không chọn được chỉ tiêu nào: {', '.join(figures)}")
+    threshold = raw.get("threshold", 3.5)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or threshold <= 0:
+        raise reader.fail(f"{key}.threshold", "phải là một số dương, ví dụ 3.5")
+    numbers = {}
+    for name, default in (("min_peers", 5), ("min_history", 3)):
+        value = raw.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+            raise reader.fail(f"{key}.{name}", "phải là số nguyên từ 2 trở lên")
+        numbers[name] = value
+    severity = raw.get("severity", "warning")
+    if severity not in SEVERITIES:
+        raise reader.fail(f"{key}.severity", f"mức '{severity}' không hợp lệ; dùng error hoặc warning")
+    message = nfc(str(raw.get("message") or DEFAULT_OUTLIER_MESSAGE)).strip()
+    _placeholders(reader, message, OUTLIER_PLACEHOLDERS, f"{key}.message")
+    fix = nfc(str(raw.get("fix") or "")).strip()
+    _placeholders(reader, fix, OUTLIER_PLACEHOLDERS, f"{key}.fix")
+    return Outliers(figures, float(threshold), severity=severity, message=message, fix=fix, **numbers)
 
 
 def _progress(reader: _Reader, raw: Any, template: Template) -> Progress:
@@ -494,12 +713,50 @@ def _progress(reader: _Reader, raw: Any, template: Template) -> Progress:
     return Progress(table_code, picked["needed"], picked["started"], picked["completed"])
 
 
+def _signature(reader: _Reader, raw: Any) -> Signature | None:
+    """`issuer.signature`: {authority (optional), title, name}; absent: the document leaves it blank."""
+    if raw is None:
+        return None
+    key = "issuer.signature"
+    raw = reader.mapping(raw, key)
+    reader.unknown_keys(raw, {"authority", "title", "name"}, key)
+    authority = raw.get("authority")
+    if authority is not None and (not isinstance(authority, str) or not authority.strip()):
+        raise reader.fail(f"{key}.authority", f"phải là chuỗi ký tự không rỗng, đang là {_show(authority)}")
+    return Signature(
+        title=reader.text(raw, "title", key),
+        name=reader.text(raw, "name", key),
+        authority=nfc(authority).strip() if authority else "",
+    )
+
+
+def _places_to_send(reader: _Reader, raw: Any) -> tuple[str, ...]:
+    """`issuer.places_to_send`: the lines of "Nơi nhận" (without "- Lưu", which comes from `archive`)."""
+    if raw is None:
+        return ()
+    key = "issuer.places_to_send"
+    out = []
+    for i, item in enumerate(reader.seq(raw, key)):
+        if not isinstance(item, str) or not item.strip():
+            raise reader.fail(f"{key}[{i}]", f"phải là chuỗi ký tự không rỗng, đang là {_show(item)}")
+        text = nfc(item).strip().lstrip("-").strip().rstrip(";").strip()
+        if text.lower().startswith("lưu:") or text.lower().startswith("lưu "):
+            raise reader.fail(f"{key}[{i}]", "không ghi dòng «Lưu» ở đây; dùng khóa issuer.archive")
+        out.append(text)
+    return tuple(out)
+
+
 def load_report_config(path: Path) -> ReportConfig:
     reader = _Reader(path)
     data = reader.load()
     reader.unknown_keys(
-        data, {"programme", "issuer", "recipients", "admins", "schedule", "template", "rules", "progress"}, ""
-    )
+        data,
+        {
+            "programme", "issuer", "recipients", "admins", "schedule", "template", "rules", "progress",
+            "constants", "outliers",
+        },
+        "",
+    )  # fmt: skip
     prog = reader.mapping(data.get("programme"), "programme")
     target = prog.get("target_date")
     if isinstance(target, str):
@@ -515,6 +772,11 @@ def load_report_config(path: Path) -> ReportConfig:
         target,
     )
     iss = reader.mapping(data.get("issuer"), "issuer")
+    reader.unknown_keys(
+        iss,
+        {"kind", "parent", "name", "place", "report_number_prefix", "signature", "places_to_send", "archive"},
+        "issuer",
+    )
     if iss.get("kind") not in ("party", "state"):
         raise reader.fail("issuer.kind", "phải là party (cơ quan Đảng) hoặc state (cơ quan nhà nước)")
     issuer = Issuer(
@@ -523,6 +785,9 @@ def load_report_config(path: Path) -> ReportConfig:
         reader.text(iss, "name", "issuer"),
         reader.text(iss, "place", "issuer"),
         reader.text(iss, "report_number_prefix", "issuer"),
+        signature=_signature(reader, iss.get("signature")),
+        places_to_send=_places_to_send(reader, iss.get("places_to_send")),
+        archive=reader.text(iss, "archive", "issuer", default="VT"),
     )
     rec = reader.mapping(data.get("recipients"), "recipients")
     to = reader.contacts(rec.get("to"), "recipients.to")
@@ -544,6 +809,7 @@ def load_report_config(path: Path) -> ReportConfig:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise reader.fail("schedule.timezone", f"múi giờ không tồn tại: '{tz}'") from exc
     template = _template(reader, data.get("template"))
+    constants = _constants(reader, data.get("constants"))
     return ReportConfig(
         programme=programme,
         issuer=issuer,
@@ -552,8 +818,10 @@ def load_report_config(path: Path) -> ReportConfig:
         admins=admins,
         schedule=Schedule(tuple(sorted(days)), hour, tz),
         template=template,
-        rules=_rules(reader, data.get("rules"), template),
+        rules=_rules(reader, data.get("rules"), template, constants),
         progress=_progress(reader, data.get("progress"), template),
+        constants=constants,
+        outliers=_outliers(reader, data.get("outliers"), template),
     )
 
 

@@ -134,7 +134,9 @@ def dispatch(
     supersedes = sent.version if sent else 0
 
     with tempfile.TemporaryDirectory(prefix="housing-report-") as tmp:
-        message = build_report_message(config, row.summary, mail, Path(tmp), correction=correction)
+        message = build_report_message(
+            config, row.summary, mail, Path(tmp), correction=correction, earlier=store.history(period)
+        )
         message_id = str(message["Message-ID"])
         claim = store.claim_delivery(
             period=period,

@@ -14,9 +14,10 @@ recipient (the Department's name is long enough to trigger it).
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import mimetypes
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import EmailPolicy
@@ -43,14 +44,34 @@ class AddressPerLinePolicy(EmailPolicy):
     never splitting an address or re-encoding it (see the module's docstring)."""
 
     def fold(self, name: str, value: str) -> str:
+        if name.lower() == "subject" and not str(value).isascii():
+            return self._fold_text(name, str(value))
         if name.lower() not in ADDRESS_HEADERS:
             return super().fold(name, value)
         return self._fold_addresses(name, value)
 
     def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() == "subject" and not str(value).isascii():
+            return self._fold_text(name, str(value)).encode("ascii")
         if name.lower() not in ADDRESS_HEADERS:
             return super().fold_binary(name, value)
         return self._fold_addresses(name, value).encode("ascii")
+
+    def _fold_text(self, name: str, value: str) -> str:
+        """A non-ASCII subject as RFC 2047 encoded words of whole characters, spaces inside them.
+
+        Python 3.11's own folding can put a space between two encoded words, where decoders
+        drop it ("tiếp nhận,cần"); here every space is inside an encoded word.
+        """
+        words, chunk = [], ""
+        for char in value:
+            if chunk and len((chunk + char).encode("utf-8")) > 45:  # 60 base64 chars: a 72-char word
+                words.append(chunk)
+                chunk = ""
+            chunk += char
+        words.append(chunk)
+        encoded = [f"=?utf-8?b?{base64.b64encode(w.encode('utf-8')).decode('ascii')}?=" for w in words]
+        return f"{name}: " + (self.linesep + " ").join(encoded) + self.linesep
 
     def _fold_addresses(self, name: str, value: str) -> str:
         header = value if hasattr(value, "addresses") else self.header_factory(name, str(value))
@@ -99,8 +120,14 @@ def build_message(
     *,
     date: dt.datetime | None = None,
     reply_to: AddressLike | None = None,
+    inline_images: Mapping[str, str | Path] | None = None,
 ) -> EmailMessage:
-    """The email of `rendered` from `sender` to `to` (copy to `cc`), with `attachments`."""
+    """The email of `rendered` from `sender` to `to` (copy to `cc`), with `attachments`.
+
+    `inline_images` maps a Content-ID (without angle brackets) to an image file that the
+    HTML shows with `<img src="cid:...">`: the HTML and its images become a
+    `multipart/related` inside the `multipart/alternative`.
+    """
     if not to:
         raise ValueError("Thư phải có ít nhất một người nhận / the message needs at least one recipient")
     domain = message_id_domain.strip()
@@ -127,6 +154,19 @@ def build_message(
 
     msg.set_content(rendered.text, subtype="plain", charset="utf-8", cte=BODY_ENCODING)
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte=BODY_ENCODING)
+    if inline_images:
+        html_part = msg.get_payload()[-1]
+        for cid, image in inline_images.items():
+            path = Path(image)
+            maintype, subtype = mime_type(path)
+            html_part.add_related(
+                path.read_bytes(),
+                maintype=maintype,
+                subtype=subtype,
+                cid=f"<{cid}>",
+                disposition="inline",
+                filename=path.name,
+            )
     for item in attachments:
         path = Path(item)
         maintype, subtype = mime_type(path)

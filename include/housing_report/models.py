@@ -130,6 +130,9 @@ class UnitReport:
     lists: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     info: dict[str, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    # Where each figure was read: figure key -> A1 cell with the sheet (`BaoCao!E12`); a table's
+    # `<table>.TONG.<column>` names the column's code in its header row.
+    cells: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Finding]:

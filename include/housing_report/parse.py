@@ -10,18 +10,18 @@ write, in Vietnamese.
 from __future__ import annotations
 
 import datetime as dt
-import operator
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from housing_report.config import OPERATOR_WORDS, Rule, Section, Template, Unit
+from housing_report.config import Rule, Section, Template, Unit
 from housing_report.models import (
     ACCEPTED,
     ERROR,
     REJECTED,
     STALE,
+    TOTAL_ROW,
     WARNING,
     Finding,
     Grid,
@@ -32,14 +32,6 @@ from housing_report.periods import vn_date
 from housing_report.values import Problem, read_date, read_number, read_text, show
 
 LIST_TEXT_MAX = 2000  # characters kept of one list entry
-_OPS = {
-    "<=": operator.le,
-    "<": operator.lt,
-    ">=": operator.ge,
-    ">": operator.gt,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
 
 
 @dataclass
@@ -69,6 +61,7 @@ class _Parser:
         self.period = period
         self.findings: list[Finding] = []
         self.positions: list[tuple[int, int]] = []
+        self.coords: dict[str, tuple[int, int]] = {}  # figure key -> (row, col) it was read from
         self.sections = {s.code: s for s in template.sections}
         self.field_index = template.field_codes
         self.table_codes = {s.code for s in template.sections if s.kind == "table"}
@@ -249,6 +242,7 @@ class _Parser:
             first_row = r if first_row is None else min(first_row, r)
             raw = self.value(r, 2)
             if f.value in ("count", "money"):
+                self.coords[f.code] = (r, 2)
                 number, problem = read_number(raw, f.value)
                 if problem:
                     self.problem(r, 2, f.code, f"«{f.label}»", problem)
@@ -302,10 +296,16 @@ class _Parser:
             return
         filled = False
         values: dict[tuple[str, str], int | float] = {}
+        for col in section.columns:
+            self.coords[f"{section.code}.{TOTAL_ROW}.{col.code}"] = (
+                table.header_row,
+                table.columns[col.code],
+            )
         for row in wanted_rows:
             r = table.rows[row.code]
             for col in section.columns:
                 c = table.columns[col.code]
+                self.coords[f"{section.code}.{row.code}.{col.code}"] = (r, c)
                 raw = self.value(r, c)
                 number, problem = read_number(raw, section.value)
                 what = f"bảng {section.code}, dòng {row.code} «{row.label}», cột {col.code} «{col.label}»,"
@@ -328,37 +328,17 @@ class _Parser:
             return
         for (row_code, col_code), number in values.items():
             figures[f"{section.code}.{row_code}.{col_code}"] = number
-        self._check_rules(section, wanted_rows, table, values)
 
-    def _check_rules(self, section: Section, rows: list[Any], table: _Table, values: dict) -> None:
-        for rule in self.rules:
-            if rule.table != section.code:
-                continue
-            compare = _OPS[rule.op]
-            for row in rows:
-                left = values.get((row.code, rule.left))
-                right = values.get((row.code, rule.right))
-                if left is None or right is None or compare(left, right):
-                    continue
-                r = table.rows[row.code]
-                right_cell = self.cell(r, table.columns[rule.right])
-                text = rule.message.format(
-                    left=_plain(left),
-                    right=_plain(right),
-                    right_cell=right_cell,
-                    row=row.code,
-                    row_label=row.label,
-                    left_code=rule.left,
-                    right_code=rule.right,
-                )
-                self.add(
-                    rule.severity,
-                    r,
-                    table.columns[rule.left],
-                    rule.left,
-                    f"dòng {row.code} «{row.label}»: {text}. Giá trị ở cột {rule.left} phải "
-                    f"{OPERATOR_WORDS[rule.op]} giá trị ở cột {rule.right}; hãy kiểm tra lại hai ô này.",
-                )
+    def check_rules(self, figures: dict[str, int | float]) -> None:
+        """The report.yaml rules over this unit's own figures (`housing_report.rules`)."""
+        from housing_report.rules import check_unit
+
+        for hit in check_unit(figures, self.cells(), self.unit, self.template, self.rules, self.sheet):
+            self.positions.append(self.coords.get(hit.anchor or "", (0, 0)))
+            self.findings.append(hit.finding)
+
+    def cells(self) -> dict[str, str]:
+        return {key: self.cell(r, c) for key, (r, c) in self.coords.items()}
 
     def read_lists(self, layout: _Layout) -> dict[str, list[dict[str, str]]]:
         lists: dict[str, list[dict[str, str]]] = {}
@@ -419,10 +399,6 @@ class _Parser:
         return info, period_found, period_row
 
 
-def _plain(number: int | float) -> str:
-    return show(number).strip("«»")
-
-
 def parse_report(
     grid: Grid, unit: Unit, template: Template, rules: Sequence[Rule], period: dt.date
 ) -> UnitReport:
@@ -455,9 +431,17 @@ def parse_report(
             f"{vn_date(period)}. Hãy cập nhật số liệu lũy kế đến ngày {vn_date(period)} và sửa ô này "
             f"thành {vn_date(period)}.",
         )
-        return UnitReport(unit.code, STALE, period_found=period_found, info=info, findings=[notice])
+        return UnitReport(
+            unit.code,
+            STALE,
+            period_found=period_found,
+            info=info,
+            findings=[notice],
+            cells={"KY_BAO_CAO": cell},
+        )
 
     figures = parser.read(layout)
+    parser.check_rules(figures)
     lists = parser.read_lists(layout)
     status = REJECTED if any(f.severity == ERROR for f in parser.findings) else ACCEPTED
     return UnitReport(
@@ -468,4 +452,5 @@ def parse_report(
         lists=lists,
         info=info,
         findings=parser.sorted_findings(),
+        cells=parser.cells(),
     )

@@ -78,15 +78,19 @@ def collect_batch(
     """Read, parse and validate a batch of units; store every read. Returns counts by status."""
     units: list[Unit] = [config.unit(code) for code in unit_codes]
     fetched = source.fetch(units)
+    from housing_report.quality import apply_history_rules
+
     rows: list[tuple[FetchResult, UnitReport | None, str, str]] = []
     counts = {s: 0 for s in STATUSES}
+    reports: dict[str, UnitReport] = {}
     for unit, result in zip(units, fetched, strict=True):
-        report = None
         if result.status == FETCH_OK and result.grid is not None:
-            report = parse_report(result.grid, unit, config.template, config.report.rules, period)
-            status = report.status
-        else:
-            status = result.status
+            reports[unit.code] = parse_report(result.grid, unit, config.template, config.report.rules, period)
+    # Rules comparing with each unit's last accepted figures: across the batch at once.
+    apply_history_rules(config, period, reports, store)
+    for unit, result in zip(units, fetched, strict=True):
+        report = reports.get(unit.code)
+        status = report.status if report else result.status
         counts[status] += 1
         rows.append((result, report, unit.spreadsheet, unit.worksheet))
         _log_unit(unit, status, result, report)
@@ -131,9 +135,14 @@ def summarise(config: Config, period: dt.date, run_id: str, store: ReportStore) 
 
 def _build(config, period, run_id, store, max_read_id, previous, generated_at=None) -> dict[str, Any]:
     codes = [u.code for u in config.units]
+    from housing_report.quality import add_findings, completeness, outlier_findings
+
     reads = store.latest_reads(period, run_id, codes, max_read_id)
     carry = store.last_accepted(period, run_id, codes, max_read_id)
     summary = build_summary(config, period, run_id, reads, carry, previous, generated_at)
+    # Data quality across units and periods (issue 5): outliers among peers, reporting rates.
+    add_findings(summary, outlier_findings(config, period, reads, store, max_read_id))
+    summary["completeness"] = completeness(config, period, store, max_read_id)
     return summary
 
 
@@ -160,8 +169,13 @@ def period_folder(output_dir: Path, period: dt.date) -> Path:
     return Path(output_dir) / period.isoformat()
 
 
-def write_outputs(config: Config, summary: dict[str, Any], folder: Path) -> Outputs:
-    """Write summary.json, the summary workbook and the email's bodies into `folder`."""
+def write_outputs(
+    config: Config, summary: dict[str, Any], folder: Path, earlier: Sequence[dict[str, Any]] = ()
+) -> Outputs:
+    """Write summary.json, the workbook (annexes first), the report document, its charts and the
+    email's bodies into `folder`. `earlier`: the earlier periods' summaries (`ReportStore.history`),
+    for the forecast and the charts."""
+    from housing_report.official import prepare
     from housing_report.render import render_email
     from housing_report.summary_workbook import write_summary_workbook
 
@@ -170,9 +184,14 @@ def write_outputs(config: Config, summary: dict[str, Any], folder: Path) -> Outp
     out.files["summary"] = _write_text(
         folder / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n"
     )
+    official = prepare(config, summary, earlier, folder)
+    out.files["document"] = official.document
+    out.files.update({f"chart_{name}": path for name, path in official.charts.items()})
     out.files["workbook"] = folder / workbook_name(summary)
-    write_summary_workbook(summary, config, out.files["workbook"])
-    rendered = render_email(summary, config)
+    write_summary_workbook(summary, config, out.files["workbook"], annexes=official.add_annex_sheets)
+    # The preview shows the charts from the folder; the message carries them by Content-ID.
+    extra = official.email_view({name: path.name for name, path in official.charts.items()})
+    rendered = render_email(summary, config, official=extra)
     out.files["email_html"] = _write_text(folder / "email.html", rendered.html)
     out.files["email_text"] = _write_text(folder / "email.txt", rendered.text)
     return out
@@ -190,23 +209,39 @@ def _write_text(path: Path, text: str) -> Path:
 
 
 def build_report_message(
-    config: Config, summary: dict[str, Any], mail: Mail, workdir: Path, correction: dict | None = None
+    config: Config,
+    summary: dict[str, Any],
+    mail: Mail,
+    workdir: Path,
+    correction: dict | None = None,
+    earlier: Sequence[dict[str, Any]] = (),
 ):
-    """The provincial report's email (or its correction), with the summary workbook attached."""
+    """The provincial report's email (or its correction): the charts inline, the report
+    document and the workbook (annexes and figures by unit) attached."""
+    import secrets
+
     from housing_report.email_message import build_message
+    from housing_report.official import prepare
     from housing_report.render import render_email
     from housing_report.summary_workbook import write_summary_workbook
 
+    official = prepare(config, summary, earlier, workdir)
     attachment = workdir / workbook_name(summary)
-    write_summary_workbook(summary, config, attachment)
-    rendered = render_email(summary, config, correction=correction)
+    write_summary_workbook(summary, config, attachment, annexes=official.add_annex_sheets)
+    # Short Content-IDs: a header longer than a line is folded, and some clients then miss the image.
+    cids = {
+        name: f"bieu-do-{name}.{secrets.token_hex(6)}@{mail.message_id_domain}" for name in official.charts
+    }
+    extra = official.email_view({name: f"cid:{cid}" for name, cid in cids.items()})
+    rendered = render_email(summary, config, correction=correction, official=extra)
     return build_message(
         rendered,
         sender=mail.sender,
         to=list(mail.to),
         cc=list(mail.cc),
-        attachments=[attachment],
+        attachments=[official.document, attachment],
         message_id_domain=mail.message_id_domain,
+        inline_images={cids[name]: path for name, path in official.charts.items()},
     )
 
 
@@ -237,6 +272,9 @@ def format_digest(summary: dict[str, Any], outputs: dict[str, str] | None = None
         lines.append(f"  {u['code']:<8} {u['name']:<40} {u['status']}{extra}")
         for f in u["errors"][:3]:
             lines.append(f"      lỗi {f['cell']}: {f['message'][:150]}")
+        if u["status"] == "accepted":
+            for f in u["warnings"][:2]:
+                lines.append(f"      cảnh báo {f['cell']}: {f['message'][:150]}")
         if u["status"] in ("missing", "unreachable") and u.get("reason"):
             lines.append(f"      {u['reason'][:150]}")
     if outputs:

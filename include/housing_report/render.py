@@ -31,6 +31,8 @@ TOTAL_LABEL = "Tổng cộng"
 HOUSE_MEASURES = ("needed", "started", "completed")
 # The email lists at most this many errors per rejected unit; the workbook has them all.
 ERRORS_SHOWN_PER_UNIT = 5
+# An entry of a list (D, E, F) as typed by a unit is cut to this many characters, with "…".
+MAX_LIST_TEXT = 500
 
 _SPACE_RE = re.compile(r"\s+")
 
@@ -50,6 +52,11 @@ def clean_text(value: Any) -> str:
     if value is None:
         return ""
     return _SPACE_RE.sub(" ", unicodedata.normalize("NFC", str(value))).strip()
+
+
+def trim_text(text: str, limit: int = MAX_LIST_TEXT) -> str:
+    """`text` cut to `limit` characters, the last one "…", when it is longer."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def figure_label(template: Template, key: str) -> str:
@@ -246,7 +253,7 @@ def build_context(summary: dict[str, Any], config: Config) -> dict[str, Any]:
         items = [
             {
                 "unit_name": clean_text(item.get("unit_name")),
-                "text": clean_text(item.get("text")),
+                "text": trim_text(clean_text(item.get("text"))),
                 "place": clean_text(item.get("place")) if section.place else "",
             }
             for item in raw_lists.get(section.code) or []
@@ -336,15 +343,23 @@ def _clean_correction(correction: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def render_email(summary: dict[str, Any], config: Config, correction: dict | None = None) -> RenderedEmail:
+def render_email(
+    summary: dict[str, Any], config: Config, correction: dict | None = None, official: dict | None = None
+) -> RenderedEmail:
     """Subject, HTML and plain text of the summary email for `summary`'s period.
 
     With `correction` (from `corrections.compare`), the email is marked as a correction
-    ("Báo cáo bổ sung, điều chỉnh") and lists what changed and why.
+    ("Báo cáo bổ sung, điều chỉnh") and lists what changed and why. With `official`
+    (`official.OfficialReport.email_view`), it also gives the forecast and the districts at
+    risk in its first lines, the charts and, at the month's end, the month's exemplary models.
     """
+    from housing_report.quality import completeness_view
+
     env = make_environment()
     context = build_context(summary, config)
+    context["completeness"] = completeness_view(summary, config)  # issue 5: reporting rates
     context["correction"] = _clean_correction(correction) if correction else None
+    context["official"] = official
     subject = clean_text(env.get_template("email_subject.txt.j2").render(context))
     html = env.get_template("email.html.j2").render(context)
     text = env.get_template("email.txt.j2").render(context)

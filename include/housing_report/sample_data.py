@@ -14,6 +14,10 @@ Deliberate problems (see README.md for the exact cells):
 - 2025-03-12: Huyện Long Phú did not update its sheet (stale), Huyện Thạnh Trị wrote
   "12 căn" in a count cell and Huyện Trần Đề has more repairs completed than started
   (both rejected), and Hội Cựu chiến binh's worksheet is missing from the shared file.
+- 2025-03-12, accepted with warnings (the data quality rules of report.yaml): Huyện Mỹ Tú
+  changed a number of houses needed, Huyện Cù Lao Dung disbursed more than the support
+  levels of its completed houses, Thị xã Ngã Năm's new houses completed jump (an
+  outlier), and Tỉnh đoàn's cumulative labour days went down.
 
 The generator knows the codes of template version 1 (TEMPLATE.md); the output is
 byte-stable (fixed seed, fixed timestamps in the files).
@@ -57,6 +61,11 @@ TEXT_COUNT_VALUE = "12 căn"
 OVER_COMPLETED_UNIT = "951"  # 2025-03-12: HT_SC > KC_SC on one row
 OVER_COMPLETED_ROW = "PTTD"
 MISSING_UNIT = "HCCB"  # 2025-03-12: worksheet absent from the shared file
+# 2025-03-12, accepted with a warning each (rules and outliers of report.yaml):
+NEEDED_CHANGED_UNIT, NEEDED_CHANGED_KEY, NEEDED_CHANGE = "944", "A.MTQG.CAN_SC", 6
+OVER_SUPPORT_UNIT, OVER_SUPPORT_KEY = "945", "B.NSDP.GIAI_NGAN"
+OUTLIER_UNIT, OUTLIER_ROW, OUTLIER_JUMP = "948", "PTTD", 50  # HT_XM jumps by this many houses
+LOWER_UNIT, LOWER_KEY, LOWER_BY = "TD", "NGAY_CONG", 40
 # Valid but unusual cells: numbers written as Vietnamese text, a number with spaces.
 TEXT_MONEY_UNIT, TEXT_MONEY_KEY = "943", "B.NSTW.HUY_DONG"
 TEXT_COUNT_OK_UNIT, TEXT_COUNT_OK_KEY = "947", "LUOT_NGUOI"
@@ -161,6 +170,7 @@ class Note:
     where: str  # A1 cell with sheet, or the file
     vi: str
     en: str
+    kind: str = "problem"  # problem | valid (unusual but valid cell) | warning (accepted, warned)
 
 
 @dataclass
@@ -406,11 +416,50 @@ def build_samples(config: Config) -> SampleSet:
     if MISSING_UNIT in codes:
         samples[p2][MISSING_UNIT] = None
         statuses[p2][MISSING_UNIT] = MISSING
+    _add_warnings(samples[p2], samples[p1], codes)
 
     result = SampleSet(config, samples, corrupt, statuses, notes)
     _layout_samples(result)
     _describe(result)
     return result
+
+
+def _set(sample: UnitSample | None, key: str, value: int | float) -> None:
+    assert sample is not None
+    sample.figures[key] = value
+    sample.cells[key] = value
+
+
+def _add_warnings(
+    by_unit: dict[str, UnitSample | None], before: dict[str, UnitSample | None], codes: set[str]
+) -> None:
+    """Valid sheets that the data quality rules warn about (12/03/2025; `before`: 27/02/2025)."""
+    if NEEDED_CHANGED_UNIT in codes:
+        sample = by_unit[NEEDED_CHANGED_UNIT]
+        assert sample is not None
+        _set(sample, NEEDED_CHANGED_KEY, sample.figures[NEEDED_CHANGED_KEY] + NEEDED_CHANGE)
+    if OVER_SUPPORT_UNIT in codes:
+        sample = by_unit[OVER_SUPPORT_UNIT]
+        assert sample is not None
+        f = sample.figures
+        support = sum(
+            (PRICE_NEW if k.endswith("_XM") else PRICE_REPAIR) * v
+            for k, v in f.items()
+            if k.startswith("A.") and ".HT_" in k
+        )
+        paid = support - f["B.NSTW.GIAI_NGAN"] - f["B.XHH.GIAI_NGAN"] + 250
+        _set(sample, OVER_SUPPORT_KEY, float(round(paid)))
+        _set(sample, "B.NSDP.HUY_DONG", max(f["B.NSDP.HUY_DONG"], float(round(paid))))
+    if OUTLIER_UNIT in codes:
+        sample = by_unit[OUTLIER_UNIT]
+        assert sample is not None
+        done = sample.figures[f"A.{OUTLIER_ROW}.HT_XM"] + OUTLIER_JUMP
+        _set(sample, f"A.{OUTLIER_ROW}.HT_XM", done)
+        _set(sample, f"A.{OUTLIER_ROW}.KC_XM", max(done, sample.figures[f"A.{OUTLIER_ROW}.KC_XM"]))
+    if LOWER_UNIT in codes:
+        earlier = before[LOWER_UNIT]
+        assert earlier is not None
+        _set(by_unit[LOWER_UNIT], LOWER_KEY, earlier.figures[LOWER_KEY] - LOWER_BY)
 
 
 def _layout_samples(samples: SampleSet) -> None:
@@ -472,6 +521,27 @@ def _describe(samples: SampleSet) -> None:
             f"Worksheet '{unit.worksheet}' is absent from the shared workbook",
         ))  # fmt: skip
     for unit_code, key, vi, en in (
+        (NEEDED_CHANGED_UNIT, NEEDED_CHANGED_KEY,
+         f"Số nhà cần hỗ trợ sửa chữa (dòng MTQG) tăng {NEEDED_CHANGE} căn so với kỳ 27/02/2025: cảnh báo",
+         f"Houses needing repair (row MTQG) up by {NEEDED_CHANGE} since 27/02/2025: a warning"),
+        (OVER_SUPPORT_UNIT, OVER_SUPPORT_KEY,
+         "Giải ngân (ngân sách và xã hội hóa) vượt mức hỗ trợ 60/30 triệu đồng mỗi nhà đã hoàn thành: "
+         "cảnh báo",
+         "Disbursed (budgets and donations) above 60/30 million per completed house: a warning"),
+        (OUTLIER_UNIT, f"A.{OUTLIER_ROW}.HT_XM",
+         f"Nhà xây mới hoàn thành (dòng {OUTLIER_ROW}) tăng vọt {OUTLIER_JUMP} căn so với mức thường: "
+         "cảnh báo bất thường",
+         f"New houses completed (row {OUTLIER_ROW}) jump by {OUTLIER_JUMP} more than usual: "
+         "an outlier warning"),
+        (LOWER_UNIT, LOWER_KEY,
+         f"Số ngày công lũy kế thấp hơn kỳ 27/02/2025 ({LOWER_BY} ngày): cảnh báo",
+         f"Cumulative labour days {LOWER_BY} lower than on 27/02/2025: a warning"),
+    ):  # fmt: skip
+        if unit_code in codes and samples.samples[p2][unit_code] is not None:
+            notes.append(Note(
+                p2, unit_code, ACCEPTED, cell(p2, unit_code, key), vi, en, kind="warning",
+            ))  # fmt: skip
+    for unit_code, key, vi, en in (
         (TEXT_MONEY_UNIT, TEXT_MONEY_KEY, "Số tiền ghi dạng chữ kiểu Việt Nam (hợp lệ)",
          "Money written as Vietnamese text (valid)"),
         (TEXT_COUNT_OK_UNIT, TEXT_COUNT_OK_KEY, "Số lượt người ghi dạng chữ kiểu Việt Nam (hợp lệ)",
@@ -489,6 +559,7 @@ def _describe(samples: SampleSet) -> None:
                 period, unit_code, samples.statuses[period][unit_code], cell(period, unit_code, key),
                 f"{vi}: '{sample.cells[key]}' = {sample.figures[key]}",
                 f"{en}: '{sample.cells[key]}' = {sample.figures[key]}",
+                kind="valid",
             ))  # fmt: skip
 
 

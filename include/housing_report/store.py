@@ -49,6 +49,8 @@ unit_reads = sa.Table(
     sa.Column("findings", sa.JSON, nullable=False),
     sa.Column("lists", sa.JSON, nullable=False),
     sa.Column("info", sa.JSON, nullable=False),
+    # Figure key -> the A1 cell it was read from (migration 0003; NULL in older reads).
+    sa.Column("cells", sa.JSON),
     sa.Index("ix_unit_reads_run", "period", "run_id"),
     sa.Index("ix_unit_reads_unit_status", "unit_code", "status", "period"),
 )
@@ -92,6 +94,8 @@ deliveries = sa.Table(
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
+    # What the message said, for kinds that must not repeat themselves (feedback).
+    sa.Column("content_hash", sa.String(64), nullable=False, server_default=""),
     sa.Index("ix_deliveries_period", "period", "recipients_key"),
     sa.Index(
         "uq_deliveries_active",
@@ -140,6 +144,7 @@ class StoredRead:
     findings: list[dict[str, str]]
     lists: dict[str, list[dict[str, str]]]
     info: dict[str, str]
+    cells: dict[str, str] | None = None
 
 
 @dataclass
@@ -169,6 +174,7 @@ class DeliveryRow:
     started_at: dt.datetime
     finished_at: dt.datetime | None
     detail: str
+    content_hash: str = ""
 
 
 def sqlite_url(path: str | Path) -> str:
@@ -283,6 +289,7 @@ class ReportStore:
                     findings=[_finding_json(f) for f in report.findings] if report else [],
                     lists=report.lists if report else {},
                     info=report.info if report else {},
+                    cells=report.cells if report else {},
                 )
             )
         if values:
@@ -320,6 +327,65 @@ class ReportStore:
             conditions.append(unit_reads.c.id <= max_read_id)
         order = (unit_reads.c.period.desc(), unit_reads.c.id.desc())
         return self._first_per_unit(conditions, order, unit_codes)
+
+    def last_accepted_before(
+        self, period: dt.date, unit_codes: Sequence[str], max_read_id: int | None = None
+    ) -> dict[str, StoredRead]:
+        """Each unit's last accepted read of an earlier period (what history rules compare with)."""
+        conditions = [unit_reads.c.status == ACCEPTED, unit_reads.c.period < period]
+        if max_read_id is not None:
+            conditions.append(unit_reads.c.id <= max_read_id)
+        order = (unit_reads.c.period.desc(), unit_reads.c.id.desc())
+        return self._first_per_unit(conditions, order, unit_codes)
+
+    def accepted_history(
+        self, since: dt.date, before: dt.date, unit_codes: Sequence[str], max_read_id: int | None = None
+    ) -> dict[str, list[StoredRead]]:
+        """Each unit's last accepted read of every period from `since` to before `before`, oldest first."""
+        conditions = [
+            unit_reads.c.status == ACCEPTED,
+            unit_reads.c.period >= since,
+            unit_reads.c.period < before,
+        ]
+        if max_read_id is not None:
+            conditions.append(unit_reads.c.id <= max_read_id)
+        ranked = (
+            sa.select(
+                *_READ_COLUMNS,
+                sa.func.row_number()
+                .over(
+                    partition_by=(unit_reads.c.unit_code, unit_reads.c.period),
+                    order_by=unit_reads.c.id.desc(),
+                )
+                .label("rank"),
+            )
+            .where(*conditions)
+            .subquery()
+        )
+        query = sa.select(ranked).where(ranked.c.rank == 1).order_by(ranked.c.period)
+        wanted = set(unit_codes)
+        out: dict[str, list[StoredRead]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                if row.unit_code in wanted:
+                    out.setdefault(row.unit_code, []).append(_stored(row))
+        return out
+
+    def read_statuses(
+        self, periods: Sequence[dt.date], max_read_id: int | None = None
+    ) -> list[tuple[dt.date, str, str, str, int]]:
+        """(period, run_id, unit_code, status, id) of every read of these periods, by id."""
+        query = sa.select(
+            unit_reads.c.period,
+            unit_reads.c.run_id,
+            unit_reads.c.unit_code,
+            unit_reads.c.status,
+            unit_reads.c.id,
+        ).where(unit_reads.c.period.in_(list(periods)))
+        if max_read_id is not None:
+            query = query.where(unit_reads.c.id <= max_read_id)
+        with self.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(query.order_by(unit_reads.c.id))]
 
     def _first_per_unit(self, conditions, order, unit_codes: Sequence[str]) -> dict[str, StoredRead]:
         ranked = (
@@ -396,6 +462,28 @@ class ReportStore:
             summaries.c.period < period, order=(summaries.c.period.desc(), summaries.c.version.desc())
         )
 
+    def history(self, before: dt.date, limit: int = 48) -> list[dict[str, Any]]:
+        """The latest version's summary of each period before `before`, oldest first (at most
+        `limit` periods: the charts and the forecast of the official report read them)."""
+        latest = (
+            sa.select(summaries.c.period, sa.func.max(summaries.c.version).label("version"))
+            .where(summaries.c.period < before)
+            .group_by(summaries.c.period)
+            .subquery()
+        )
+        query = (
+            sa.select(summaries.c.summary)
+            .join(
+                latest,
+                sa.and_(summaries.c.period == latest.c.period, summaries.c.version == latest.c.version),
+            )
+            .order_by(summaries.c.period.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            rows = [row.summary for row in conn.execute(query)]
+        return rows[::-1]
+
     def summary(self, period: dt.date, run_id: str) -> dict[str, Any] | None:
         row = self.summary_row(period, run_id)
         return row.summary if row else None
@@ -442,9 +530,15 @@ class ReportStore:
         recipients: Sequence[str],
         supersedes: int,
         message_id: str,
+        key: str | None = None,
+        content_hash: str = "",
     ) -> int:
-        """Record that this version is being sent; the database refuses a second claim."""
-        key = recipients_key(recipients)
+        """Record that this version is being sent; the database refuses a second claim.
+
+        `key` defaults to `recipients_key(recipients)`; messages of another kind (a unit's
+        feedback) pass their own, so that their log never mixes with the report's.
+        """
+        key = key or recipients_key(recipients)
         try:
             with self.engine.begin() as conn:
                 return int(
@@ -462,6 +556,7 @@ class ReportStore:
                             message_id=message_id,
                             started_at=dt.datetime.now(dt.UTC),
                             detail="",
+                            content_hash=content_hash,
                         )
                         .returning(deliveries.c.id)
                     ).scalar_one()
@@ -496,6 +591,100 @@ class ReportStore:
             row = conn.execute(query).first()
         return _delivery(row) if row else None
 
+    # -- read-only views (the admins' page in the Airflow UI): one query per table
+
+    def recent_periods(self, limit: int = 6) -> list[PeriodVersions]:
+        """The latest periods read or summarised, newest first, with their latest version."""
+        with self.engine.connect() as conn:
+            read = {
+                row.period
+                for row in conn.execute(
+                    sa.select(unit_reads.c.period)
+                    .distinct()
+                    .order_by(unit_reads.c.period.desc())
+                    .limit(limit)
+                )
+            }
+            versions = {
+                row.period: PeriodVersions(row.period, int(row.version), _aware(row.created_at))
+                for row in conn.execute(
+                    sa.select(
+                        summaries.c.period,
+                        sa.func.max(summaries.c.version).label("version"),
+                        sa.func.max(summaries.c.created_at).label("created_at"),
+                    )
+                    .group_by(summaries.c.period)
+                    .order_by(summaries.c.period.desc())
+                    .limit(limit)
+                )
+            }
+        periods = sorted(read | set(versions), reverse=True)[:limit]
+        return [versions.get(p, PeriodVersions(p, 0, None)) for p in periods]
+
+    def period_reads(self, period: dt.date) -> dict[str, UnitReadStatus]:
+        """Each unit's latest read of the period, over all runs (no grid, no figures)."""
+        ranked = (
+            sa.select(
+                unit_reads.c.unit_code,
+                unit_reads.c.status,
+                unit_reads.c.reason,
+                unit_reads.c.read_at,
+                unit_reads.c.run_id,
+                unit_reads.c.spreadsheet,
+                unit_reads.c.findings,
+                sa.func.row_number()
+                .over(partition_by=unit_reads.c.unit_code, order_by=unit_reads.c.id.desc())
+                .label("rank"),
+            )
+            .where(unit_reads.c.period == period)
+            .subquery()
+        )
+        with self.engine.connect() as conn:
+            return {
+                row.unit_code: UnitReadStatus(
+                    unit_code=row.unit_code,
+                    status=row.status,
+                    reason=row.reason or "",
+                    read_at=_aware(row.read_at),
+                    run_id=row.run_id,
+                    spreadsheet=row.spreadsheet,
+                    errors=sum(1 for f in row.findings or [] if f.get("severity") == "error"),
+                    warnings=sum(1 for f in row.findings or [] if f.get("severity") != "error"),
+                )
+                for row in conn.execute(sa.select(ranked).where(ranked.c.rank == 1))
+            }
+
+    def deliveries_of(self, periods: Sequence[dt.date]) -> list[DeliveryRow]:
+        """The delivery log of these periods, newest first."""
+        if not periods:
+            return []
+        query = (
+            sa.select(deliveries)
+            .where(deliveries.c.period.in_(list(periods)))
+            .order_by(deliveries.c.id.desc())
+        )
+        with self.engine.connect() as conn:
+            return [_delivery(row) for row in conn.execute(query)]
+
+
+@dataclass
+class PeriodVersions:
+    period: dt.date
+    version: int  # 0: read, not summarised yet
+    created_at: dt.datetime | None
+
+
+@dataclass
+class UnitReadStatus:
+    unit_code: str
+    status: str
+    reason: str
+    read_at: dt.datetime
+    run_id: str
+    spreadsheet: str
+    errors: int
+    warnings: int
+
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     """SQLite gives back naive datetimes; everything stored is UTC."""
@@ -523,6 +712,7 @@ def _stored(row: Any) -> StoredRead:
         findings=row.findings or [],
         lists=row.lists or {},
         info=row.info or {},
+        cells=row.cells,
     )
 
 
@@ -540,4 +730,5 @@ def _delivery(row: Any) -> DeliveryRow:
         started_at=_aware(row.started_at),
         finished_at=_aware(row.finished_at),
         detail=row.detail or "",
+        content_hash=row.content_hash or "",
     )

@@ -41,6 +41,9 @@ from housing_report.render import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from openpyxl import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
 
 COUNT_FORMAT = "#,##0"
@@ -461,8 +464,18 @@ def _findings_sheet(ws: Worksheet, summary: dict[str, Any]) -> None:
     _print_setup(ws, header_row)
 
 
-def write_summary_workbook(summary: dict[str, Any], config: Config, path: str | Path) -> Path:
-    """Write the summary workbook to `path` (parent folders created) and return the path."""
+def write_summary_workbook(
+    summary: dict[str, Any],
+    config: Config,
+    path: str | Path,
+    *,
+    annexes: Callable[[Workbook], list[Worksheet]] | None = None,
+) -> Path:
+    """Write the summary workbook to `path` (parent folders created) and return the path.
+
+    `annexes` adds sheets (the report's annexes, `official.OfficialReport.add_annex_sheets`):
+    they come first, and the first of them is the sheet the workbook opens on.
+    """
     from openpyxl import Workbook
 
     template = config.template
@@ -501,6 +514,12 @@ def write_summary_workbook(summary: dict[str, Any], config: Config, path: str | 
     _status_sheet(wb.create_sheet("TinhTrang"), summary, config)
     _findings_sheet(wb.create_sheet("LoiCanhBao"), summary)
 
+    if annexes is not None:
+        for position, sheet in enumerate(annexes(wb)):
+            wb.move_sheet(sheet, offset=position - wb.index(sheet))
+        wb.active = 0
+        for sheet in wb.worksheets[1:]:
+            sheet.sheet_view.tabSelected = False
     wb.properties.title = f"Báo cáo tổng hợp tiến độ {config.report.programme.short_title} - kỳ {period}"
     wb.properties.creator = "Hệ thống báo cáo tự động"
     path = Path(path)

@@ -484,6 +484,8 @@ def add_instructions_sheet(wb: Workbook, config: Config, unit: Unit | None = Non
 def _rule_lines(config: Config) -> list[str]:
     out = []
     for rule in config.report.rules:
+        if rule.table is None:  # rules over several figures or periods: told in the feedback email
+            continue
         table = config.template.section(rule.table)
         labels = {c.code: c.label for c in table.columns}
         out.append(

@@ -97,6 +97,7 @@ def main(argv: list[str]) -> int:
         outputs = {
             "summary.json": str(folder / "summary.json"),
             "workbook": str(next(folder.glob("*.xlsx"), "")),
+            "report document": str(next(folder.glob("*.docx"), "")),
             "email (HTML)": str(folder / "email.html"),
             "email (text)": str(folder / "email.txt"),
         }

@@ -31,7 +31,17 @@ class GoogleSheetsHook(BaseHook):
 
     @cached_property
     def extras(self) -> dict[str, Any]:
-        return self.get_connection(self.google_sheets_conn_id).extra_dejson
+        from airflow.sdk.exceptions import AirflowNotFoundException
+
+        from housing_report.sources.base import SourceConfigError
+
+        try:
+            return self.get_connection(self.google_sheets_conn_id).extra_dejson
+        except AirflowNotFoundException as exc:
+            raise SourceConfigError(
+                f"Chưa có Connection {self.google_sheets_conn_id} (report_source = google): hãy tạo "
+                "Connection này với extra keyfile_dict (khóa JSON của tài khoản dịch vụ) hoặc key_path."
+            ) from exc
 
     @cached_property
     def key_info(self) -> dict[str, Any]:

@@ -35,13 +35,12 @@ def _store(settings: Settings):
 
 
 def _source(settings: Settings):
-    from housing_report.sources.base import SourceConfigError
-
     if settings.source.lower() == "google":
-        raise SourceConfigError(
-            "Nguồn 'google' chưa được hỗ trợ trong phiên bản này; hãy đặt report_source là thư mục "
-            "chứa các tệp .xlsx (the Google source is not available yet)."
-        )
+        from housing_report.sources.google import GoogleSheetsSource
+        from housing_report_airflow.google import GoogleSheetsHook
+
+        hook = GoogleSheetsHook()
+        return GoogleSheetsSource(hook.get_conn(), service_account_email=hook.service_account_email)
     from housing_report.sources.local import LocalWorkbookSource
 
     return LocalWorkbookSource(Path(settings.source))
@@ -72,23 +71,49 @@ def plan_fetch_batches(replay: bool = False) -> list[list[str]]:
         return []
     settings = load_settings()
     config = _config(settings)
+    if settings.source.lower() == "google":
+        _check_google_credentials()
     batches = plan_batches(config, settings.max_fetch_tasks)
     log.info("%d đơn vị, %d lô đọc", len(config.units), len(batches))
     return batches
 
 
+def _check_google_credentials() -> None:
+    """A bad key or a refused token fails the run here, once, before any fetch task is mapped."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from housing_report.google_client import check_credentials
+    from housing_report.sources.base import SourceConfigError
+    from housing_report_airflow.google import GoogleSheetsHook
+
+    try:
+        check_credentials(GoogleSheetsHook().client)
+    except SourceConfigError as exc:
+        log.error("%s", exc)
+        raise AirflowFailException(str(exc)) from exc
+
+
 def fetch_batch(unit_codes: list[str], period: str, run_id: str) -> dict[str, int]:
+    from airflow.sdk.exceptions import AirflowFailException
+
     from housing_report.pipeline import collect_batch
+    from housing_report.sources.base import SourceConfigError
 
     settings = load_settings()
-    return collect_batch(
-        _config(settings),
-        unit_codes,
-        dt.date.fromisoformat(period),
-        run_id,
-        _source(settings),
-        _store(settings),
-    )
+    try:
+        return collect_batch(
+            _config(settings),
+            unit_codes,
+            dt.date.fromisoformat(period),
+            run_id,
+            _source(settings),
+            _store(settings),
+        )
+    except SourceConfigError as exc:
+        # The source as a whole is unusable (a bad key, a refused token, no connection):
+        # the admin must act, so the task fails at once instead of being retried.
+        log.error("%s", exc)
+        raise AirflowFailException(str(exc)) from exc
 
 
 def aggregate(
@@ -108,7 +133,7 @@ def aggregate(
         folder = folder / f"replay-v{summary['version']}"
     else:
         summary = summarise(config, day, run_id, store)
-    outputs = write_outputs(config, summary, folder)
+    outputs = write_outputs(config, summary, folder, earlier=store.history(day))
     log.info("%s", format_digest(summary, outputs.to_json()))
     return {
         "period": period,
@@ -141,6 +166,38 @@ def deliver(period: str, run_id: str, dry_run: bool, force_resend: bool = False)
     mail = Mail(sender=sender, to=to, cc=cc, message_id_domain=domain)
     outcome = dispatch(config, _store(settings), day, run_id, mail, delivery, force_resend=force_resend)
     log.info("Kỳ %s: %s", period, outcome.reason)
+    return outcome.to_json()
+
+
+def send_feedback(period: str, run_id: str, dry_run: bool) -> dict[str, Any]:
+    """Email each unit with something to fix (rejected, stale, warnings) its findings, once per
+    version and content (see housing_report.feedback); units with nothing to fix get nothing."""
+    from housing_report.feedback import FeedbackError
+    from housing_report.feedback import send_feedback as send
+    from housing_report.pipeline import period_folder
+
+    settings = load_settings()
+    if dry_run:
+        log.info("dry_run: không gửi thư phản hồi cho các đơn vị")
+        return {"sent": [], "dry_run": True}
+    day = dt.date.fromisoformat(period)
+    delivery, sender = _delivery(settings, period_folder(settings.output_dir, day) / "feedback")
+    domain = sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    outcome = send(_config(settings), _store(settings), day, run_id, delivery, sender, domain)
+    log.info(
+        "Thư phản hồi kỳ %s: đã gửi %d (%s); không gửi %d",
+        period,
+        len(outcome.sent),
+        ", ".join(outcome.sent) or "không có",
+        len(outcome.skipped),
+    )
+    for code, why in outcome.skipped.items():
+        log.info("  %s: %s", code, why)
+    if outcome.failed:
+        # The others are logged as sent: a retry sends only these.
+        raise FeedbackError(
+            "Không gửi được thư phản hồi cho " + "; ".join(f"{c}: {e}" for c, e in outcome.failed.items())
+        )
     return outcome.to_json()
 
 

@@ -54,7 +54,7 @@ def test_migrations_create_exactly_the_tables_the_code_uses(store):
 
     with store.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-        assert context.get_current_revision() == "0002"
+        assert context.get_current_revision() == "0003"
         diffs = [d for d in compare_metadata(context, metadata) if not _is_noise(d)]
     assert diffs == []
 
@@ -86,7 +86,7 @@ def test_a_deployed_database_upgrades_in_place(store_url, config):
         )
     engine.dispose()
     store = ReportStore(store_url)
-    assert store.ensure_schema() == "0002"
+    assert store.ensure_schema() == "0003"
     row = store.summary_version(FEB)
     assert row.run_id == "old-run"
     assert row.version == 1

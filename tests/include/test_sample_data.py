@@ -11,7 +11,17 @@ import pytest
 
 from housing_report.config import Config, load_config
 from housing_report.models import ACCEPTED, FETCH_OK, MISSING, REJECTED, STALE, UNREACHABLE, Grid, a1
-from housing_report.sample_data import DEFAULT_OUT_DIR, PERIODS, SampleSet, main, write_samples
+from housing_report.sample_data import (
+    DEFAULT_OUT_DIR,
+    LOWER_KEY,
+    LOWER_UNIT,
+    OUTLIER_UNIT,
+    OVER_SUPPORT_UNIT,
+    PERIODS,
+    SampleSet,
+    main,
+    write_samples,
+)
 from housing_report.sources.local import LocalWorkbookSource
 from housing_report.workbook_io import read_workbook_grids
 
@@ -215,8 +225,8 @@ def test_province_figures_are_realistic(config: Config, fetched):
 def test_money_is_about_60_per_new_house_and_30_per_repair(config: Config, fetched):
     for period in PERIODS:
         for code, v in district_values(config, fetched, period).items():
-            if code in ("949",):
-                continue
+            if code in ("949",) or (period == MAR and code in (OVER_SUPPORT_UNIT, OUTLIER_UNIT)):
+                continue  # 949: text in a count cell; the others: deliberate warnings
             rows = [r.code for r in config.template.section("A").rows]
             built = sum(number(v[f"A.{r}.HT_XM"]) for r in rows)
             repaired = sum(number(v[f"A.{r}.HT_SC"]) for r in rows)
@@ -257,6 +267,9 @@ def test_cumulative_figures_never_decrease(config: Config, generated, fetched):
         feb, _ = read_codes(fetched[FEB][code].grid, config)
         mar, _ = read_codes(fetched[MAR][code].grid, config)
         for key in cumulative & feb.keys():
+            if (code, key) == (LOWER_UNIT, LOWER_KEY):
+                assert number(mar[key]) < number(feb[key])  # the deliberate warning
+                continue
             assert number(mar[key]) >= number(feb[key]), (code, key)
             checked += 1
     assert checked > 300
@@ -295,7 +308,7 @@ def test_lists_have_vietnamese_entries_with_places(fetched):
 
 def test_numbers_written_as_vietnamese_text_are_documented_and_valid(config: Config, generated, fetched):
     _, samples = generated
-    valid_text = [n for n in samples.notes if n.status == ACCEPTED]
+    valid_text = [n for n in samples.notes if n.kind == "valid"]
     assert len(valid_text) == 6
     for note in valid_text:
         values, cells = read_codes(fetched[note.period][note.unit_code].grid, config)

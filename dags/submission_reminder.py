@@ -1,0 +1,105 @@
+"""
+### Nhắc đơn vị chưa cập nhật báo cáo (submission reminder)
+
+Runs at 08:00 on the 10th and the 25th (Asia/Ho_Chi_Minh), two days before each
+collection day of `provincial_report` (12th and 27th). Reads every unit's worksheet
+from the same source as the report and reminds only the units that have not updated
+it for the coming period, then tells the admins who was reminded.
+
+1. `resolve_coming_period`: the Param `period`, else the first collection day on or
+   after the run's date.
+2. `plan_reminder_batches`: units grouped by spreadsheet into a bounded number of batches.
+3. `check_unit_sheets` (mapped over batches, pool `google_sheets_api`): reads each
+   worksheet's `KY_BAO_CAO`: updated, not updated, missing or unreachable.
+4. `send_reminders`: one email to each unit not updated (to its `emails`), at most once
+   per period (the delivery log, kind `reminder`).
+5. `notify_admins`: the admins get the list of units reminded, already reminded, without
+   an email address, or whose reminder failed.
+
+Variables: `report_source`, `report_output_dir`, `report_delivery` (outbox files under
+`<report_output_dir>/reminders/<period>/`, or `report_smtp`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pendulum
+from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+
+from housing_report_airflow import reminder_tasks
+from housing_report_airflow.alerts import AdminEmailNotifier
+
+TZ = "Asia/Ho_Chi_Minh"
+SHEETS_POOL = "google_sheets_api"
+CHECK_DOC = """Read one batch of units' worksheets (whole spreadsheets) and tell, for each unit,
+whether `KY_BAO_CAO` is the coming period. Returns small JSON: code, state, period found."""
+
+
+@dag(
+    dag_id="submission_reminder",
+    # Two days before the collection days (12, 27) of report.yaml; a test keeps them in step.
+    schedule=CronTriggerTimetable("0 8 10,25 * *", timezone=TZ),
+    start_date=pendulum.datetime(2025, 1, 1, tz=TZ),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["xoa-nha-tam", "reminder"],
+    default_args={
+        "retries": 2,
+        "retry_delay": dt.timedelta(minutes=5),
+        "on_failure_callback": AdminEmailNotifier(),
+    },
+    params={
+        "period": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="Kỳ báo cáo sắp đến",
+            description="Ngày 12 hoặc 27 (yyyy-mm-dd). Để trống: ngày thu thập đầu tiên kể từ ngày chạy.",
+        ),
+        "dry_run": Param(
+            False,
+            type="boolean",
+            title="Chạy thử (không gửi)",
+            description="Đọc các trang tính và ghi vào nhật ký những đơn vị sẽ được nhắc, "
+            "nhưng không gửi email.",
+        ),
+    },
+)
+def submission_reminder():
+    @task
+    def resolve_coming_period() -> str:
+        """Decide the coming period from the `period` Param or the run's date."""
+        context = get_current_context()
+        return reminder_tasks.resolve_coming_period(
+            context["params"].get("period"), context.get("logical_date")
+        )
+
+    @task
+    def plan_reminder_batches() -> list[list[str]]:
+        """Group the units by spreadsheet into at most `report_max_fetch_tasks` batches."""
+        return reminder_tasks.plan_batches()
+
+    @task(doc_md=CHECK_DOC, pool=SHEETS_POOL)
+    def check_unit_sheets(unit_codes: list[str], period: str) -> list[dict]:
+        return reminder_tasks.check_batch(unit_codes, period)
+
+    @task
+    def send_reminders(period: str, states: list[list[dict]]) -> dict:
+        """Email each unit that has not updated for the coming period (once per period)."""
+        context = get_current_context()
+        flat = [s for batch in states for s in batch]
+        return reminder_tasks.send(period, context["run_id"], flat, bool(context["params"].get("dry_run")))
+
+    @task
+    def notify_admins(result: dict) -> dict:
+        """Send the admins the list of units reminded (and those that could not be)."""
+        return reminder_tasks.tell_admins(result)
+
+    period = resolve_coming_period()
+    states = check_unit_sheets.partial(period=period).expand(unit_codes=plan_reminder_batches())
+    notify_admins(send_reminders(period, states))
+
+
+submission_reminder()

@@ -1,0 +1,213 @@
+"""Data quality across units and periods: history rules, outliers, completeness and timeliness.
+
+- `apply_history_rules`: after a batch of sheets is parsed, the rules comparing each unit
+  with its last accepted figures (from the report database), across the batch at once.
+- `outlier_findings`: at aggregation, unusual increases among all units of the period.
+- `completeness`: DHIS2-style reporting rates for the period and the six before it.
+
+All read the archive through `max_read_id` when given, so a replay finds what the
+original run found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from housing_report.config import Config
+from housing_report.models import ACCEPTED, ERROR, REJECTED, UnitReport
+from housing_report.periods import previous_period
+from housing_report.store import ReportStore, StoredRead
+
+# The completeness table covers the period and this many before it.
+COMPLETENESS_PERIODS_BEFORE = 6
+# Outliers compare with the unit's own increases over this many earlier periods.
+OUTLIER_HISTORY_PERIODS = 12
+SUBMITTED = (ACCEPTED, REJECTED)  # read, for the right period (stale, missing, unreachable: not)
+
+
+def apply_history_rules(
+    config: Config, period: dt.date, reports: Mapping[str, UnitReport], store: ReportStore
+) -> None:
+    """Add the findings of the rules comparing with each unit's last accepted figures (an earlier
+    period) to the accepted reports, in place; an `error` among them rejects the unit."""
+    from housing_report.rules import check_history
+
+    if not any(r.history for r in config.report.rules):
+        return
+    accepted = {code: r for code, r in reports.items() if r.status == ACCEPTED and r.figures}
+    if not accepted:
+        return
+    last = store.last_accepted_before(period, list(accepted))
+    units = {u.code: u for u in config.units}
+    hits = check_history(
+        {code: r.figures for code, r in accepted.items()},
+        {code: (read.period, read.figures) for code, read in last.items()},
+        {code: r.cells for code, r in accepted.items()},
+        units,
+        config.template,
+        config.report.rules,
+    )
+    for hit in hits:
+        report = accepted[hit.unit_code]
+        report.findings.append(hit.finding)
+        if hit.finding.severity == ERROR:
+            report.status = REJECTED
+            report.figures = {}
+
+
+def outlier_findings(
+    config: Config,
+    period: dt.date,
+    reads: Mapping[str, StoredRead],
+    store: ReportStore,
+    max_read_id: int | None,
+) -> dict[str, list[dict[str, str]]]:
+    """Unit code -> the outlier findings of this period's accepted reads (as summary findings)."""
+    from housing_report.rules import find_outliers, increases
+
+    settings = config.report.outliers
+    if not settings.figures:
+        return {}
+    accepted = {code: read for code, read in reads.items() if read.status == ACCEPTED and read.figures}
+    if len(accepted) < settings.min_peers:
+        return {}
+    codes = list(accepted)
+    last = store.last_accepted_before(period, codes, max_read_id)
+    since = period
+    for _ in range(OUTLIER_HISTORY_PERIODS):
+        since = previous_period(since, config.report.schedule.collection_days)
+    history = store.accepted_history(since, period, codes, max_read_id)
+    hits = find_outliers(
+        settings,
+        config.template,
+        {u.code: u for u in config.units},
+        {code: read.figures for code, read in accepted.items()},
+        {code: (read.period, read.figures) for code, read in last.items()},
+        {code: increases([(r.period, r.figures) for r in rows]) for code, rows in history.items()},
+        {code: read.cells or {} for code, read in accepted.items()},
+    )
+    out: dict[str, list[dict[str, str]]] = {}
+    for hit in hits:
+        out.setdefault(hit.unit_code, []).append({"severity": hit.finding.severity, **hit.finding.to_dict()})
+    return out
+
+
+def add_findings(summary: dict[str, Any], extra: Mapping[str, Sequence[dict[str, str]]]) -> None:
+    """Append findings made at aggregation to the summary's units (errors or warnings)."""
+    for unit in summary.get("units", []):
+        for finding in extra.get(unit["code"], ()):
+            bucket = "errors" if finding.get("severity") == ERROR else "warnings"
+            unit.setdefault(bucket, []).append(
+                {"cell": finding["cell"], "code": finding["code"], "message": finding["message"]}
+            )
+
+
+# --------------------------------------------------------------------------- completeness
+
+
+def completeness_periods(config: Config, period: dt.date) -> list[dt.date]:
+    """This period and the six before it, oldest first."""
+    periods = [period]
+    for _ in range(COMPLETENESS_PERIODS_BEFORE):
+        periods.append(previous_period(periods[-1], config.report.schedule.collection_days))
+    return periods[::-1]
+
+
+def _rate(count: int, expected: int) -> float | None:
+    return round(100.0 * count / expected, 1) if expected else None
+
+
+def completeness(
+    config: Config, period: dt.date, store: ReportStore, max_read_id: int | None = None
+) -> dict[str, Any]:
+    """Reporting rates, DHIS2-style, for this period and the six before it (from the archive).
+
+    Per period: the units expected (those of units.yaml), those that submitted (read, right
+    period: `accepted` or `rejected`), those accepted in the period's latest run, and those
+    accepted on time: already in the period's first run. A unit accepted only in a later
+    re-run of the period (a late or fixed sheet) counts as accepted but late.
+    """
+    periods = completeness_periods(config, period)
+    rows = store.read_statuses(periods, max_read_id)
+    first_run: dict[dt.date, str] = {}
+    final: dict[tuple[dt.date, str], str] = {}
+    in_first: dict[tuple[dt.date, str], str] = {}
+    for day, run_id, code, status, _id in rows:  # by id: later reads overwrite earlier ones
+        first_run.setdefault(day, run_id)
+        final[(day, code)] = status
+        if run_id == first_run[day]:
+            in_first[(day, code)] = status
+
+    def counts(codes: Sequence[str], day: dt.date) -> dict[str, Any]:
+        archived = day in first_run
+        expected = len(codes)
+        if not archived:
+            return {"period": day.isoformat(), "archived": False, "expected": expected}
+        submitted = sum(final.get((day, c)) in SUBMITTED for c in codes)
+        accepted = sum(final.get((day, c)) == ACCEPTED for c in codes)
+        on_time = sum(in_first.get((day, c)) == ACCEPTED for c in codes)
+        return {
+            "period": day.isoformat(),
+            "archived": True,
+            "expected": expected,
+            "submitted": submitted,
+            "accepted": accepted,
+            "on_time": on_time,
+            "submitted_percent": _rate(submitted, expected),
+            "accepted_percent": _rate(accepted, expected),
+            "on_time_percent": _rate(on_time, expected),
+        }
+
+    codes = [u.code for u in config.units]
+    by_kind = {
+        kind: [counts([u.code for u in config.units if u.kind == kind], day) for day in periods]
+        for kind in config.template.kinds
+        if any(u.kind == kind for u in config.units)
+    }
+    by_unit = {}
+    for code in codes:
+        entries = []
+        for day in periods:
+            status = final.get((day, code))
+            entries.append(
+                {
+                    "period": day.isoformat(),
+                    "status": status if day in first_run else None,
+                    "on_time": in_first.get((day, code)) == ACCEPTED if day in first_run else None,
+                }
+            )
+        by_unit[code] = entries
+    return {
+        "periods": [p.isoformat() for p in periods],
+        "total": [counts(codes, day) for day in periods],
+        "by_kind": by_kind,
+        "by_unit": by_unit,
+    }
+
+
+def completeness_view(summary: dict[str, Any], config: Config) -> dict[str, Any] | None:
+    """What the email shows of `summary["completeness"]` (None when the summary has none)."""
+    from housing_report.periods import vn_date
+
+    data = summary.get("completeness")
+    if not data:
+        return None
+    names = {u.code: u.name for u in config.units}
+    periods = []
+    for entry in reversed(data.get("total", [])):  # newest first
+        periods.append({**entry, "label": vn_date(dt.date.fromisoformat(entry["period"]))})
+    kinds = []
+    for kind, entries in (data.get("by_kind") or {}).items():
+        if entries:
+            spec = config.template.kinds.get(kind)
+            kinds.append({"label": spec.label if spec else kind, **entries[-1]})
+    late, not_submitted = [], []
+    for code, entries in (data.get("by_unit") or {}).items():
+        now = entries[-1] if entries else {}
+        if now.get("status") == ACCEPTED and now.get("on_time") is False:
+            late.append(names.get(code, code))
+        elif now.get("status") not in SUBMITTED:
+            not_submitted.append(names.get(code, code))
+    return {"periods": periods, "kinds": kinds, "late": late, "not_submitted": not_submitted}
