@@ -7,33 +7,18 @@ the spreadsheets, and the report comes back as the task's XCom.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from pathlib import Path
 
 import pytest
 
+from tests.dags.test_provincial_report_e2e import environment
 from tests.google_api.server import FakeGoogle
 
 REPO = Path(__file__).resolve().parents[2]
 TASK_ID = "provision_sheets"
 
 pytestmark = pytest.mark.airflow
-
-
-@contextlib.contextmanager
-def environment(**values: str):
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @pytest.fixture(scope="module")

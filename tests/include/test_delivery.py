@@ -8,18 +8,15 @@ import io
 import ipaddress
 import re
 import smtplib
-import socket
 import ssl
 import types
-from contextlib import contextmanager
 from email.policy import default
 
 import openpyxl
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from housing_report.config import Contact, load_config
+from housing_report.config import Contact
 from housing_report.delivery import Delivery, DeliveryError, OutboxDelivery, SmtpDelivery
 from housing_report.email_message import MIME_TYPES, build_message
 from housing_report.render import render_email

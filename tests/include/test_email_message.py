@@ -8,7 +8,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from housing_report.config import Contact, load_config
+from housing_report.config import Contact
 from housing_report.email_message import (
     MIME_TYPES,
     build_message,
