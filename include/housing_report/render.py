@@ -59,8 +59,9 @@ def trim_text(text: str, limit: int = MAX_LIST_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def figure_label(template: Template, key: str) -> str:
-    """The Vietnamese label of a figure key: `A.NCC.CAN_XM` -> "<row label> - <column label>"."""
+def figure_label(template: Template, key: str, *, column_first: bool = False) -> str:
+    """The Vietnamese label of a figure key: `A.NCC.CAN_XM` -> "<row label> - <column label>",
+    or "<column label> (<row label>)" with `column_first` (as a unit's findings name it)."""
     parts = key.split(".")
     if len(parts) == 3:
         try:
@@ -70,6 +71,8 @@ def figure_label(template: Template, key: str) -> str:
         rows = {r.code: r.label for r in section.rows} | {TOTAL_ROW: TOTAL_LABEL}
         columns = {c.code: c.label for c in section.columns}
         if parts[1] in rows and parts[2] in columns:
+            if column_first:
+                return f"{columns[parts[2]]} ({rows[parts[1]]})"
             return f"{rows[parts[1]]} - {columns[parts[2]]}"
         return key
     found = template.field_codes.get(key)

@@ -31,9 +31,9 @@ import pandas as pd
 from housing_report.config import OPERATOR_WORDS, Outliers, Rule, Template, Unit, select_keys
 from housing_report.expressions import Expression, Ref, Term, parse_expression
 from housing_report.models import TOTAL_ROW, Finding, a1
+from housing_report.render import figure_label
 from housing_report.values import vn_plain_number
 
-TOTAL_LABEL = "Tổng cộng"
 _OPS = {
     "<=": np.less_equal,
     "<": np.less,
@@ -251,7 +251,7 @@ def _finding(
         "row": check.row or "",
         "row_label": row_label,
         "key": check.key or check.anchor or "",
-        "label": figure_label(template, check.key or check.anchor or ""),
+        "label": figure_label(template, check.key or check.anchor or "", column_first=True),
         "last_period": f"{last_period:%d/%m/%Y}" if last_period else "trước",
     }
     text = rule.message.format(**values)
@@ -279,23 +279,6 @@ def plain(number: float) -> str:
 def change(number: float) -> str:
     text = plain(number)
     return f"+{text}" if number > 0 else text
-
-
-def figure_label(template: Template, key: str) -> str:
-    """`A.NCC.CAN_XM` -> "<row label> - <column label>"; a field's label; else the key."""
-    parts = key.split(".")
-    if len(parts) == 3:
-        try:
-            section = template.section(parts[0])
-        except KeyError:
-            return key
-        rows = {r.code: r.label for r in section.rows} | {TOTAL_ROW: TOTAL_LABEL}
-        columns = {c.code: c.label for c in section.columns}
-        if parts[1] in rows and parts[2] in columns:
-            return f"{columns[parts[2]]} ({rows[parts[1]]})"
-        return key
-    found = template.field_codes.get(key)
-    return found[1].label if found else key
 
 
 # --------------------------------------------------------------------------- per unit, per batch
@@ -434,7 +417,7 @@ def find_outliers(
         unit = units[unit_code]
         mid, width = float(median.iat[code, key]), float(spread.iat[code, key]) * settings.threshold
         values = {
-            "label": figure_label(template, figure),
+            "label": figure_label(template, figure, column_first=True),
             "key": figure,
             "increase": plain(float(increase.iat[code, key])),
             "previous": plain(float(before.iat[code, key])),

@@ -26,7 +26,7 @@ from typing import Any
 
 from housing_report.config import Unit
 from housing_report.models import FETCH_OK, MISSING, UNREACHABLE, FetchResult, Grid
-from housing_report.sources.base import SourceConfigError
+from housing_report.sources.base import SourceConfigError, fetch_by_spreadsheet
 from housing_report.workbook_io import find_sheet_name
 
 log = logging.getLogger(__name__)
@@ -62,15 +62,7 @@ class GoogleSheetsSource:
         return f"GoogleSheetsSource({self.service_account_email!r})"
 
     def fetch(self, units: Sequence[Unit]) -> list[FetchResult]:
-        positions: dict[str, list[int]] = {}
-        for i, unit in enumerate(units):
-            positions.setdefault(unit.spreadsheet, []).append(i)
-        results: list[FetchResult | None] = [None] * len(units)
-        for spreadsheet, indexes in positions.items():
-            group = [units[i] for i in indexes]
-            for i, result in zip(indexes, self.fetch_spreadsheet(spreadsheet, group), strict=True):
-                results[i] = result
-        return [r for r in results if r is not None]
+        return fetch_by_spreadsheet(units, self.fetch_spreadsheet)
 
     def fetch_spreadsheet(self, key: str, units: Sequence[Unit]) -> list[FetchResult]:
         """Every unit of one spreadsheet, in two requests at most."""

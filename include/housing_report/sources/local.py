@@ -13,7 +13,7 @@ from pathlib import Path
 
 from housing_report.config import Unit
 from housing_report.models import FETCH_OK, MISSING, UNREACHABLE, FetchResult, Grid
-from housing_report.sources.base import SourceConfigError
+from housing_report.sources.base import SourceConfigError, fetch_by_spreadsheet
 from housing_report.workbook_io import WorkbookUnreadable, read_workbook_grids
 
 
@@ -40,15 +40,7 @@ class LocalWorkbookSource:
                 f"Đường dẫn nguồn dữ liệu không phải là thư mục: {self.folder}. "
                 "Hãy kiểm tra cấu hình nguồn dữ liệu (thư mục cục bộ)."
             )
-        positions: dict[str, list[int]] = {}
-        for i, unit in enumerate(units):
-            positions.setdefault(unit.spreadsheet, []).append(i)
-        results: list[FetchResult | None] = [None] * len(units)
-        for spreadsheet, indexes in positions.items():
-            group = [units[i] for i in indexes]
-            for i, result in zip(indexes, self._fetch_spreadsheet(spreadsheet, group), strict=True):
-                results[i] = result
-        return [r for r in results if r is not None]
+        return fetch_by_spreadsheet(units, self._fetch_spreadsheet)
 
     def _fetch_spreadsheet(self, spreadsheet: str, units: list[Unit]) -> list[FetchResult]:
         path = self.path_for(spreadsheet)
