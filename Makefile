@@ -28,7 +28,8 @@ help:
 	@echo "make test-celery - provincial_report on Airflow's own processes with the CeleryExecutor"
 	@echo "                 (PostgreSQL and Redis on loopback; about two minutes)"
 	@echo "make ui-screenshot - the admins' page in the Airflow UI, in headless Chromium: docs/ui-page.png"
-	@echo "make bench     - Google API requests per run: our source vs naive gspread (loopback server)"
+	@echo "make bench     - every benchmark (scale to 3.321 units, rendering, Google requests, DAG parse,"
+	@echo "                 dag.test end to end): prints the targets, writes BENCHMARKS.md (about 5 minutes)"
 	@echo "make template  - write the blank unit workbook (output/template/)"
 	@echo "make preview   - the demo's report and workbook as PDF/PNG (LibreOffice), its email as PNG (Chromium)"
 	@echo "make lint      - ruff"
@@ -69,8 +70,8 @@ ui-screenshot: $(VENV)/.dev
 	test -f output/reports.sqlite || $(MAKE) demo
 	$(BIN)/python -m tests.ui.screenshot docs/ui-page.png
 
-bench: $(VENV)/.dev
-	$(BIN)/python -m tests.bench.google_requests
+bench: $(AIRFLOW_HOME)/.migrated $(VENV)/.dev
+	$(BIN)/python -m tests.bench.run $(BENCH_ARGS)
 
 # Renders output/<PREVIEW_PERIOD>/ (run `make demo` first) into output/<PREVIEW_PERIOD>/preview/.
 PREVIEW_PERIOD ?= 2025-03-12

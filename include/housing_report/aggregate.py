@@ -146,6 +146,7 @@ def build_summary(
     completion = percent(houses["completed"], houses["needed"])
 
     prev_by_unit: Mapping[str, Any] = (previous or {}).get("by_unit", {})
+    entries = {u["code"]: u for u in units_out}
     progress_table = config.report.progress.table
     districts = []
     for unit in config.units:
@@ -156,7 +157,7 @@ def build_summary(
         p = progress_of(config, figures)
         prev_figures = prev_by_unit.get(unit.code)
         prev_completed = progress_of(config, prev_figures)["completed"] if prev_figures else None
-        entry = next(u for u in units_out if u["code"] == unit.code)
+        entry = entries[unit.code]
         districts.append(
             {
                 "code": unit.code,

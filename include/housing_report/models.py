@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 # Unit statuses in a period (TEMPLATE.md, "Status of a unit in a period").
@@ -34,6 +35,7 @@ ERROR = "error"
 WARNING = "warning"
 
 
+@lru_cache(maxsize=8192)
 def a1(row: int, col: int, sheet: str | None = None) -> str:
     """A1 address of a 0-based (row, col), prefixed by the sheet name when given."""
     letters = ""
@@ -78,6 +80,15 @@ def encode_cell(value: Any) -> Any:
     return value
 
 
+def json_default(value: Any) -> Any:
+    """`json.dumps(default=...)`: a grid's dates and times as `encode_cell` writes them (the
+    encoder calls it only for the cells that need it, so a grid is not walked in Python)."""
+    encoded = encode_cell(value)
+    if encoded is value:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    return encoded
+
+
 def decode_cell(value: Any) -> Any:
     if isinstance(value, dict):
         if "datetime" in value:
@@ -104,7 +115,9 @@ class Grid:
         return cls(sheet, [[decode_cell(v) for v in row] for row in rows])
 
     def content_hash(self) -> str:
-        payload = json.dumps([self.sheet, self.to_json()], ensure_ascii=False, separators=(",", ":"))
+        payload = json.dumps(
+            [self.sheet, self.rows], ensure_ascii=False, separators=(",", ":"), default=json_default
+        )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

@@ -4,7 +4,8 @@
 the values under them, checks the layout, value and table rules, and returns a
 `UnitReport` with the unit's status and every finding. Every finding names the
 unit, the cell in A1 notation with the sheet name, what was found and what to
-write, in Vietnamese.
+write, in Vietnamese. `parse_reports` does the same for a batch of sheets, with the
+rules over the units' own figures evaluated once across the batch.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import datetime as dt
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from housing_report.config import Rule, Section, Template, Unit
@@ -32,6 +34,17 @@ from housing_report.periods import vn_date
 from housing_report.values import Problem, read_date, read_number, read_text, show
 
 LIST_TEXT_MAX = 2000  # characters kept of one list entry
+
+
+@lru_cache(maxsize=4096)
+def _code_text(text: str) -> str:
+    """A code as written in column A, normalised (the same few codes recur in every sheet)."""
+    return unicodedata.normalize("NFC", text).strip().upper()
+
+
+def _filled(raw: Any) -> bool:
+    """Whether a cell holds something (text of spaces only counts as empty)."""
+    return raw is not None and (not isinstance(raw, str) or read_text(raw) != "")
 
 
 @dataclass
@@ -101,9 +114,10 @@ class _Parser:
             raw = cells[0] if cells else None
             if raw is None:
                 continue
-            code = unicodedata.normalize("NFC", str(raw)).strip().upper()
             if isinstance(raw, float) and raw.is_integer():
                 code = str(int(raw))
+            else:
+                code = _code_text(raw if isinstance(raw, str) else str(raw))
             if not code:
                 continue
             layout.any_code = True
@@ -248,7 +262,7 @@ class _Parser:
                     self.problem(r, 2, f.code, f"«{f.label}»", problem)
                     filled = True
                     continue
-                if raw is not None and read_text(raw) != "":
+                if not filled and _filled(raw):
                     filled = True
                 figures[f.code] = number  # type: ignore[assignment]
         if (
@@ -308,12 +322,14 @@ class _Parser:
                 self.coords[f"{section.code}.{row.code}.{col.code}"] = (r, c)
                 raw = self.value(r, c)
                 number, problem = read_number(raw, section.value)
-                what = f"bảng {section.code}, dòng {row.code} «{row.label}», cột {col.code} «{col.label}»,"
                 if problem:
                     filled = True
+                    what = (
+                        f"bảng {section.code}, dòng {row.code} «{row.label}», cột {col.code} «{col.label}»,"
+                    )
                     self.problem(r, c, col.code, what, problem)
                     continue
-                if raw is not None and read_text(raw) != "":
+                if not filled and _filled(raw):
                     filled = True
                 values[(row.code, col.code)] = number  # type: ignore[assignment]
         if not filled:
@@ -329,16 +345,9 @@ class _Parser:
         for (row_code, col_code), number in values.items():
             figures[f"{section.code}.{row_code}.{col_code}"] = number
 
-    def check_rules(self, figures: dict[str, int | float]) -> None:
-        """The report.yaml rules over this unit's own figures (`housing_report.rules`)."""
-        from housing_report.rules import check_unit
-
-        for hit in check_unit(figures, self.cells(), self.unit, self.template, self.rules, self.sheet):
-            self.positions.append(self.coords.get(hit.anchor or "", (0, 0)))
-            self.findings.append(hit.finding)
-
     def cells(self) -> dict[str, str]:
-        return {key: self.cell(r, c) for key, (r, c) in self.coords.items()}
+        """Figure key -> A1 cell with the sheet, of every figure read (complete once `read` is done)."""
+        return {key: a1(r, c, self.sheet) for key, (r, c) in self.coords.items()}
 
     def read_lists(self, layout: _Layout) -> dict[str, list[dict[str, str]]]:
         lists: dict[str, list[dict[str, str]]] = {}
@@ -399,10 +408,21 @@ class _Parser:
         return info, period_found, period_row
 
 
-def parse_report(
+@dataclass
+class _Read:
+    """A sheet read for its period, before the rules over its own figures have run."""
+
+    parser: _Parser
+    figures: dict[str, int | float]
+    lists: dict[str, list[dict[str, str]]]
+    info: dict[str, str]
+    period_found: dt.date | None
+
+
+def _read_sheet(
     grid: Grid, unit: Unit, template: Template, rules: Sequence[Rule], period: dt.date
-) -> UnitReport:
-    """Parse and validate one unit's worksheet for `period`."""
+) -> UnitReport | _Read:
+    """Read one worksheet; a sheet that is empty or of another period is already a final report."""
     parser = _Parser(grid, unit, template, rules, period)
     layout = parser.scan()
     if not layout.any_code:
@@ -439,18 +459,73 @@ def parse_report(
             findings=[notice],
             cells={"KY_BAO_CAO": cell},
         )
-
     figures = parser.read(layout)
-    parser.check_rules(figures)
-    lists = parser.read_lists(layout)
+    return _Read(parser, figures, parser.read_lists(layout), info, period_found)
+
+
+def _check_rules(reads: Sequence[_Read], template: Template, rules: Sequence[Rule]) -> None:
+    """The report.yaml rules over each unit's own figures (`housing_report.rules`), across the
+    sheets at once: one comparison per rule for the whole batch, not one per sheet."""
+    from housing_report.rules import check_units
+
+    with_figures = {r.parser.unit.code: r for r in reads if r.figures}
+    if not with_figures:
+        return
+    hits = check_units(
+        {code: r.figures for code, r in with_figures.items()},
+        {code: r.parser.cells() for code, r in with_figures.items()},
+        {code: r.parser.unit for code, r in with_figures.items()},
+        template,
+        rules,
+        {code: r.parser.sheet for code, r in with_figures.items()},
+    )
+    for hit in hits:
+        parser = with_figures[hit.unit_code].parser
+        parser.positions.append(parser.coords.get(hit.anchor or "", (0, 0)))
+        parser.findings.append(hit.finding)
+
+
+def _finish(read: _Read) -> UnitReport:
+    parser = read.parser
     status = REJECTED if any(f.severity == ERROR for f in parser.findings) else ACCEPTED
     return UnitReport(
-        unit.code,
+        parser.unit.code,
         status,
-        period_found=period_found,
-        figures=figures if status == ACCEPTED else {},
-        lists=lists,
-        info=info,
+        period_found=read.period_found,
+        figures=read.figures if status == ACCEPTED else {},
+        lists=read.lists,
+        info=read.info,
         findings=parser.sorted_findings(),
         cells=parser.cells(),
     )
+
+
+def parse_reports(
+    sheets: Sequence[tuple[Grid, Unit]], template: Template, rules: Sequence[Rule], period: dt.date
+) -> list[UnitReport]:
+    """Parse and validate a batch of worksheets for `period`, one report per sheet in order.
+
+    Each sheet is read on its own; the rules over the units' own figures then run once across
+    the batch (vectorised), which is what makes a batch of thousands cheap.
+    """
+    results = [_read_sheet(grid, unit, template, rules, period) for grid, unit in sheets]
+    # A unit appearing twice (never in a run, possible in a caller's test) is checked in its own round.
+    rounds: list[dict[str, _Read]] = []
+    for result in results:
+        if isinstance(result, _Read):
+            code = result.parser.unit.code
+            target = next((r for r in rounds if code not in r), None)
+            if target is None:
+                target = {}
+                rounds.append(target)
+            target[code] = result
+    for batch in rounds:
+        _check_rules(list(batch.values()), template, rules)
+    return [r if isinstance(r, UnitReport) else _finish(r) for r in results]
+
+
+def parse_report(
+    grid: Grid, unit: Unit, template: Template, rules: Sequence[Rule], period: dt.date
+) -> UnitReport:
+    """Parse and validate one unit's worksheet for `period`."""
+    return parse_reports([(grid, unit)], template, rules, period)[0]

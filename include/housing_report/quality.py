@@ -39,11 +39,11 @@ def apply_history_rules(
     accepted = {code: r for code, r in reports.items() if r.status == ACCEPTED and r.figures}
     if not accepted:
         return
-    last = store.last_accepted_before(period, list(accepted))
+    last = store.last_figures_before(period, list(accepted))
     units = {u.code: u for u in config.units}
     hits = check_history(
         {code: r.figures for code, r in accepted.items()},
-        {code: (read.period, read.figures) for code, read in last.items()},
+        last,
         {code: r.cells for code, r in accepted.items()},
         units,
         config.template,
@@ -65,7 +65,8 @@ def outlier_findings(
     max_read_id: int | None,
 ) -> dict[str, list[dict[str, str]]]:
     """Unit code -> the outlier findings of this period's accepted reads (as summary findings)."""
-    from housing_report.rules import find_outliers, increases
+    from housing_report.config import select_keys
+    from housing_report.rules import find_outliers, increases_frame
 
     settings = config.report.outliers
     if not settings.figures:
@@ -74,18 +75,26 @@ def outlier_findings(
     if len(accepted) < settings.min_peers:
         return {}
     codes = list(accepted)
-    last = store.last_accepted_before(period, codes, max_read_id)
     since = period
     for _ in range(OUTLIER_HISTORY_PERIODS):
         since = previous_period(since, config.report.schedule.collection_days)
-    history = store.accepted_history(since, period, codes, max_read_id)
+    keys = select_keys(config.template, settings.figures)
+    history = store.figures_history(since, period, codes, keys, max_read_id)
+    # Each unit's last accepted figures (of the outlier keys): its latest period in that history,
+    # else (nothing accepted in those periods) asked of the archive.
+    last: dict[str, tuple[dt.date, dict[str, Any]]] = {}
+    for code, day, values in history:  # by unit, then period: the last one of a unit wins
+        last[code] = (day, {k: v for k, v in zip(keys, values, strict=True) if v is not None})
+    older = [code for code in codes if code not in last]
+    if older:
+        last.update(store.last_figures_before(period, older, max_read_id))
     hits = find_outliers(
         settings,
         config.template,
         {u.code: u for u in config.units},
         {code: read.figures for code, read in accepted.items()},
-        {code: (read.period, read.figures) for code, read in last.items()},
-        {code: increases([(r.period, r.figures) for r in rows]) for code, rows in history.items()},
+        last,
+        increases_frame(history, keys),
         {code: read.cells or {} for code, read in accepted.items()},
     )
     out: dict[str, list[dict[str, str]]] = {}

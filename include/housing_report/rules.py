@@ -7,7 +7,8 @@ every unit at once, whether there is one (a sheet being parsed) or three thousan
 Where each kind of check runs:
 
 - rules over a unit's own figures (the TEMPLATE.md table rules, the support levels):
-  when the sheet is parsed (`parse.parse_report`), so that an `error` rejects it;
+  when the sheets are parsed (`parse.parse_reports`, across a batch of sheets at once),
+  so that an `error` rejects the unit;
 - rules that compare with the unit's last accepted figures (`last.` in a side): when
   a batch of sheets has been read (`pipeline.collect_batch`), across the batch, with
   those figures from the report database; an `error` rejects the unit there too;
@@ -128,24 +129,38 @@ def _expand(rule: Rule, template: Template) -> list[Check]:
 
 
 def figures_frame(figures_by_unit: Mapping[str, Mapping[str, Any]], template: Template) -> pd.DataFrame:
-    """Rows: units; columns: every figure key of the template and the tables' TONG sums (NaN: absent)."""
+    """Rows: units; columns: every figure key of the template and the tables' TONG sums (NaN: absent).
+
+    Built as one numpy array (a table's TONG is NaN only where all its rows are): building it
+    column by column in pandas costs more than every check run on it."""
     keys = template.all_figure_keys()
-    frame = pd.DataFrame(
-        [[_number(figures.get(k)) for k in keys] for figures in figures_by_unit.values()],
-        index=pd.Index(list(figures_by_unit), dtype=object),
-        columns=keys,
+    nan = np.nan
+    values = np.array(
+        [
+            [float(v) if (v := figures.get(k)).__class__ in _NUMBERS else nan for k in keys]
+            for figures in figures_by_unit.values()
+        ],
         dtype=float,
-    )
-    totals = {}
+    ).reshape(len(figures_by_unit), len(keys))
+    position = {k: i for i, k in enumerate(keys)}
+    total_keys, totals = [], []
     for section in template.sections:
         if section.kind != "table":
             continue
         for column in section.columns:
-            columns = [f"{section.code}.{r.code}.{column.code}" for r in section.rows]
-            totals[f"{section.code}.{TOTAL_ROW}.{column.code}"] = frame[columns].sum(axis=1, min_count=1)
+            block = values[:, [position[f"{section.code}.{r.code}.{column.code}"] for r in section.rows]]
+            total = np.nansum(block, axis=1)
+            total[np.isnan(block).all(axis=1)] = nan
+            total_keys.append(f"{section.code}.{TOTAL_ROW}.{column.code}")
+            totals.append(total)
     if totals:
-        frame = pd.concat([frame, pd.DataFrame(totals, index=frame.index)], axis=1)
-    return frame
+        values = np.column_stack([values, *totals])
+    return pd.DataFrame(
+        values, index=pd.Index(list(figures_by_unit), dtype=object), columns=keys + total_keys
+    )
+
+
+_NUMBERS = (int, float)  # exact classes: a bool is not a figure
 
 
 def _number(value: Any) -> float:
@@ -284,26 +299,27 @@ def change(number: float) -> str:
 # --------------------------------------------------------------------------- per unit, per batch
 
 
-def check_unit(
-    figures: Mapping[str, Any],
-    cells: Mapping[str, str],
-    unit: Unit,
+def check_units(
+    figures: Mapping[str, Mapping[str, Any]],
+    cells: Mapping[str, Mapping[str, str]],
+    units: Mapping[str, Unit],
     template: Template,
     rules: Sequence[Rule],
-    sheet: str,
+    sheets: Mapping[str, str] | None = None,
 ) -> list[RuleFinding]:
-    """The rules over one unit's own figures (not those comparing with its history)."""
+    """The rules over each unit's own figures (not those comparing with its history), across the
+    units at once. `figures`, `cells`, `sheets`: by unit code."""
     checks = [c for c in compile_rules(rules, template) if not c.rule.history]
-    if not checks or not figures:
+    wanted = {code: f for code, f in figures.items() if f}
+    if not checks or not wanted:
         return []
-    frame = figures_frame({unit.code: figures}, template)
     return evaluate(
         checks,
-        frame,
-        units={unit.code: unit},
+        figures_frame(wanted, template),
+        units=units,
         template=template,
-        cells={unit.code: cells},
-        sheets={unit.code: sheet},
+        cells=cells,
+        sheets=sheets,
     )
 
 
@@ -360,7 +376,7 @@ def find_outliers(
     units: Mapping[str, Unit],
     current: Mapping[str, Mapping[str, Any]],
     last: Mapping[str, tuple[dt.date, Mapping[str, Any]]],
-    past_increases: Mapping[str, Sequence[Mapping[str, float]]],
+    past_increases: Mapping[str, Sequence[Mapping[str, float]]] | pd.DataFrame,
     cells: Mapping[str, Mapping[str, str]],
 ) -> list[RuleFinding]:
     """Increases since each unit's last accepted period that are outliers among its peers (units
@@ -389,14 +405,9 @@ def find_outliers(
     growth_z = (growth - growth_median) / growth_spread
     flagged &= (growth_z > settings.threshold) | growth.isna() | growth_spread.isna()
 
-    own_rows = [(c, inc) for c in wanted for inc in past_increases.get(c, ())]
-    if own_rows:
-        history = pd.DataFrame(
-            [[_number(inc.get(k)) for k in keys] for _, inc in own_rows],
-            index=[c for c, _ in own_rows],
-            columns=keys,
-            dtype=float,
-        )
+    history = _own_frame(past_increases, keys)
+    history = history[history.index.isin(wanted)]
+    if len(history):
         grouped = history.groupby(level=0)
         own_median = grouped.median().reindex(increase.index)
         deviation = (history - grouped.transform("median")).abs().groupby(level=0)
@@ -454,16 +465,33 @@ def _percent(ratio: float) -> str:
     return "+" + vn_plain_number(round(100 * float(ratio), 1)) + "%"
 
 
-def increases(history: Sequence[tuple[dt.date, Mapping[str, Any]]]) -> list[dict[str, float]]:
-    """Increases between consecutive accepted periods of one unit (oldest first)."""
-    ordered = sorted(history, key=lambda item: item[0])
-    out = []
-    for (_, before), (_, after) in zip(ordered, ordered[1:], strict=False):
-        out.append(
-            {
-                k: float(after[k]) - float(before[k])
-                for k in after
-                if k in before and not isinstance(after[k], bool) and isinstance(after[k], (int, float))
-            }
-        )
-    return out
+def increases_frame(
+    history: Sequence[tuple[str, dt.date, Sequence[float | None]]], keys: Sequence[str]
+) -> pd.DataFrame:
+    """The increases between consecutive accepted periods of every unit, at once: `history` is
+    `ReportStore.figures_history`'s rows (unit, period, figures `keys`), by unit then period.
+    Index: the unit code, once per increase; columns: `keys` (NaN where a figure is absent)."""
+    if len(history) < 2:
+        return pd.DataFrame(columns=list(keys), dtype=float)
+    codes = np.array([row[0] for row in history], dtype=object)
+    values = np.array([row[2] for row in history], dtype=float).reshape(len(history), len(keys))
+    same_unit = codes[1:] == codes[:-1]
+    return pd.DataFrame(
+        (values[1:] - values[:-1])[same_unit],
+        index=pd.Index(codes[1:][same_unit], dtype=object),
+        columns=list(keys),
+    )
+
+
+def _own_frame(
+    past: Mapping[str, Sequence[Mapping[str, float]]] | pd.DataFrame, keys: Sequence[str]
+) -> pd.DataFrame:
+    if isinstance(past, pd.DataFrame):
+        return past.reindex(columns=list(keys))
+    rows = [(code, inc) for code, incs in past.items() for inc in incs]
+    return pd.DataFrame(
+        [[_number(inc.get(k)) for k in keys] for _, inc in rows],
+        index=pd.Index([code for code, _ in rows], dtype=object),
+        columns=list(keys),
+        dtype=float,
+    )

@@ -18,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.postgresql
+import sqlalchemy.dialects.sqlite
 
-from housing_report.models import ACCEPTED, FetchResult, Finding, UnitReport
+from housing_report.models import ACCEPTED, FetchResult, Finding, Grid, UnitReport, json_default
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "report_db_version"
@@ -27,6 +29,11 @@ VERSION_TABLE = "report_db_version"
 _PG_MIGRATION_LOCK = 740_412_025
 
 SENDING, SENT, FAILED = "sending", "sent", "failed"
+# What `history` reads of each earlier summary (besides the lists of the month's periods).
+_HISTORY_KEYS = ("period", "houses", "completion_percent", "totals", "districts")
+_DISTRICT_KEYS = ("code", "completed", "needed")
+# Unit codes per query when filtering by unit (well under SQLite's limit on bound parameters).
+_CODES_PER_QUERY = 500
 
 metadata = sa.MetaData()
 
@@ -43,7 +50,6 @@ unit_reads = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("read_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("content_hash", sa.String(64)),
-    sa.Column("grid", sa.JSON),
     sa.Column("period_found", sa.Date),
     sa.Column("figures", sa.JSON, nullable=False),
     sa.Column("findings", sa.JSON, nullable=False),
@@ -55,8 +61,17 @@ unit_reads = sa.Table(
     sa.Index("ix_unit_reads_unit_status", "unit_code", "status", "period"),
 )
 
-# Everything but the raw grid, which only an audit or a replay of the parse needs.
-_READ_COLUMNS = [c for c in unit_reads.c if c.name != "grid"]
+# The raw grid of a read (every cell of the worksheet), kept for an audit of the read: apart
+# from the reads so that queries over the reads do not step over it, once per content (a sheet
+# read unchanged again is not stored again), keyed by the read's `content_hash` (migration 0004).
+unit_read_grids = sa.Table(
+    "unit_read_grids",
+    metadata,
+    sa.Column("content_hash", sa.String(64), primary_key=True),
+    sa.Column("grid", sa.JSON, nullable=False),
+)
+
+_READ_COLUMNS = list(unit_reads.c)
 
 summaries = sa.Table(
     "summaries",
@@ -207,7 +222,8 @@ def recipients_key(addresses: Iterable[str]) -> str:
 class ReportStore:
     def __init__(self, url: str):
         self.url = url
-        kwargs: dict[str, Any] = {}
+        # JSON columns: a grid's date cells are written as {"date": iso} by the encoder itself.
+        kwargs: dict[str, Any] = {"json_serializer": _json_dumps}
         if url.startswith("sqlite"):
             database = sa.engine.make_url(url).database
             if database and database != ":memory:":
@@ -269,9 +285,13 @@ class ReportStore:
         rows: Iterable[tuple[FetchResult, UnitReport | None, str, str]],
     ) -> int:
         """Store reads: (fetch result, parsed report or None, spreadsheet, worksheet)."""
-        values = []
+        values: list[dict[str, Any]] = []
+        grids: dict[str, list[list[Any]]] = {}
         for fetched, report, spreadsheet, worksheet in rows:
             grid = fetched.grid
+            content_hash = grid.content_hash() if grid else None
+            if grid is not None and content_hash is not None:
+                grids[content_hash] = grid.rows
             values.append(
                 dict(
                     period=period,
@@ -282,8 +302,7 @@ class ReportStore:
                     status=report.status if report else fetched.status,
                     reason=fetched.reason,
                     read_at=fetched.read_at,
-                    content_hash=grid.content_hash() if grid else None,
-                    grid=grid.to_json() if grid else None,
+                    content_hash=content_hash,
                     period_found=report.period_found if report else None,
                     figures=report.figures if report else {},
                     findings=[_finding_json(f) for f in report.findings] if report else [],
@@ -295,7 +314,41 @@ class ReportStore:
         if values:
             with self.engine.begin() as conn:
                 conn.execute(unit_reads.insert(), values)
+                self._save_grids(conn, grids)
         return len(values)
+
+    def _save_grids(self, conn, grids: dict[str, list[list[Any]]]) -> None:
+        """Store the grids not stored yet (a grid is keyed by its content's hash)."""
+        hashes = list(grids)
+        known: set[str] = set()
+        for start in range(0, len(hashes), _CODES_PER_QUERY):
+            chunk = hashes[start : start + _CODES_PER_QUERY]
+            query = sa.select(unit_read_grids.c.content_hash).where(unit_read_grids.c.content_hash.in_(chunk))
+            known.update(conn.execute(query).scalars())
+        new = [{"content_hash": h, "grid": rows} for h, rows in grids.items() if h not in known]
+        if not new:
+            return
+        if conn.dialect.name in ("sqlite", "postgresql"):
+            # Two runs storing the same sheet at once: the second insert of a grid is a no-op.
+            insert = (
+                sa.dialects.sqlite.insert(unit_read_grids)
+                if conn.dialect.name == "sqlite"
+                else sa.dialects.postgresql.insert(unit_read_grids)
+            ).on_conflict_do_nothing(index_elements=["content_hash"])
+        else:
+            insert = unit_read_grids.insert()
+        conn.execute(insert, new)
+
+    def read_grid(self, read_id: int) -> Grid | None:
+        """The worksheet as it was read (for an audit), or None when the read had none."""
+        query = (
+            sa.select(unit_reads.c.worksheet, unit_read_grids.c.grid)
+            .join(unit_read_grids, unit_read_grids.c.content_hash == unit_reads.c.content_hash)
+            .where(unit_reads.c.id == read_id)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return Grid.from_json(row.worksheet, row.grid) if row else None
 
     def max_read_id(self) -> int:
         with self.engine.connect() as conn:
@@ -328,20 +381,36 @@ class ReportStore:
         order = (unit_reads.c.period.desc(), unit_reads.c.id.desc())
         return self._first_per_unit(conditions, order, unit_codes)
 
-    def last_accepted_before(
+    def last_figures_before(
         self, period: dt.date, unit_codes: Sequence[str], max_read_id: int | None = None
-    ) -> dict[str, StoredRead]:
-        """Each unit's last accepted read of an earlier period (what history rules compare with)."""
+    ) -> dict[str, tuple[dt.date, dict[str, Any]]]:
+        """Each unit's last accepted figures of an earlier period, with that period (what the
+        history rules and the outliers compare with)."""
         conditions = [unit_reads.c.status == ACCEPTED, unit_reads.c.period < period]
         if max_read_id is not None:
             conditions.append(unit_reads.c.id <= max_read_id)
-        order = (unit_reads.c.period.desc(), unit_reads.c.id.desc())
-        return self._first_per_unit(conditions, order, unit_codes)
+        rows = self._ranked(
+            (unit_reads.c.unit_code, unit_reads.c.period, unit_reads.c.figures),
+            conditions,
+            (unit_reads.c.unit_code,),
+            (unit_reads.c.period.desc(), unit_reads.c.id.desc()),
+            unit_codes,
+        )
+        return {row.unit_code: (row.period, row.figures or {}) for row in rows}
 
-    def accepted_history(
-        self, since: dt.date, before: dt.date, unit_codes: Sequence[str], max_read_id: int | None = None
-    ) -> dict[str, list[StoredRead]]:
-        """Each unit's last accepted read of every period from `since` to before `before`, oldest first."""
+    def figures_history(
+        self,
+        since: dt.date,
+        before: dt.date,
+        unit_codes: Sequence[str],
+        keys: Sequence[str],
+        max_read_id: int | None = None,
+    ) -> list[tuple[str, dt.date, tuple[float | None, ...]]]:
+        """Each unit's last accepted read of every period from `since` to before `before`:
+        (unit code, period, the figures `keys` in order, None where absent), by unit then period.
+
+        The figures are picked out of the JSON by the database (SQLite's JSON functions,
+        PostgreSQL's `->>`), so that a dozen periods of thousands of units are not decoded whole."""
         conditions = [
             unit_reads.c.status == ACCEPTED,
             unit_reads.c.period >= since,
@@ -349,26 +418,33 @@ class ReportStore:
         ]
         if max_read_id is not None:
             conditions.append(unit_reads.c.id <= max_read_id)
-        ranked = (
-            sa.select(
-                *_READ_COLUMNS,
-                sa.func.row_number()
-                .over(
-                    partition_by=(unit_reads.c.unit_code, unit_reads.c.period),
-                    order_by=unit_reads.c.id.desc(),
-                )
-                .label("rank"),
-            )
-            .where(*conditions)
-            .subquery()
-        )
-        query = sa.select(ranked).where(ranked.c.rank == 1).order_by(ranked.c.period)
-        wanted = set(unit_codes)
-        out: dict[str, list[StoredRead]] = {}
+        if self.engine.dialect.name == "sqlite" and len(keys) > 1:
+            # One JSON_EXTRACT with every path parses each row's JSON once (a JSON array back).
+            paths = [f'$."{key}"' for key in keys]
+            picked = [sa.type_coerce(sa.func.json_extract(unit_reads.c.figures, *paths), sa.JSON).label("v")]
+        else:
+            picked = [unit_reads.c.figures[key].as_float().label(f"v{i}") for i, key in enumerate(keys)]
+        # The last read of each unit and period: the highest id (cheaper than a window here).
+        codes = list(dict.fromkeys(unit_codes))
+        rows: list[Any] = []
         with self.engine.connect() as conn:
-            for row in conn.execute(query):
-                if row.unit_code in wanted:
-                    out.setdefault(row.unit_code, []).append(_stored(row))
+            for start in range(0, len(codes), _CODES_PER_QUERY):
+                chunk = codes[start : start + _CODES_PER_QUERY]
+                last = (
+                    sa.select(sa.func.max(unit_reads.c.id).label("id"))
+                    .where(*conditions, unit_reads.c.unit_code.in_(chunk))
+                    .group_by(unit_reads.c.unit_code, unit_reads.c.period)
+                    .subquery()
+                )
+                query = sa.select(unit_reads.c.unit_code, unit_reads.c.period, *picked).join(
+                    last, last.c.id == unit_reads.c.id
+                )
+                rows += conn.execute(query).all()
+        if len(picked) == 1 and len(keys) > 1:
+            out = [(row[0], row[1], tuple(row[2])) for row in rows]
+        else:
+            out = [(row[0], row[1], tuple(row[2 : 2 + len(keys)])) for row in rows]
+        out.sort(key=lambda r: (r[0], r[1]))
         return out
 
     def read_statuses(
@@ -388,18 +464,28 @@ class ReportStore:
             return [tuple(row) for row in conn.execute(query.order_by(unit_reads.c.id))]
 
     def _first_per_unit(self, conditions, order, unit_codes: Sequence[str]) -> dict[str, StoredRead]:
-        ranked = (
-            sa.select(
-                *_READ_COLUMNS,
-                sa.func.row_number().over(partition_by=unit_reads.c.unit_code, order_by=order).label("rank"),
-            )
-            .where(*conditions)
-            .subquery()
-        )
-        query = sa.select(ranked).where(ranked.c.rank == 1)
-        wanted = set(unit_codes)
+        rows = self._ranked(_READ_COLUMNS, conditions, (unit_reads.c.unit_code,), order, unit_codes)
+        return {row.unit_code: _stored(row) for row in rows}
+
+    def _ranked(self, columns, conditions, partition, order, unit_codes: Sequence[str]) -> list[Any]:
+        """The first row of each `partition` by `order`, among the rows of `unit_codes` meeting
+        `conditions`: filtered in SQL by unit (in chunks), so a batch of units reads only its own
+        history, and only the `columns` asked for are decoded."""
+        codes = list(dict.fromkeys(unit_codes))
+        out: list[Any] = []
         with self.engine.connect() as conn:
-            return {row.unit_code: _stored(row) for row in conn.execute(query) if row.unit_code in wanted}
+            for start in range(0, len(codes), _CODES_PER_QUERY):
+                chunk = codes[start : start + _CODES_PER_QUERY]
+                ranked = (
+                    sa.select(
+                        *columns,
+                        sa.func.row_number().over(partition_by=partition, order_by=order).label("rank"),
+                    )
+                    .where(*conditions, unit_reads.c.unit_code.in_(chunk))
+                    .subquery()
+                )
+                out += conn.execute(sa.select(ranked).where(ranked.c.rank == 1)).all()
+        return out
 
     # -- summaries and versions
 
@@ -415,9 +501,8 @@ class ReportStore:
     ) -> int:
         """Store this run's summary as the period's next version; a retried task keeps its version."""
         now = dt.datetime.now(dt.UTC)
-        payload = json.loads(json.dumps(summary, ensure_ascii=False))
         values = dict(
-            summary=payload,
+            summary=summary,
             created_at=now,
             figures_hash=figures_hash,
             max_read_id=max_read_id,
@@ -428,14 +513,14 @@ class ReportStore:
             try:
                 with self.engine.begin() as conn:
                     if existing is not None:
-                        values["summary"] = {**payload, "version": existing.version}
+                        values["summary"] = {**summary, "version": existing.version}
                         conn.execute(summaries.update().where(summaries.c.id == existing.id).values(**values))
                         return existing.version
                     latest = conn.execute(
                         sa.select(sa.func.max(summaries.c.version)).where(summaries.c.period == period)
                     ).scalar()
                     version = int(latest or 0) + 1
-                    values["summary"] = {**payload, "version": version}
+                    values["summary"] = {**summary, "version": version}
                     conn.execute(
                         summaries.insert().values(period=period, run_id=run_id, version=version, **values)
                     )
@@ -463,16 +548,25 @@ class ReportStore:
         )
 
     def history(self, before: dt.date, limit: int = 48) -> list[dict[str, Any]]:
-        """The latest version's summary of each period before `before`, oldest first (at most
-        `limit` periods: the charts and the forecast of the official report read them)."""
+        """What the charts, the forecast and the monthly praise of the official report read of the
+        latest version of each period before `before`, oldest first (at most `limit` periods).
+
+        Not the whole summaries (at national scale, megabytes each): `period`, `houses`,
+        `completion_percent`, `totals`, each district's `code`, `completed` and `needed`, and,
+        for the periods of `before`'s month only, the `lists` (picked out by the database)."""
         latest = (
             sa.select(summaries.c.period, sa.func.max(summaries.c.version).label("version"))
             .where(summaries.c.period < before)
             .group_by(summaries.c.period)
             .subquery()
         )
+        month = before.replace(day=1)
         query = (
-            sa.select(summaries.c.summary)
+            sa.select(
+                summaries.c.period.label("day"),
+                *(summaries.c.summary[key].label(key) for key in _HISTORY_KEYS),
+                sa.case((summaries.c.period >= month, summaries.c.summary["lists"])).label("lists"),
+            )
             .join(
                 latest,
                 sa.and_(summaries.c.period == latest.c.period, summaries.c.version == latest.c.version),
@@ -480,9 +574,16 @@ class ReportStore:
             .order_by(summaries.c.period.desc())
             .limit(limit)
         )
+        out = []
         with self.engine.connect() as conn:
-            rows = [row.summary for row in conn.execute(query)]
-        return rows[::-1]
+            for row in conn.execute(query):
+                item = {key: row._mapping[key] for key in _HISTORY_KEYS if row._mapping[key] is not None}
+                districts = item.get("districts") or []
+                item["districts"] = [{k: d.get(k) for k in _DISTRICT_KEYS} for d in districts]
+                if row.lists is not None:
+                    item["lists"] = row.lists
+                out.append(item)
+        return out[::-1]
 
     def summary(self, period: dt.date, run_id: str) -> dict[str, Any] | None:
         row = self.summary_row(period, run_id)
@@ -691,6 +792,10 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     if moment is not None and moment.tzinfo is None:
         return moment.replace(tzinfo=dt.UTC)
     return moment
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, default=json_default)
 
 
 def _finding_json(finding: Finding) -> dict[str, str]:

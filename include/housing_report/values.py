@@ -77,6 +77,8 @@ def read_number(value: Any, kind: str) -> tuple[int | float | None, Problem | No
     """
     if value is None:
         return 0, None
+    if type(value) is int and value >= 0 and kind == "count":  # the common case, first
+        return value, None
     if isinstance(value, bool):
         return None, Problem(show(value), "là giá trị đúng/sai, không phải số.", _fix_for(kind))
     if isinstance(value, (dt.date, dt.time)):

@@ -54,7 +54,7 @@ def test_migrations_create_exactly_the_tables_the_code_uses(store):
 
     with store.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-        assert context.get_current_revision() == "0003"
+        assert context.get_current_revision() == "0004"
         diffs = [d for d in compare_metadata(context, metadata) if not _is_noise(d)]
     assert diffs == []
 
@@ -86,11 +86,59 @@ def test_a_deployed_database_upgrades_in_place(store_url, config):
         )
     engine.dispose()
     store = ReportStore(store_url)
-    assert store.ensure_schema() == "0003"
+    assert store.ensure_schema() == "0004"
     row = store.summary_version(FEB)
     assert row.run_id == "old-run"
     assert row.version == 1
     assert row.summary == {"period": "2025-02-27"}
+
+
+def test_grids_move_to_their_own_table_and_stay_readable(store_url):
+    """Migration 0004: a read's grid stored at 0003 (in unit_reads) is readable after the upgrade."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    from housing_report.store import MIGRATIONS_DIR
+
+    engine = sa.create_engine(store_url)
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    grid = '[["KY_BAO_CAO", null, {"date": "2025-02-27"}], ["A", "Bảng A", 12]]'
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+        # 943 read the same sheet as 941 (same content): its grid is stored once.
+        for unit, value, content in (("941", grid, "h1"), ("942", None, None), ("943", grid, "h1")):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO unit_reads (period, run_id, unit_code, spreadsheet, worksheet, status, reason, "
+                    "read_at, content_hash, grid, figures, findings, lists, info) VALUES ('2025-02-27', 'old', "
+                    ":u, 's', 'BaoCao', 'accepted', '', '2025-02-27 00:10:00', :h, :g, '{}', '[]', '{}', '{}')"
+                ),
+                {"u": unit, "g": value, "h": content},
+            )
+    engine.dispose()
+    store = ReportStore(store_url)
+    assert store.ensure_schema() == "0004"
+    reads = store.latest_reads(FEB, "old", ["941", "942", "943"])
+    expected = Grid("BaoCao", [["KY_BAO_CAO", None, FEB], ["A", "Bảng A", 12]])
+    assert store.read_grid(reads["941"].id) == store.read_grid(reads["943"].id) == expected
+    assert store.read_grid(reads["942"].id) is None
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM unit_read_grids")).scalar() == 1
+
+
+def test_a_saved_read_keeps_its_grid_with_dates(store):
+    sheet = Grid("BaoCao", [["KY_BAO_CAO", None, dt.datetime(2025, 3, 12, 0, 0)], ["NGAY_LAP", None, MAR]])
+    store.save_reads(MAR, "run", [(FetchResult("941", "ok", sheet), None, "s", "BaoCao")])
+    read = store.latest_reads(MAR, "run", ["941"])["941"]
+    assert store.read_grid(read.id) == sheet
+    # Read again unchanged (a re-run): a second read, the grid stored once.
+    store.save_reads(MAR, "rerun", [(FetchResult("941", "ok", sheet), None, "s", "BaoCao")])
+    again = store.latest_reads(MAR, "rerun", ["941"])["941"]
+    assert again.id != read.id and store.read_grid(again.id) == sheet
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM unit_read_grids")).scalar() == 1
 
 
 def test_every_run_of_a_period_is_a_version_and_a_retry_keeps_it(store, config):

@@ -159,4 +159,5 @@ def test_grid_and_hash_are_archived(config, tmp_path):
         row = conn.execute(sa.select(unit_reads)).one()
     assert row.status == ACCEPTED
     assert len(row.content_hash) == 64
-    assert Grid.from_json("BaoCao", row.grid).rows == rows
+    assert row.content_hash == Grid("BaoCao", rows).content_hash()
+    assert store.read_grid(row.id).rows == rows

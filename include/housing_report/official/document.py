@@ -336,28 +336,76 @@ def _annex(doc, annex: Annex, attached_to: str, first: bool) -> None:
     unit = f"Đơn vị tính: {annex.unit}" if annex.unit else "Đơn vị tính: như ghi ở từng cột"
     _paragraph(doc, unit, 12, align="right", italic=True, after=3)
     rows = [*annex.rows, *([annex.total] if annex.total else [])]
-    table = doc.add_table(rows=1 + len(rows), cols=len(annex.columns))
+    # Two rows are built cell by cell with python-docx (the header, the first body row, and the
+    # total row at the end); the other body rows are copies of the first with their texts set:
+    # python-docx's per-cell calls cost milliseconds each, too much for thousands of units.
+    table = doc.add_table(rows=1 + min(1, len(rows)), cols=len(annex.columns))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     _widths(table, [c.width for c in annex.columns])
     size = 11 if len(annex.columns) <= 9 else 10
-    for c, column in enumerate(annex.columns):
-        p = _first_paragraph(table.cell(0, c), column.label, size, bold=True)
+    header, *body = table.rows
+    for column, cell in zip(annex.columns, header.cells, strict=True):
+        p = _first_paragraph(cell, column.label, size, bold=True)
         p.paragraph_format.space_before = Pt(2)
         p.paragraph_format.space_after = Pt(2)
     # The header row repeats on every page of a long annex.
-    tr_pr = table.rows[0]._tr.get_or_add_trPr()
+    tr_pr = header._tr.get_or_add_trPr()
     tr_pr.append(OxmlElement("w:tblHeader"))
-    for r, values in enumerate(rows, start=1):
-        is_total = annex.total is not None and r == len(rows)
-        for c, (column, value) in enumerate(zip(annex.columns, values, strict=True)):
+
+    def fill(row, values, bold: bool) -> None:
+        for column, value, cell in zip(annex.columns, values, row.cells, strict=True):
             align = "left" if column.kind == "text" else ("center" if column.kind == "index" else "right")
-            p = _first_paragraph(table.cell(r, c), _format_cell(value, column.kind), size, bold=is_total)
+            p = _first_paragraph(cell, _format_cell(value, column.kind), size, bold=bold)
             p.alignment = _paragraph_alignment(align)
             p.paragraph_format.space_before = Pt(1)
             p.paragraph_format.space_after = Pt(1)
+
+    plain = rows[:-1] if annex.total is not None else rows
+    if plain:
+        fill(body[0], plain[0], False)
+        _copy_rows(
+            table,
+            body[0]._tr,
+            [
+                [_format_cell(v, c.kind) for v, c in zip(values, annex.columns, strict=True)]
+                for values in plain[1:]
+            ],
+        )
+    if annex.total is not None:
+        total_row = body[0] if not plain else table.add_row()
+        fill(total_row, annex.total, True)
     if annex.note:
         _paragraph(doc, f"Ghi chú: {annex.note}", 12, align="left", italic=True, before=6)
+
+
+def _copy_rows(table, model, texts: list[list[str]]) -> None:
+    """Append a copy of the row `model` (a `w:tr`, one run per cell) per entry of `texts`."""
+    from copy import deepcopy
+
+    from docx.oxml.ns import qn
+
+    tbl = table._tbl
+    cell_tag, run_tag, text_tag = qn("w:tc"), qn("w:r"), qn("w:t")
+    space = "{http://www.w3.org/XML/1998/namespace}space"
+    for values in texts:
+        row = deepcopy(model)
+        for cell, text in zip(row.iterchildren(cell_tag), values, strict=True):
+            node = next(cell.iter(text_tag), None)
+            if not text:  # an empty cell's run has no text element (as python-docx writes it)
+                if node is not None:
+                    node.getparent().remove(node)
+                continue
+            if node is None:  # the model's cell was empty: its run has no text element yet
+                run = next(cell.iter(run_tag))
+                node = run.makeelement(text_tag, {})
+                run.append(node)
+            node.text = _nfc(" ".join(text.split()) if "\n" in text or "\t" in text else text)
+            if node.text != node.text.strip():
+                node.set(space, "preserve")
+            elif space in node.attrib:
+                del node.attrib[space]
+        tbl.append(row)
 
 
 def _paragraph_alignment(name: str):

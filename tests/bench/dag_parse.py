@@ -1,0 +1,118 @@
+"""Benchmark: how long the DAG processor takes to parse each file of `dags/`, beside an empty DAG.
+
+    python -m tests.bench.dag_parse [--repeat N]
+
+prints one JSON object. As Airflow 3's DAG processor does, a parent process that has
+Airflow imported forks a child per parse; the child builds a `DagBag` of that one file and
+serialises its DAGs (what `dag_processing.processor` does for a file), and reports how long
+that took (everything the file imports on its own counts). Each file
+is parsed `--repeat` times, the files taking turns so that the machine's noise falls on
+all alike; the figure is the median. The empty DAG is a file with one `@dag` and one
+`@task`, written next to the others' copies in a temporary folder. The ratio to it is the
+figure to watch: a DAG file that imports pandas, gspread or the database at parse time
+shows as several times the empty one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+
+EMPTY_DAG = '''"""An empty DAG: the yardstick."""
+import pendulum
+from airflow.sdk import dag, task
+
+
+@dag(dag_id="empty", schedule=None, start_date=pendulum.datetime(2025, 1, 1, tz="UTC"), catchup=False)
+def empty():
+    @task
+    def nothing() -> None:
+        return None
+
+    nothing()
+
+
+empty()
+'''
+
+
+def _parse_in_child(path: Path) -> tuple[float, int, int]:
+    """(seconds, DAGs found, import errors) of parsing `path` in a forked child."""
+    import structlog
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.dag_processing.processor import _serialize_dags
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: parse, report, leave without running the parent's cleanup
+        try:
+            os.close(read)
+            start = time.perf_counter()
+            bag = DagBag(dag_folder=str(path), safe_mode=False, load_op_links=False)
+            _, errors = _serialize_dags(bag, structlog.get_logger())
+            bag.import_errors.update(errors)
+            elapsed = time.perf_counter() - start
+            os.write(write, json.dumps([elapsed, len(bag.dags), len(bag.import_errors)]).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    chunks = []
+    while chunk := os.read(read, 65536):
+        chunks.append(chunk)
+    os.close(read)
+    os.waitpid(pid, 0)
+    elapsed, dags, errors = json.loads(b"".join(chunks))
+    return elapsed, dags, errors
+
+
+def measure(repeat: int = 7) -> dict:
+    # What the DAG processor has imported before it forks a parser.
+    import airflow.sdk  # noqa: F401
+    from airflow.dag_processing import processor  # noqa: F401
+
+    with tempfile.TemporaryDirectory(prefix="bench-dags-") as tmp:
+        empty = Path(tmp) / "empty_dag.py"
+        empty.write_text(EMPTY_DAG, encoding="utf-8")
+        files = {"(DAG rỗng)": empty, **{p.name: p for p in sorted(DAGS.glob("*.py"))}}
+        times: dict[str, list[float]] = {name: [] for name in files}
+        found: dict[str, tuple[int, int]] = {}
+        _parse_in_child(empty)  # warm the file system cache
+        for _ in range(repeat):
+            for name, path in files.items():
+                elapsed, dags, errors = _parse_in_child(path)
+                times[name].append(elapsed)
+                found[name] = (dags, errors)
+    base = statistics.median(times["(DAG rỗng)"])
+    out = {}
+    for name, values in times.items():
+        median = statistics.median(values)
+        out[name] = {
+            "median_ms": round(median * 1000, 1),
+            "min_ms": round(min(values) * 1000, 1),
+            "max_ms": round(max(values) * 1000, 1),
+            "ratio": round(median / base, 3),
+            "dags": found[name][0],
+            "import_errors": found[name][1],
+        }
+    return {"repeat": repeat, "files": out}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args(argv)
+    json.dump(measure(args.repeat), sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,213 @@
+"""Benchmark: one period of the pipeline's own work at 20, 330 or 3 321 units.
+
+    python -m tests.bench.scale UNITS [--render] [--keep DIR]
+
+prints one JSON object. In a fresh process (so that the peak memory is this size's own):
+
+1. `SyntheticCountry(UNITS)` and an archive of 24 earlier periods in a SQLite report
+   database (every read with its grid and figures, a summary per period), written
+   directly (setup, not measured);
+2. measured, as the DAG's tasks run them: `collect_batch` over `plan_batches` (parse, the
+   rules over each unit's own figures, the history rules against the archive, storing every
+   read with its grid), then `summarise` (aggregation, outliers against 12 earlier periods,
+   completeness over 7), each on the worksheets a source has just given (in memory: reading
+   Google is measured apart, in requests);
+3. with `--render`: the outputs for that summary, measured one by one: the report document
+   with its charts, the workbook with the annexes, the email (HTML and text) and the MIME
+   message carrying them.
+
+Wall time by `time.perf_counter`; peak memory is the process's peak resident set (VmHWM,
+reset just before the step: it includes the interpreter, the libraries and the worksheets
+in memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import logging
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from housing_report.aggregate import build_summary
+from housing_report.corrections import figures_hash
+from housing_report.models import ACCEPTED, MISSING, REJECTED, STALE, FetchResult, UnitReport
+from housing_report.pipeline import Mail, collect_batch, plan_batches, summarise
+from housing_report.store import ReportStore, sqlite_url
+from tests.bench.synthetic import HISTORY_PERIODS, MemorySource, SyntheticCountry
+
+
+def _status_kb(field: str) -> int:
+    text = Path("/proc/self/status").read_text()
+    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
+def reset_peak() -> int:
+    """Reset the peak resident set (Linux) and return the current one, in kB."""
+    gc.collect()
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+    return _status_kb("VmRSS")
+
+
+def peak_kb() -> int:
+    return _status_kb("VmHWM")
+
+
+def build_archive(country: SyntheticCountry, store: ReportStore) -> None:
+    """The 24 periods before the measured one, as the pipeline would have stored them."""
+    config = country.config
+    previous = None
+    for index, period in enumerate(country.periods[:HISTORY_PERIODS]):
+        run_id = f"scheduled__{period.isoformat()}T07:00:00+07:00"
+        fetched = country.fetch_results(index)
+        rows = []
+        for i, unit in enumerate(config.units):
+            result = fetched[unit.code]
+            problem = country.problem(i, index)
+            report = None
+            if problem != "missing":
+                status = {None: ACCEPTED, "stale": STALE, "rejected": REJECTED}[problem]
+                figures = country.figures(unit, index) if status == ACCEPTED else {}
+                found = country.periods[index - 1] if status == STALE else period
+                report = UnitReport(unit.code, status, period_found=found, figures=figures)
+            rows.append((result, report, unit.spreadsheet, unit.worksheet))
+        store.save_reads(period, run_id, rows)
+        codes = [u.code for u in config.units]
+        reads = store.latest_reads(period, run_id, codes)
+        unaccepted = [c for c in codes if c not in reads or reads[c].status != ACCEPTED]
+        carry = store.last_accepted(period, run_id, unaccepted)
+        summary = build_summary(config, period, run_id, reads, carry, previous)
+        store.save_summary(
+            period,
+            run_id,
+            summary,
+            figures_hash=figures_hash(summary),
+            max_read_id=0,
+            previous_summary_id=None,
+        )
+        previous = summary
+
+
+def _timed(fn, *args, **kwargs) -> tuple[Any, float]:
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - start
+
+
+def run(units: int, render: bool, workdir: Path) -> dict[str, Any]:
+    # The task log: INFO lines per unit and finding are part of the work (written, not shown).
+    logging.basicConfig(level=logging.INFO, stream=open(os.devnull, "w"), force=True)  # noqa: SIM115
+    out: dict[str, Any] = {"units": units}
+    start = time.perf_counter()
+    country = SyntheticCountry(units)
+    config = country.config
+    store = ReportStore(sqlite_url(workdir / "reports.sqlite"))
+    store.ensure_schema()
+    build_archive(country, store)
+    out["setup_seconds"] = round(time.perf_counter() - start, 2)
+    out["archive_mb"] = round((workdir / "reports.sqlite").stat().st_size / 1e6, 1)
+
+    period = country.period
+    run_id = f"scheduled__{period.isoformat()}T07:00:00+07:00"
+    source = MemorySource(country.fetch_results(HISTORY_PERIODS))
+    batches = plan_batches(config)
+    out["fetch_tasks"] = len(batches)
+    # Warm the imports the tasks make lazily (pandas, the rule engine): a worker pays them once.
+    from housing_report import quality, rules  # noqa: F401
+
+    out["baseline_mb"] = round(reset_peak() / 1024, 1)
+    counts: dict[str, int] = {}
+    started = time.perf_counter()
+    for batch in batches:
+        for status, n in collect_batch(config, batch, period, run_id, source, store).items():
+            counts[status] = counts.get(status, 0) + n
+    collected = time.perf_counter()
+    summary = summarise(config, period, run_id, store)
+    done = time.perf_counter()
+    out["collect_seconds"] = round(collected - started, 3)
+    out["summarise_seconds"] = round(done - collected, 3)
+    out["period_seconds"] = round(done - started, 3)
+    out["period_peak_mb"] = round(peak_kb() / 1024, 1)
+    out["statuses"] = counts
+    out["houses"] = summary["houses"]
+    out["warnings"] = sum(len(u["warnings"]) for u in summary["units"])
+    out["errors"] = sum(len(u["errors"]) for u in summary["units"])
+
+    if render:
+        out.update(render_outputs(config, summary, store, workdir))
+    return out
+
+
+def render_outputs(config, summary: dict[str, Any], store: ReportStore, workdir: Path) -> dict[str, Any]:
+    from housing_report.email_message import build_message
+    from housing_report.official import prepare
+    from housing_report.render import render_email
+    from housing_report.summary_workbook import write_summary_workbook
+
+    folder = workdir / "outputs"
+    folder.mkdir()
+    reset_peak()
+    t: dict[str, float] = {}
+    start = time.perf_counter()
+    earlier, t["history"] = _timed(store.history, dt.date.fromisoformat(summary["period"]))
+    official, t["document"] = _timed(prepare, config, summary, earlier, folder)
+    workbook = folder / "tong-hop.xlsx"
+    _, t["workbook"] = _timed(
+        write_summary_workbook, summary, config, workbook, annexes=official.add_annex_sheets
+    )
+    extra = official.email_view({name: f"cid:{name}@bench" for name in official.charts})
+    rendered, t["email"] = _timed(render_email, summary, config, official=extra)
+    mail = Mail("bench@localhost", config.report.to, config.report.cc)
+    message, t["message"] = _timed(
+        build_message,
+        rendered,
+        sender=mail.sender,
+        to=list(mail.to),
+        cc=list(mail.cc),
+        attachments=[official.document, workbook],
+        message_id_domain="localhost",
+        inline_images={f"{name}@bench": path for name, path in official.charts.items()},
+    )
+    total = time.perf_counter() - start
+    size = len(message.as_bytes())
+    return {
+        "render_seconds": round(total, 3),
+        "render_steps": {k: round(v, 3) for k, v in t.items()},
+        "render_peak_mb": round(peak_kb() / 1024, 1),
+        "document_kb": round(official.document.stat().st_size / 1024),
+        "workbook_kb": round(workbook.stat().st_size / 1024),
+        "email_html_kb": round(len(rendered.html.encode()) / 1024),
+        "message_kb": round(size / 1024),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("units", type=int)
+    parser.add_argument("--render", action="store_true")
+    parser.add_argument("--keep", type=Path, help="keep the archive and outputs in this folder")
+    args = parser.parse_args(argv)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        result = run(args.units, args.render, args.keep)
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+            result = run(args.units, args.render, Path(tmp))
+    json.dump(result, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

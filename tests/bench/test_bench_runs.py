@@ -1,0 +1,141 @@
+"""The benchmarks run, on tiny sizes (no timing is asserted: `make bench` measures)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from housing_report.models import ACCEPTED
+from housing_report.parse import parse_reports
+from tests.bench import dag_parse, run, scale
+from tests.bench.synthetic import HISTORY_PERIODS, SyntheticCountry
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_synthetic_worksheets_parse_to_the_figures_they_were_written_from():
+    country = SyntheticCountry(12)
+    fetched = country.fetch_results(HISTORY_PERIODS)
+    sheets = [(fetched[u.code].grid, u) for u in country.config.units if fetched[u.code].grid is not None]
+    reports = parse_reports(sheets, country.config.template, country.config.report.rules, country.period)
+    for (_, unit), report in zip(sheets, reports, strict=True):
+        problem = country.problem(country.config.units.index(unit), HISTORY_PERIODS)
+        if problem is None:
+            assert report.status == ACCEPTED, report.findings
+            assert report.figures == country.figures(unit, HISTORY_PERIODS)
+        else:
+            assert report.status == problem
+
+
+def test_scale_bench_runs_on_a_tiny_size_and_reports_every_figure(tmp_path):
+    result = scale.run(6, render=True, workdir=tmp_path)
+    assert result["units"] == 6
+    assert sum(result["statuses"].values()) == 6
+    assert result["fetch_tasks"] == 6  # one spreadsheet each, fewer than the 16 batches
+    for key in ("collect_seconds", "summarise_seconds", "period_peak_mb", "render_seconds", "message_kb"):
+        assert result[key] > 0, key
+    assert set(result["render_steps"]) == {"history", "document", "workbook", "email", "message"}
+    assert (tmp_path / "outputs").is_dir()
+
+
+def test_dag_parse_bench_parses_every_dag_file_without_errors(monkeypatch, tmp_path):
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
+    result = dag_parse.measure(repeat=1)
+    names = {p.name for p in (REPO / "dags").glob("*.py")}
+    assert set(result["files"]) == names | {"(DAG rỗng)"}
+    for name, figures in result["files"].items():
+        assert figures["dags"] == 1, name
+        assert figures["import_errors"] == 0, name
+    assert result["files"]["(DAG rỗng)"]["ratio"] == 1.0
+
+
+def test_the_report_shows_each_target_with_its_figure():
+    results = run.Results(
+        scale=[
+            _scale(20, 0.05, 120),
+            _scale(330, 0.6, 150),
+            _scale(3321, 2.5, 300),
+        ],
+        google=[],
+        parse={
+            "repeat": 3,
+            "files": {
+                "(DAG rỗng)": _parse(50.0, 1.0),
+                "provincial_report.py": _parse(53.0, 1.06),
+                "submission_reminder.py": _parse(70.0, 1.4),
+            },
+        },
+        e2e=[_e2e(20, 16), _e2e(330, 16)],
+        seconds=300,
+        quick=False,
+    )
+    text = run.markdown(results, {"cpu": "test"})
+    assert (
+        "3321 units: parse, validate (24 periods of history), aggregate | < 2 s | 2.50 s | **missed** |"
+        in text
+    )
+    assert "libraries, 3321 worksheets) | < 500 MB | 300 MB | met |" in text
+    assert "dags/provincial_report.py vs an empty DAG | ≤ 1.10× | 1.06× (53 vs 50 ms) | met |" in text
+    assert (
+        "dags/submission_reminder.py vs an empty DAG | ≤ 1.10× | 1.40× (70 vs 50 ms) | **missed** |" in text
+    )
+    assert (
+        "Mapped fetch task instances per run, 330 units | bounded (≤ 16), not one per unit | 16 | met |"
+        in text
+    )
+    # 2.5 s / 3321 units against 0.6 s / 330 units: 0.41× the cost per unit, i.e. linear at worst.
+    assert (
+        "| Cost per unit, read, parse, validate, store: 3321 vs 330 units | linear (≈ 1×) | 0.41× | met |"
+        in text
+    )
+    assert "Marginal cost per unit between 20 and 330 units" in text
+
+
+def _scale(units, seconds, peak):
+    return {
+        "units": units,
+        "collect_seconds": seconds,
+        "summarise_seconds": seconds / 2,
+        "period_seconds": seconds,
+        "period_peak_mb": peak,
+        "baseline_mb": 100,
+        "fetch_tasks": 16,
+        "archive_mb": 1,
+        "statuses": {"accepted": units},
+        "warnings": 0,
+        "errors": 0,
+        "render_seconds": seconds * 3,
+        "render_steps": {"history": 0.1, "document": 1, "workbook": 1, "email": 0.1, "message": 0.1},
+        "render_peak_mb": peak,
+    }
+
+
+def _parse(ms, ratio):
+    return {"median_ms": ms, "min_ms": ms, "max_ms": ms, "ratio": ratio, "dags": 1, "import_errors": 0}
+
+
+def _e2e(units, fetch):
+    return {
+        "units": units,
+        "run_seconds": 10.0 + units / 10,
+        "per_unit_ms": 1.0,
+        "task_instances": fetch + 5,
+        "fetch_task_instances": fetch,
+        "task_seconds": {},
+        "emails": 1,
+    }
+
+
+def test_scale_bench_is_a_command_printing_json(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.bench.scale", "3", "--keep", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result = json.loads(done.stdout)
+    assert result["units"] == 3
+    assert (tmp_path / "reports.sqlite").exists()
