@@ -36,6 +36,14 @@ from housing_report.values import Problem, read_date, read_number, read_text, sh
 LIST_TEXT_MAX = 2000  # characters kept of one list entry
 
 
+@lru_cache(maxsize=256)
+def _cell_keys(section: Section) -> dict[tuple[str, str], str]:
+    """A table's figure keys by (row code, column code): `A.NCC.CAN_XM`."""
+    return {
+        (r.code, c.code): f"{section.code}.{r.code}.{c.code}" for r in section.rows for c in section.columns
+    }
+
+
 @lru_cache(maxsize=4096)
 def _code_text(text: str) -> str:
     """A code as written in column A, normalised (the same few codes recur in every sheet)."""
@@ -315,12 +323,14 @@ class _Parser:
                 table.header_row,
                 table.columns[col.code],
             )
+        keys = _cell_keys(section)
         for row in wanted_rows:
             r = table.rows[row.code]
+            cells = self.grid.rows[r] if r < len(self.grid.rows) else []
             for col in section.columns:
                 c = table.columns[col.code]
-                self.coords[f"{section.code}.{row.code}.{col.code}"] = (r, c)
-                raw = self.value(r, c)
+                self.coords[keys[row.code, col.code]] = (r, c)
+                raw = cells[c] if c < len(cells) else None
                 number, problem = read_number(raw, section.value)
                 if problem:
                     filled = True
@@ -417,6 +427,7 @@ class _Read:
     lists: dict[str, list[dict[str, str]]]
     info: dict[str, str]
     period_found: dt.date | None
+    cells: dict[str, str]  # figure key -> A1 cell, of every figure read
 
 
 def _read_sheet(
@@ -460,7 +471,7 @@ def _read_sheet(
             cells={"KY_BAO_CAO": cell},
         )
     figures = parser.read(layout)
-    return _Read(parser, figures, parser.read_lists(layout), info, period_found)
+    return _Read(parser, figures, parser.read_lists(layout), info, period_found, parser.cells())
 
 
 def _check_rules(reads: Sequence[_Read], template: Template, rules: Sequence[Rule]) -> None:
@@ -473,7 +484,7 @@ def _check_rules(reads: Sequence[_Read], template: Template, rules: Sequence[Rul
         return
     hits = check_units(
         {code: r.figures for code, r in with_figures.items()},
-        {code: r.parser.cells() for code, r in with_figures.items()},
+        {code: r.cells for code, r in with_figures.items()},
         {code: r.parser.unit for code, r in with_figures.items()},
         template,
         rules,
@@ -496,7 +507,7 @@ def _finish(read: _Read) -> UnitReport:
         lists=read.lists,
         info=read.info,
         findings=parser.sorted_findings(),
-        cells=parser.cells(),
+        cells=read.cells,
     )
 
 

@@ -365,7 +365,7 @@ class ReportStore:
         conditions = [unit_reads.c.period == period, unit_reads.c.run_id == run_id]
         if max_read_id is not None:
             conditions.append(unit_reads.c.id <= max_read_id)
-        return self._first_per_unit(conditions, (unit_reads.c.id.desc(),), unit_codes)
+        return self._first_per_unit(conditions, unit_codes, latest_period=False)
 
     def last_accepted(
         self, period: dt.date, run_id: str, unit_codes: Sequence[str], max_read_id: int | None = None
@@ -378,8 +378,7 @@ class ReportStore:
         ]
         if max_read_id is not None:
             conditions.append(unit_reads.c.id <= max_read_id)
-        order = (unit_reads.c.period.desc(), unit_reads.c.id.desc())
-        return self._first_per_unit(conditions, order, unit_codes)
+        return self._first_per_unit(conditions, unit_codes, latest_period=True)
 
     def last_figures_before(
         self, period: dt.date, unit_codes: Sequence[str], max_read_id: int | None = None
@@ -389,12 +388,11 @@ class ReportStore:
         conditions = [unit_reads.c.status == ACCEPTED, unit_reads.c.period < period]
         if max_read_id is not None:
             conditions.append(unit_reads.c.id <= max_read_id)
-        rows = self._ranked(
+        rows = self._last_rows(
             (unit_reads.c.unit_code, unit_reads.c.period, unit_reads.c.figures),
             conditions,
-            (unit_reads.c.unit_code,),
-            (unit_reads.c.period.desc(), unit_reads.c.id.desc()),
             unit_codes,
+            latest_period=True,
         )
         return {row.unit_code: (row.period, row.figures or {}) for row in rows}
 
@@ -463,28 +461,42 @@ class ReportStore:
         with self.engine.connect() as conn:
             return [tuple(row) for row in conn.execute(query.order_by(unit_reads.c.id))]
 
-    def _first_per_unit(self, conditions, order, unit_codes: Sequence[str]) -> dict[str, StoredRead]:
-        rows = self._ranked(_READ_COLUMNS, conditions, (unit_reads.c.unit_code,), order, unit_codes)
+    def _first_per_unit(
+        self, conditions, unit_codes: Sequence[str], *, latest_period: bool
+    ) -> dict[str, StoredRead]:
+        rows = self._last_rows(_READ_COLUMNS, conditions, unit_codes, latest_period=latest_period)
         return {row.unit_code: _stored(row) for row in rows}
 
-    def _ranked(self, columns, conditions, partition, order, unit_codes: Sequence[str]) -> list[Any]:
-        """The first row of each `partition` by `order`, among the rows of `unit_codes` meeting
-        `conditions`: filtered in SQL by unit (in chunks), so a batch of units reads only its own
-        history, and only the `columns` asked for are decoded."""
+    def _last_rows(self, columns, conditions, unit_codes: Sequence[str], *, latest_period: bool) -> list[Any]:
+        """Each unit's last read meeting `conditions`: the highest id, or with `latest_period` the
+        highest id of its latest period. The database finds the ids from its index first, then
+        fetches `columns` of those rows only (a window function would sort whole rows, JSON and
+        all); the units are filtered in SQL, in chunks, so a batch reads only its own history."""
         codes = list(dict.fromkeys(unit_codes))
         out: list[Any] = []
         with self.engine.connect() as conn:
             for start in range(0, len(codes), _CODES_PER_QUERY):
-                chunk = codes[start : start + _CODES_PER_QUERY]
-                ranked = (
-                    sa.select(
-                        *columns,
-                        sa.func.row_number().over(partition_by=partition, order_by=order).label("rank"),
+                chunk = unit_reads.c.unit_code.in_(codes[start : start + _CODES_PER_QUERY])
+                last_id = sa.select(sa.func.max(unit_reads.c.id).label("id"))
+                if latest_period:
+                    periods = (
+                        sa.select(
+                            unit_reads.c.unit_code, sa.func.max(unit_reads.c.period).label("last_period")
+                        )
+                        .where(*conditions, chunk)
+                        .group_by(unit_reads.c.unit_code)
+                        .subquery("last_periods")
                     )
-                    .where(*conditions, unit_reads.c.unit_code.in_(chunk))
-                    .subquery()
-                )
-                out += conn.execute(sa.select(ranked).where(ranked.c.rank == 1)).all()
+                    last_id = last_id.join(
+                        periods,
+                        sa.and_(
+                            unit_reads.c.unit_code == periods.c.unit_code,
+                            unit_reads.c.period == periods.c.last_period,
+                        ),
+                    )
+                ids = last_id.where(*conditions, chunk).group_by(unit_reads.c.unit_code).subquery("last_ids")
+                query = sa.select(*columns).select_from(unit_reads.join(ids, ids.c.id == unit_reads.c.id))
+                out += conn.execute(query).all()
         return out
 
     # -- summaries and versions

@@ -11,6 +11,11 @@ all alike; the figure is the median. The empty DAG is a file with one `@dag` and
 `@task`, written next to the others' copies in a temporary folder. The ratio to it is the
 figure to watch: a DAG file that imports pandas, gspread or the database at parse time
 shows as several times the empty one.
+
+Each file also has a twin: an empty DAG of the same shape (its Params, as many tasks, doing
+nothing), generated from the parsed DAG. The ratio to the twin is what the file's own code
+costs at parse time, apart from what Airflow spends on any DAG of that shape (serialising
+each task, validating each Param's schema).
 """
 
 from __future__ import annotations
@@ -42,6 +47,38 @@ def empty():
 
 empty()
 '''
+
+
+TWIN_DAG = """\"\"\"Same shape as {name}: its Params and as many tasks, doing nothing.\"\"\"
+import pendulum
+from airflow.sdk import Param, chain, dag, task
+
+
+@dag(
+    dag_id="twin_{dag_id}",
+    schedule=None,
+    start_date=pendulum.datetime(2025, 1, 1, tz="UTC"),
+    catchup=False,
+    params={params},
+)
+def twin():
+    chain(*[task(task_id=f"t{{i}}")(lambda: None)() for i in range({tasks})])
+
+
+twin()
+"""
+
+
+def twin_source(path: Path) -> str:
+    """An empty DAG with the same Params and number of tasks as the DAG in `path`."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(path), safe_mode=False, load_op_links=False)
+    (dag,) = bag.dags.values()
+    params = ", ".join(
+        f"{key!r}: Param({param.value!r}, **{param.schema!r})" for key, param in dag.params.items()
+    )
+    return TWIN_DAG.format(name=path.name, dag_id=dag.dag_id, params="{" + params + "}", tasks=len(dag.tasks))
 
 
 def _parse_in_child(path: Path) -> tuple[float, int, int]:
@@ -82,6 +119,12 @@ def measure(repeat: int = 7) -> dict:
         empty = Path(tmp) / "empty_dag.py"
         empty.write_text(EMPTY_DAG, encoding="utf-8")
         files = {"(DAG rỗng)": empty, **{p.name: p for p in sorted(DAGS.glob("*.py"))}}
+        twins = {}
+        for name, path in list(files.items())[1:]:
+            twin = Path(tmp) / f"twin_{name}"
+            twin.write_text(twin_source(path), encoding="utf-8")
+            twins[f"(cùng dạng) {name}"] = twin
+        files.update(twins)
         times: dict[str, list[float]] = {name: [] for name in files}
         found: dict[str, tuple[int, int]] = {}
         _parse_in_child(empty)  # warm the file system cache
@@ -102,6 +145,9 @@ def measure(repeat: int = 7) -> dict:
             "dags": found[name][0],
             "import_errors": found[name][1],
         }
+        twin = times.get(f"(cùng dạng) {name}")
+        if twin:
+            out[name]["ratio_to_twin"] = round(median / statistics.median(twin), 3)
     return {"repeat": repeat, "files": out}
 
 

@@ -99,6 +99,42 @@ def build_archive(country: SyntheticCountry, store: ReportStore) -> None:
         previous = summary
 
 
+_WRITES = ("save_reads", "save_summary")
+_READS = (
+    "latest_reads",
+    "last_accepted",
+    "last_figures_before",
+    "figures_history",
+    "read_statuses",
+    "previous_summary",
+    "max_read_id",
+)
+
+
+def _time_database(store: ReportStore) -> dict[str, float]:
+    """Wrap the store's methods the period's steps call, adding up the time spent in each kind
+    (the queries with their decoding, the inserts with their encoding)."""
+    spent = {"read": 0.0, "write": 0.0}
+
+    def wrap(name: str, kind: str) -> None:
+        method = getattr(store, name)
+
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                spent[kind] += time.perf_counter() - start
+
+        setattr(store, name, timed)
+
+    for name in _WRITES:
+        wrap(name, "write")
+    for name in _READS:
+        wrap(name, "read")
+    return spent
+
+
 def _timed(fn, *args, **kwargs) -> tuple[Any, float]:
     start = time.perf_counter()
     out = fn(*args, **kwargs)
@@ -126,6 +162,7 @@ def run(units: int, render: bool, workdir: Path) -> dict[str, Any]:
     # Warm the imports the tasks make lazily (pandas, the rule engine): a worker pays them once.
     from housing_report import quality, rules  # noqa: F401
 
+    database = _time_database(store)
     out["baseline_mb"] = round(reset_peak() / 1024, 1)
     counts: dict[str, int] = {}
     started = time.perf_counter()
@@ -139,6 +176,8 @@ def run(units: int, render: bool, workdir: Path) -> dict[str, Any]:
     out["summarise_seconds"] = round(done - collected, 3)
     out["period_seconds"] = round(done - started, 3)
     out["period_peak_mb"] = round(peak_kb() / 1024, 1)
+    out["archive_read_seconds"] = round(database["read"], 3)
+    out["archive_write_seconds"] = round(database["write"], 3)
     out["statuses"] = counts
     out["houses"] = summary["houses"]
     out["warnings"] = sum(len(u["warnings"]) for u in summary["units"])

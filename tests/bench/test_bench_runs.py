@@ -44,7 +44,9 @@ def test_dag_parse_bench_parses_every_dag_file_without_errors(monkeypatch, tmp_p
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
     result = dag_parse.measure(repeat=1)
     names = {p.name for p in (REPO / "dags").glob("*.py")}
-    assert set(result["files"]) == names | {"(DAG rỗng)"}
+    assert set(result["files"]) == names | {"(DAG rỗng)"} | {f"(cùng dạng) {n}" for n in names}
+    for name in names:
+        assert result["files"][name]["ratio_to_twin"] > 0
     for name, figures in result["files"].items():
         assert figures["dags"] == 1, name
         assert figures["import_errors"] == 0, name

@@ -111,9 +111,10 @@ def test_grids_move_to_their_own_table_and_stay_readable(store_url):
         for unit, value, content in (("941", grid, "h1"), ("942", None, None), ("943", grid, "h1")):
             conn.execute(
                 sa.text(
-                    "INSERT INTO unit_reads (period, run_id, unit_code, spreadsheet, worksheet, status, reason, "
-                    "read_at, content_hash, grid, figures, findings, lists, info) VALUES ('2025-02-27', 'old', "
-                    ":u, 's', 'BaoCao', 'accepted', '', '2025-02-27 00:10:00', :h, :g, '{}', '[]', '{}', '{}')"
+                    "INSERT INTO unit_reads (period, run_id, unit_code, spreadsheet, worksheet, status, "
+                    "reason, read_at, content_hash, grid, figures, findings, lists, info) VALUES "
+                    "('2025-02-27', 'old', :u, 's', 'BaoCao', 'accepted', '', '2025-02-27 00:10:00', "
+                    ":h, :g, '{}', '[]', '{}', '{}')"
                 ),
                 {"u": unit, "g": value, "h": content},
             )
@@ -136,7 +137,8 @@ def test_a_saved_read_keeps_its_grid_with_dates(store):
     # Read again unchanged (a re-run): a second read, the grid stored once.
     store.save_reads(MAR, "rerun", [(FetchResult("941", "ok", sheet), None, "s", "BaoCao")])
     again = store.latest_reads(MAR, "rerun", ["941"])["941"]
-    assert again.id != read.id and store.read_grid(again.id) == sheet
+    assert again.id != read.id
+    assert store.read_grid(again.id) == sheet
     with store.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM unit_read_grids")).scalar() == 1
 

@@ -1,7 +1,7 @@
 """The report's charts as PNG files (matplotlib, Agg canvas, no pyplot state).
 
 - `district_chart`: completion by district, horizontal bars, sorted, "completed/needed"
-  written at each bar;
+  written at each bar (at most `MAX_BARS`: beyond, those furthest behind);
 - `progress_chart`: the province's houses completed over the periods of the archive, the
   line from the last period to all houses done on the target date (the pace needed), and
   the forecast at the current pace.
@@ -25,6 +25,8 @@ from housing_report.official.forecast import Forecast, Point
 FONT = "DejaVu Sans"
 DPI = 150
 WIDTH_PX = 1200
+# The most bars the district chart draws (a province has a dozen districts; a country thousands).
+MAX_BARS = 30
 HEIGHT_PX = 720
 GREEN = "#047857"
 GREY = "#9ca3af"
@@ -59,12 +61,22 @@ def _save(figure, path: Path) -> Path:
     return path
 
 
+def chart_rows(districts: Sequence[dict[str, Any]], title: str) -> tuple[list[dict[str, Any]], str]:
+    """The districts the chart shows, best first, and its title. Beyond `MAX_BARS` (what a chart
+    can show, and what drawing thousands of labels would cost) only those furthest behind,
+    the ones without figures first, and the title says so; the annex lists every one."""
+    rows = sorted(districts, key=lambda d: (d.get("percent") is None, -(d.get("percent") or 0), d["name"]))
+    if len(rows) <= MAX_BARS:
+        return rows, title
+    return rows[-MAX_BARS:], f"{title} — {MAX_BARS} địa bàn có tỷ lệ thấp nhất trong {vn_number(len(rows))}"
+
+
 def district_chart(districts: Sequence[dict[str, Any]], path: str | Path, title: str) -> Path:
     """Completion (%) by district: one bar each, best at the top; districts without data are
     listed with "chưa có số liệu"."""
     import matplotlib
 
-    rows = sorted(districts, key=lambda d: (d.get("percent") is None, -(d.get("percent") or 0), d["name"]))
+    rows, title = chart_rows(districts, title)
     rows = rows[::-1]  # barh draws the first at the bottom
     with matplotlib.rc_context(_rc()):
         figure = _figure()

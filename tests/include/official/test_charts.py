@@ -7,7 +7,14 @@ import warnings
 
 from PIL import Image
 
-from housing_report.official.charts import HEIGHT_PX, WIDTH_PX, district_chart, progress_chart
+from housing_report.official.charts import (
+    HEIGHT_PX,
+    MAX_BARS,
+    WIDTH_PX,
+    chart_rows,
+    district_chart,
+    progress_chart,
+)
 from housing_report.official.forecast import Point, forecast
 
 TARGET = dt.date(2025, 9, 30)
@@ -39,3 +46,35 @@ def test_vietnamese_letters_render_without_missing_glyphs(tmp_path):
         progress_chart(points, TARGET, tmp_path / "p.png", "Tiến độ toàn tỉnh", forecast(points, TARGET))
     assert not [w for w in caught if "glyph" in str(w.message).lower()]
     assert (tmp_path / "d.png").stat().st_size > 10_000
+
+
+def test_a_country_of_districts_charts_those_furthest_behind_and_says_so(tmp_path):
+    districts = [
+        {
+            "code": f"X{i}",
+            "name": f"Xã {i}",
+            "percent": float(i),
+            "completed": i,
+            "needed": 100,
+            "status": "accepted",
+        }
+        for i in range(1, 101)
+    ] + [
+        {
+            "code": "Y",
+            "name": "Xã chưa báo cáo",
+            "percent": None,
+            "completed": 0,
+            "needed": 0,
+            "status": "missing",
+        }
+    ]
+    rows, title = chart_rows(districts, "Tỷ lệ hoàn thành theo địa bàn")
+    assert len(rows) == MAX_BARS
+    assert rows[-1]["name"] == "Xã chưa báo cáo"  # no figures: furthest behind
+    assert [r["percent"] for r in rows[:-1]] == [float(i) for i in range(MAX_BARS - 1, 0, -1)]
+    assert title == f"Tỷ lệ hoàn thành theo địa bàn — {MAX_BARS} địa bàn có tỷ lệ thấp nhất trong 101"
+    few = districts[:5]
+    assert chart_rows(few, "T") == (sorted(few, key=lambda d: -d["percent"]), "T")
+    with Image.open(district_chart(districts, tmp_path / "d.png", "T")) as image:
+        assert image.size == (WIDTH_PX, HEIGHT_PX)
