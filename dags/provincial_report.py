@@ -39,9 +39,10 @@ from airflow.sdk import (
     task,
 )
 
-from housing_report_airflow import tasks
 from housing_report_airflow.alerts import AdminEmailNotifier, report_deadline_missed
 
+# The task bodies import their module (housing_report_airflow.*) themselves: parsing this file
+# costs what an empty DAG of its shape costs (BENCHMARKS.md, DAG file parse time).
 TZ = "Asia/Ho_Chi_Minh"
 # Bounds concurrent readers of Google's API across mapped tasks and workers; created by
 # the project's setup (`make demo`, the compose init service).
@@ -110,6 +111,8 @@ def provincial_report():
     @task
     def resolve_period() -> str:
         """Decide the period from the `period` Param or the run's logical date."""
+        from housing_report_airflow import tasks
+
         context = get_current_context()
         return tasks.resolve_period(context["params"].get("period"), context.get("logical_date"))
 
@@ -117,11 +120,15 @@ def provincial_report():
     def plan_fetch_batches() -> list[list[str]]:
         """Group the units by spreadsheet into at most `report_max_fetch_tasks` batches
         (none for a replay, which reads the archive only)."""
+        from housing_report_airflow import tasks
+
         return tasks.plan_fetch_batches(bool(get_current_context()["params"].get("replay")))
 
     # A mapped task does not take its docstring as doc_md, so it is given explicitly.
     @task(map_index_template="{{ batch_label }}", doc_md=FETCH_DOC, pool=SHEETS_POOL)
     def fetch_unit_reports(unit_codes: list[str], period: str) -> dict[str, int]:
+        from housing_report_airflow import tasks
+
         context = get_current_context()
         context["batch_label"] = f"{unit_codes[0]}… ({len(unit_codes)} đơn vị)"  # type: ignore[typeddict-unknown-key]
         return tasks.fetch_batch(unit_codes, period, context["run_id"])
@@ -131,6 +138,8 @@ def provincial_report():
     def aggregate_reports(period: str, counts: list[dict[str, int]]) -> dict:
         """Build the provincial summary from this run's reads (the period's next version) and
         write the outputs; for a replay, rebuild an archived version instead."""
+        from housing_report_airflow import tasks
+
         context = get_current_context()
         params = context["params"]
         return tasks.aggregate(
@@ -141,6 +150,8 @@ def provincial_report():
     def deliver_report(result: dict) -> dict:
         """Email this version if the delivery log says so: the report, a correction when a
         delivered period's figures changed, or nothing. Never for a replay or a `dry_run`."""
+        from housing_report_airflow import tasks
+
         context = get_current_context()
         params = context["params"]
         if result.get("replay"):
@@ -154,6 +165,8 @@ def provincial_report():
         """Email each unit that is rejected, stale or has warnings the cells to fix and how,
         with the link to its sheet (once per version and content). Never for a replay or a
         `dry_run`; runs beside `deliver_report`, never holding it up."""
+        from housing_report_airflow import tasks
+
         context = get_current_context()
         if result.get("replay"):
             return {"sent": [], "reason": "replay"}

@@ -30,8 +30,8 @@ import datetime as dt
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
 
-from housing_report_airflow import provision_tasks
-
+# The task bodies import their module (housing_report_airflow.*) themselves: parsing this file
+# costs what an empty DAG of its shape costs (BENCHMARKS.md, DAG file parse time).
 TZ = "Asia/Ho_Chi_Minh"
 # The same pool as the report's readers: both spend the service account's quota.
 SHEETS_POOL = "google_sheets_api"
@@ -75,6 +75,8 @@ def provision_unit_sheets():
     def provision_sheets() -> dict:
         """Create, share, protect and validate the units' spreadsheets (or, with `dry_run`,
         plan it); log the report and the keys to paste into `units.yaml`."""
+        from housing_report_airflow import provision_tasks
+
         params = get_current_context()["params"]
         return provision_tasks.provision_unit_sheets(
             bool(params.get("dry_run", True)),

@@ -27,9 +27,10 @@ import datetime as dt
 import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 
-from housing_report_airflow import reminder_tasks
 from housing_report_airflow.alerts import AdminEmailNotifier
 
+# The task bodies import their module (housing_report_airflow.*) themselves: parsing this file
+# costs what an empty DAG of its shape costs (BENCHMARKS.md, DAG file parse time).
 TZ = "Asia/Ho_Chi_Minh"
 SHEETS_POOL = "google_sheets_api"
 CHECK_DOC = """Read one batch of units' worksheets (whole spreadsheets) and tell, for each unit,
@@ -71,6 +72,8 @@ def submission_reminder():
     @task
     def resolve_coming_period() -> str:
         """Decide the coming period from the `period` Param or the run's date."""
+        from housing_report_airflow import reminder_tasks
+
         context = get_current_context()
         return reminder_tasks.resolve_coming_period(
             context["params"].get("period"), context.get("logical_date")
@@ -79,15 +82,21 @@ def submission_reminder():
     @task
     def plan_reminder_batches() -> list[list[str]]:
         """Group the units by spreadsheet into at most `report_max_fetch_tasks` batches."""
+        from housing_report_airflow import reminder_tasks
+
         return reminder_tasks.plan_batches()
 
     @task(doc_md=CHECK_DOC, pool=SHEETS_POOL)
     def check_unit_sheets(unit_codes: list[str], period: str) -> list[dict]:
+        from housing_report_airflow import reminder_tasks
+
         return reminder_tasks.check_batch(unit_codes, period)
 
     @task
     def send_reminders(period: str, states: list[list[dict]]) -> dict:
         """Email each unit that has not updated for the coming period (once per period)."""
+        from housing_report_airflow import reminder_tasks
+
         context = get_current_context()
         flat = [s for batch in states for s in batch]
         return reminder_tasks.send(period, context["run_id"], flat, bool(context["params"].get("dry_run")))
@@ -95,6 +104,8 @@ def submission_reminder():
     @task
     def notify_admins(result: dict) -> dict:
         """Send the admins the list of units reminded (and those that could not be)."""
+        from housing_report_airflow import reminder_tasks
+
         return reminder_tasks.tell_admins(result)
 
     period = resolve_coming_period()
