@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from housing_report.store import ReportStore, sqlite_url
+from tests.bench import print_json
 from tests.bench.scale import build_archive
 from tests.bench.synthetic import HISTORY_PERIODS, SyntheticCountry
 
@@ -143,9 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("units", type=int)
     args = parser.parse_args(argv)
-    json.dump(measure(args.units), sys.stdout, ensure_ascii=False)
-    sys.stdout.write("\n")
-    return 0
+    return print_json(measure(args.units))
 
 
 if __name__ == "__main__":

@@ -24,10 +24,11 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
+
+from tests.bench import print_json
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 
@@ -165,9 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args(argv)
-    json.dump(measure(args.repeat), sys.stdout, ensure_ascii=False)
-    sys.stdout.write("\n")
-    return 0
+    return print_json(measure(args.repeat))
 
 
 if __name__ == "__main__":

@@ -26,11 +26,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import json
 import logging
 import os
 import re
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -38,9 +36,10 @@ from typing import Any
 
 from housing_report.aggregate import build_summary
 from housing_report.corrections import figures_hash
-from housing_report.models import ACCEPTED, MISSING, REJECTED, STALE, FetchResult, UnitReport
+from housing_report.models import ACCEPTED, REJECTED, STALE, UnitReport
 from housing_report.pipeline import Mail, collect_batch, plan_batches, summarise
 from housing_report.store import ReportStore, sqlite_url
+from tests.bench import print_json
 from tests.bench.synthetic import HISTORY_PERIODS, MemorySource, SyntheticCountry
 
 
@@ -243,9 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
             result = run(args.units, args.render, Path(tmp))
-    json.dump(result, sys.stdout, ensure_ascii=False)
-    sys.stdout.write("\n")
-    return 0
+    return print_json(result)
 
 
 if __name__ == "__main__":
