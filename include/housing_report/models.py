@@ -107,9 +107,6 @@ class Grid:
     sheet: str
     rows: list[list[Any]]
 
-    def to_json(self) -> list[list[Any]]:
-        return [[encode_cell(v) for v in row] for row in self.rows]
-
     @classmethod
     def from_json(cls, sheet: str, rows: list[list[Any]]) -> Grid:
         return cls(sheet, [[decode_cell(v) for v in row] for row in rows])

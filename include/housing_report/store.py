@@ -71,7 +71,6 @@ unit_read_grids = sa.Table(
     sa.Column("grid", sa.JSON, nullable=False),
 )
 
-_READ_COLUMNS = list(unit_reads.c)
 
 summaries = sa.Table(
     "summaries",
@@ -407,7 +406,7 @@ class ReportStore:
         """Each unit's last accepted read of every period from `since` to before `before`:
         (unit code, period, the figures `keys` in order, None where absent), by unit then period.
 
-        The figures are picked out of the JSON by the database (SQLite's JSON functions,
+        The figures are picked out of the JSON by the database (SQLite's `JSON_EXTRACT`,
         PostgreSQL's `->>`), so that a dozen periods of thousands of units are not decoded whole."""
         conditions = [
             unit_reads.c.status == ACCEPTED,
@@ -416,12 +415,7 @@ class ReportStore:
         ]
         if max_read_id is not None:
             conditions.append(unit_reads.c.id <= max_read_id)
-        if self.engine.dialect.name == "sqlite" and len(keys) > 1:
-            # One JSON_EXTRACT with every path parses each row's JSON once (a JSON array back).
-            paths = [f'$."{key}"' for key in keys]
-            picked = [sa.type_coerce(sa.func.json_extract(unit_reads.c.figures, *paths), sa.JSON).label("v")]
-        else:
-            picked = [unit_reads.c.figures[key].as_float().label(f"v{i}") for i, key in enumerate(keys)]
+        picked = [unit_reads.c.figures[key].as_float().label(f"v{i}") for i, key in enumerate(keys)]
         # The last read of each unit and period: the highest id (cheaper than a window here).
         codes = list(dict.fromkeys(unit_codes))
         rows: list[Any] = []
@@ -438,10 +432,7 @@ class ReportStore:
                     last, last.c.id == unit_reads.c.id
                 )
                 rows += conn.execute(query).all()
-        if len(picked) == 1 and len(keys) > 1:
-            out = [(row[0], row[1], tuple(row[2])) for row in rows]
-        else:
-            out = [(row[0], row[1], tuple(row[2 : 2 + len(keys)])) for row in rows]
+        out = [(row[0], row[1], tuple(row[2:])) for row in rows]
         out.sort(key=lambda r: (r[0], r[1]))
         return out
 
@@ -464,7 +455,7 @@ class ReportStore:
     def _first_per_unit(
         self, conditions, unit_codes: Sequence[str], *, latest_period: bool
     ) -> dict[str, StoredRead]:
-        rows = self._last_rows(_READ_COLUMNS, conditions, unit_codes, latest_period=latest_period)
+        rows = self._last_rows(unit_reads.c, conditions, unit_codes, latest_period=latest_period)
         return {row.unit_code: _stored(row) for row in rows}
 
     def _last_rows(self, columns, conditions, unit_codes: Sequence[str], *, latest_period: bool) -> list[Any]:

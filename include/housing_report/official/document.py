@@ -50,18 +50,23 @@ def _nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _set_font(run, size: float | None = None, *, bold=None, italic=None, underline=None) -> None:
+def _all_scripts_font(rpr) -> None:
+    """`FONT` for every script of a run's properties (`w:rFonts`), Vietnamese included."""
     from docx.oxml.ns import qn
-    from docx.shared import Pt
 
-    run.font.name = FONT
-    rpr = run._element.get_or_add_rPr()
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
         fonts = rpr.makeelement(qn("w:rFonts"), {})
         rpr.insert(0, fonts)
     for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
         fonts.set(qn(attr), FONT)
+
+
+def _set_font(run, size: float | None = None, *, bold=None, italic=None, underline=None) -> None:
+    from docx.shared import Pt
+
+    run.font.name = FONT
+    _all_scripts_font(run._element.get_or_add_rPr())
     if size is not None:
         run.font.size = Pt(size)
     if bold is not None:
@@ -299,14 +304,19 @@ def _clone_paragraph(doc, model, text: str) -> None:
     from docx.oxml.ns import qn
 
     element = deepcopy(model)
-    node = next(element.iter(qn("w:t")))
-    node.text = _nfc(text)
+    _set_text(next(element.iter(qn("w:t"))), text)
+    _append_element(doc, element)
+
+
+def _set_text(node, text: str) -> None:
+    """Set a copied `w:t` element's text as python-docx would: NFC, one line, `xml:space`
+    only where leading or trailing spaces need it."""
+    node.text = _nfc(" ".join(text.split()) if "\n" in text or "\t" in text else text)
     space = "{http://www.w3.org/XML/1998/namespace}space"
     if node.text != node.text.strip():
         node.set(space, "preserve")
     elif space in node.attrib:
         del node.attrib[space]
-    _append_element(doc, element)
 
 
 def _closing(doc, view: Mapping[str, Any]) -> None:
@@ -442,7 +452,6 @@ def _copy_rows(table, model, texts: list[list[str]]) -> None:
 
     tbl = table._tbl
     cell_tag, run_tag, text_tag = qn("w:tc"), qn("w:r"), qn("w:t")
-    space = "{http://www.w3.org/XML/1998/namespace}space"
     for values in texts:
         row = deepcopy(model)
         for cell, text in zip(row.iterchildren(cell_tag), values, strict=True):
@@ -455,11 +464,7 @@ def _copy_rows(table, model, texts: list[list[str]]) -> None:
                 run = next(cell.iter(run_tag))
                 node = run.makeelement(text_tag, {})
                 run.append(node)
-            node.text = _nfc(" ".join(text.split()) if "\n" in text or "\t" in text else text)
-            if node.text != node.text.strip():
-                node.set(space, "preserve")
-            elif space in node.attrib:
-                del node.attrib[space]
+            _set_text(node, text)
         tbl.append(row)
 
 
@@ -490,15 +495,7 @@ def write_document(
     normal = doc.styles["Normal"]
     normal.font.name = FONT
     normal.font.size = Pt(BODY_PT)
-    rpr = normal.element.get_or_add_rPr()
-    from docx.oxml.ns import qn
-
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = rpr.makeelement(qn("w:rFonts"), {})
-        rpr.insert(0, fonts)
-    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-        fonts.set(qn(attr), FONT)
+    _all_scripts_font(normal.element.get_or_add_rPr())
     doc.core_properties.language = "vi-VN"
     doc.core_properties.title = _nfc(f"Báo cáo {view['subject']}")
     doc.core_properties.author = "Hệ thống báo cáo tự động"
