@@ -35,8 +35,7 @@ def send_admin_alert(subject: str, lines: list[str]) -> str | None:
         return None
     text = "\n".join(lines)
     html = "<br>".join(_escape(line) for line in lines)
-    delivery, sender = _delivery(settings, settings.output_dir / "alerts")
-    domain = sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    delivery, sender, domain = _delivery(settings, settings.output_dir / "alerts")
     message = build_message(
         RenderedEmail(subject=subject, html=f"<div>{html}</div>", text=text),
         sender=sender,

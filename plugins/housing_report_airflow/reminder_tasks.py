@@ -59,8 +59,7 @@ def send(period: str, run_id: str, states: list[dict[str, Any]], dry_run: bool) 
         waiting = [s["code"] for s in states if s["state"] != UPDATED]
         log.info("dry_run: không gửi. Sẽ nhắc: %s", ", ".join(waiting) or "không đơn vị nào")
         return {"period": period, "dry_run": True, "would_remind": waiting}
-    delivery, sender = _delivery(settings, _outbox(settings, period))
-    domain = sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    delivery, sender, domain = _delivery(settings, _outbox(settings, period))
     result = send_reminders(
         _config(settings),
         _store(settings),
@@ -87,8 +86,7 @@ def tell_admins(result: dict[str, Any]) -> dict[str, Any]:
     if result.get("dry_run"):
         return {"sent": False, "reason": "dry_run"}
     settings = load_settings()
-    delivery, sender = _delivery(settings, _outbox(settings, result["period"]))
-    domain = sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    delivery, sender, domain = _delivery(settings, _outbox(settings, result["period"]))
     message_id = notify_admins(_config(settings), result, delivery, sender, domain)
     if result["failed"]:
         raise RuntimeError(

@@ -161,8 +161,7 @@ def deliver(period: str, run_id: str, dry_run: bool, force_resend: bool = False)
             ", ".join(c.email for c in cc),
         )
         return {"sent": False, "dry_run": True, "reason": "dry_run"}
-    delivery, sender = _delivery(settings, period_folder(settings.output_dir, day) / "outbox")
-    domain = sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    delivery, sender, domain = _delivery(settings, period_folder(settings.output_dir, day) / "outbox")
     mail = Mail(sender=sender, to=to, cc=cc, message_id_domain=domain)
     outcome = dispatch(config, _store(settings), day, run_id, mail, delivery, force_resend=force_resend)
     log.info("Kỳ %s: %s", period, outcome.reason)
@@ -181,8 +180,7 @@ def send_feedback(period: str, run_id: str, dry_run: bool) -> dict[str, Any]:
         log.info("dry_run: không gửi thư phản hồi cho các đơn vị")
         return {"sent": [], "dry_run": True}
     day = dt.date.fromisoformat(period)
-    delivery, sender = _delivery(settings, period_folder(settings.output_dir, day) / "feedback")
-    domain = sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
+    delivery, sender, domain = _delivery(settings, period_folder(settings.output_dir, day) / "feedback")
     outcome = send(_config(settings), _store(settings), day, run_id, delivery, sender, domain)
     log.info(
         "Thư phản hồi kỳ %s: đã gửi %d (%s); không gửi %d",
@@ -202,12 +200,15 @@ def send_feedback(period: str, run_id: str, dry_run: bool) -> dict[str, Any]:
 
 
 def _delivery(settings: Settings, outbox: Path):
-    """The configured delivery (outbox or SMTP) and the sender address."""
+    """The configured delivery (outbox or SMTP), the sender address and the domain of the
+    sender (for Message-IDs)."""
     if settings.delivery == "smtp":
         from housing_report_airflow.hooks import ReportSmtpHook
 
         hook = ReportSmtpHook()
-        return hook.get_conn(), hook.sender
-    from housing_report.delivery import OutboxDelivery
+        delivery, sender = hook.get_conn(), hook.sender
+    else:
+        from housing_report.delivery import OutboxDelivery
 
-    return OutboxDelivery(outbox), "Hệ thống báo cáo <bao-cao@localhost>"
+        delivery, sender = OutboxDelivery(outbox), "Hệ thống báo cáo <bao-cao@localhost>"
+    return delivery, sender, sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
