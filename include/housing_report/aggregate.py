@@ -25,6 +25,11 @@ def _round(value: float, money: bool) -> int | float:
     return round(float(value), 3) if money else int(round(float(value)))
 
 
+def _rounded(figures: Mapping[str, Any], types: Mapping[str, bool]) -> dict[str, int | float]:
+    """`_round` over a unit's figures; a count that is an int already (as read) is kept as it is."""
+    return {k: v if v.__class__ is int and not types[k] else _round(v, types[k]) for k, v in figures.items()}
+
+
 def figure_types(config: Config) -> dict[str, bool]:
     """Every figure key of the template (with table totals), mapped to 'is money'."""
     out: dict[str, bool] = {}
@@ -55,15 +60,25 @@ def _with_table_totals(config: Config, values: Mapping[str, float]) -> dict[str,
 
 
 def progress_of(config: Config, figures: Mapping[str, Any]) -> dict[str, int]:
-    p = config.report.progress
-    section = config.template.section(p.table)
+    return _Progress(config)(figures)
 
-    def total(cols: tuple[str, ...]) -> int:
-        return int(
-            sum(float(figures.get(f"{p.table}.{r.code}.{c}", 0) or 0) for r in section.rows for c in cols)
-        )
 
-    return {"needed": total(p.needed), "started": total(p.started), "completed": total(p.completed)}
+class _Progress:
+    """Houses needed, started and completed from a unit's (or the totals') figures: the keys
+    of each worked out once, not once per unit."""
+
+    def __init__(self, config: Config):
+        p = config.report.progress
+        section = config.template.section(p.table)
+
+        def keys(cols: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(f"{p.table}.{r.code}.{c}" for r in section.rows for c in cols)
+
+        self.keys = {"needed": keys(p.needed), "started": keys(p.started), "completed": keys(p.completed)}
+
+    def __call__(self, figures: Mapping[str, Any]) -> dict[str, int]:
+        get = figures.get
+        return {name: int(sum(float(get(k, 0) or 0) for k in keys)) for name, keys in self.keys.items()}
 
 
 def percent(done: float, of: float) -> float | None:
@@ -142,7 +157,8 @@ def build_summary(
     totals_raw = _with_table_totals(config, {k: sums.get(k, 0.0) for k in base_keys})
     totals = {k: _round(totals_raw.get(k, 0.0), types[k]) for k in types}
 
-    houses = progress_of(config, totals)
+    progress = _Progress(config)
+    houses = progress(totals)
     completion = percent(houses["completed"], houses["needed"])
 
     prev_by_unit: Mapping[str, Any] = (previous or {}).get("by_unit", {})
@@ -154,9 +170,9 @@ def build_summary(
         if not any(r.section == progress_table for r in kind.required):
             continue
         figures = by_unit[unit.code]
-        p = progress_of(config, figures)
+        p = progress(figures)
         prev_figures = prev_by_unit.get(unit.code)
-        prev_completed = progress_of(config, prev_figures)["completed"] if prev_figures else None
+        prev_completed = progress(prev_figures)["completed"] if prev_figures else None
         entry = entries[unit.code]
         districts.append(
             {
@@ -192,9 +208,7 @@ def build_summary(
     for u in units_out:
         counts[u["status"]] += 1
 
-    by_unit_out = {
-        code: {k: _round(v, types[k]) for k, v in figures.items()} for code, figures in by_unit.items()
-    }
+    by_unit_out = {code: _rounded(figures, types) for code, figures in by_unit.items()}
     return {
         "schema": SUMMARY_SCHEMA,
         "period": period.isoformat(),

@@ -177,22 +177,41 @@ class Template:
                 return s
         raise KeyError(code)
 
-    @property
+    # Worked out once per template (asked once per sheet and per unit at national scale); the
+    # methods hand out copies, so a caller may change what it gets.
+
+    @cached_property
     def field_codes(self) -> dict[str, tuple[Section, Item]]:
+        """Field code -> (section, item): shared, not to be changed."""
         return {f.code: (s, f) for s in self.sections if s.kind == "fields" for f in s.fields}
+
+    @cached_property
+    def _used_keys(self) -> dict[str, tuple[str, ...]]:
+        out = {}
+        for kind, spec in self.kinds.items():
+            keys: list[str] = []
+            for req in spec.required:
+                keys += self.section(req.section).figure_keys(req.rows)
+            out[kind] = tuple(keys)
+        return out
 
     def used_figure_keys(self, kind: str) -> list[str]:
         """The figure keys a unit of this kind contributes, in template order."""
-        keys: list[str] = []
-        for req in self.kinds[kind].required:
-            keys += self.section(req.section).figure_keys(req.rows)
-        return keys
+        return list(self._used_keys[kind])
+
+    @cached_property
+    def _cumulative_keys(self) -> frozenset[str]:
+        return frozenset(k for s in self.sections if s.cumulative for k in s.figure_keys())
 
     def cumulative_keys(self) -> set[str]:
-        return {k for s in self.sections if s.cumulative for k in s.figure_keys()}
+        return set(self._cumulative_keys)
+
+    @cached_property
+    def _all_keys(self) -> tuple[str, ...]:
+        return tuple(k for s in self.sections for k in s.figure_keys())
 
     def all_figure_keys(self) -> list[str]:
-        return [k for s in self.sections for k in s.figure_keys()]
+        return list(self._all_keys)
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,15 @@ def json_default(value: Any) -> Any:
     return encoded
 
 
+class RawJSON(str):
+    """Text that is JSON already: the report database stores it as it is."""
+
+
+def dump_json(value: Any) -> str:
+    """Compact JSON, non-ASCII letters as they are, dates as `encode_cell` writes them."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=json_default)
+
+
 def decode_cell(value: Any) -> Any:
     if isinstance(value, dict):
         if "datetime" in value:
@@ -112,10 +121,14 @@ class Grid:
         return cls(sheet, [[decode_cell(v) for v in row] for row in rows])
 
     def content_hash(self) -> str:
-        payload = json.dumps(
-            [self.sheet, self.rows], ensure_ascii=False, separators=(",", ":"), default=json_default
-        )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        return self.encoded()[0]
+
+    def encoded(self) -> tuple[str, RawJSON]:
+        """The content's hash and the rows as JSON, from one encoding of the cells (the hash is
+        of `[sheet, rows]`, so that the same cells on another sheet are another content)."""
+        rows = RawJSON(dump_json(self.rows))
+        payload = f"[{dump_json(self.sheet)},{rows}]"
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest(), rows
 
 
 @dataclass

@@ -50,6 +50,35 @@ def _code_text(text: str) -> str:
     return unicodedata.normalize("NFC", text).strip().upper()
 
 
+@dataclass(frozen=True)
+class _TemplateIndex:
+    """The template's codes as the parser looks them up (shared by every sheet; not changed)."""
+
+    sections: dict[str, Section]
+    table_codes: frozenset[str]
+    list_codes: frozenset[str]
+    row_owner: dict[str, str]  # table row code -> its table's code
+
+
+_INDEXES: dict[int, tuple[Template, _TemplateIndex]] = {}
+
+
+def _index(template: Template) -> _TemplateIndex:
+    cached = _INDEXES.get(id(template))
+    if cached is not None and cached[0] is template:
+        return cached[1]
+    index = _TemplateIndex(
+        sections={s.code: s for s in template.sections},
+        table_codes=frozenset(s.code for s in template.sections if s.kind == "table"),
+        list_codes=frozenset(s.code for s in template.sections if s.kind == "list"),
+        row_owner={r.code: s.code for s in template.sections if s.kind == "table" for r in s.rows},
+    )
+    if len(_INDEXES) > 16:
+        _INDEXES.clear()
+    _INDEXES[id(template)] = (template, index)
+    return index
+
+
 def _filled(raw: Any) -> bool:
     """Whether a cell holds something (text of spaces only counts as empty)."""
     return raw is not None and (not isinstance(raw, str) or read_text(raw) != "")
@@ -83,11 +112,12 @@ class _Parser:
         self.findings: list[Finding] = []
         self.positions: list[tuple[int, int]] = []
         self.coords: dict[str, tuple[int, int]] = {}  # figure key -> (row, col) it was read from
-        self.sections = {s.code: s for s in template.sections}
+        index = _index(template)
+        self.sections = index.sections
         self.field_index = template.field_codes
-        self.table_codes = {s.code for s in template.sections if s.kind == "table"}
-        self.list_codes = {s.code for s in template.sections if s.kind == "list"}
-        self.row_owner = {r.code: s.code for s in template.sections if s.kind == "table" for r in s.rows}
+        self.table_codes = index.table_codes
+        self.list_codes = index.list_codes
+        self.row_owner = index.row_owner
 
     # -- helpers
 
@@ -317,21 +347,24 @@ class _Parser:
         if not ok:
             return
         filled = False
-        values: dict[tuple[str, str], int | float] = {}
+        values: dict[str, int | float] = {}  # figure key -> number
         for col in section.columns:
             self.coords[f"{section.code}.{TOTAL_ROW}.{col.code}"] = (
                 table.header_row,
                 table.columns[col.code],
             )
         keys = _cell_keys(section)
+        columns = [(col, table.columns[col.code]) for col in section.columns]
+        grid_rows, coords, kind = self.grid.rows, self.coords, section.value
         for row in wanted_rows:
             r = table.rows[row.code]
-            cells = self.grid.rows[r] if r < len(self.grid.rows) else []
-            for col in section.columns:
-                c = table.columns[col.code]
-                self.coords[keys[row.code, col.code]] = (r, c)
-                raw = cells[c] if c < len(cells) else None
-                number, problem = read_number(raw, section.value)
+            cells = grid_rows[r] if r < len(grid_rows) else []
+            width = len(cells)
+            for col, c in columns:
+                key = keys[row.code, col.code]
+                coords[key] = (r, c)
+                raw = cells[c] if c < width else None
+                number, problem = read_number(raw, kind)
                 if problem:
                     filled = True
                     what = (
@@ -341,7 +374,7 @@ class _Parser:
                     continue
                 if not filled and _filled(raw):
                     filled = True
-                values[(row.code, col.code)] = number  # type: ignore[assignment]
+                values[key] = number  # type: ignore[assignment]
         if not filled:
             self.add(
                 ERROR,
@@ -352,8 +385,7 @@ class _Parser:
                 "điền (mọi ô đều trống). Hãy điền số liệu, ghi 0 ở những ô không phát sinh.",
             )
             return
-        for (row_code, col_code), number in values.items():
-            figures[f"{section.code}.{row_code}.{col_code}"] = number
+        figures.update(values)
 
     def cells(self) -> dict[str, str]:
         """Figure key -> A1 cell with the sheet, of every figure read (complete once `read` is done)."""

@@ -20,7 +20,7 @@ from typing import Any
 
 from housing_report.aggregate import build_summary
 from housing_report.config import Config, Contact, Unit
-from housing_report.models import ACCEPTED, FETCH_OK, STATUSES, FetchResult, UnitReport
+from housing_report.models import ACCEPTED, ERROR, FETCH_OK, STATUSES, FetchResult, UnitReport
 from housing_report.parse import parse_reports
 from housing_report.sources.base import ReportSource
 from housing_report.store import ReportStore
@@ -65,21 +65,22 @@ def gc_paused():
 
 
 def plan_batches(config: Config, max_tasks: int = DEFAULT_MAX_FETCH_TASKS) -> list[list[str]]:
-    """Group units by spreadsheet, then pack the groups into at most `max_tasks` batches.
+    """Group units by spreadsheet, then cut the groups, in units.yaml order, into at most
+    `max_tasks` batches of as many spreadsheets each (give or take one).
 
-    A spreadsheet is never split across batches (it is read in one request); batches
-    are balanced by number of units, so the number of mapped fetch tasks stays bounded
-    whatever the number of units.
+    A spreadsheet is never split across batches (it is read in two requests, whatever its
+    worksheets: the cost of a batch); the number of mapped fetch tasks stays bounded whatever
+    the number of units. Consecutive units go together: a batch's reads then land side by side
+    in the database's per-unit index, not on every page of it (at national scale, a quarter
+    of the pages written).
     """
     groups: dict[str, list[str]] = {}
     for unit in config.units:
         groups.setdefault(unit.spreadsheet, []).append(unit.code)
     n = max(1, min(max_tasks, len(groups)))
     batches: list[list[str]] = [[] for _ in range(n)]
-    # Largest groups first into the lightest batch (greedy balancing), stable order.
-    for codes in sorted(groups.values(), key=len, reverse=True):
-        lightest = min(range(n), key=lambda i: len(batches[i]))
-        batches[lightest].extend(codes)
+    for i, codes in enumerate(groups.values()):
+        batches[i * n // len(groups)].extend(codes)
     order = {u.code: i for i, u in enumerate(config.units)}
     return [sorted(b, key=order.__getitem__) for b in batches if b]
 
@@ -115,30 +116,30 @@ def _collect(config, units, fetched, period, run_id, store) -> dict[str, int]:
     }
     # Rules comparing with each unit's last accepted figures: across the batch at once.
     apply_history_rules(config, period, reports, store)
+    lines: list[str] = []
     for unit, result in zip(units, fetched, strict=True):
         report = reports.get(unit.code)
         status = report.status if report else result.status
         counts[status] += 1
         rows.append((result, report, unit.spreadsheet, unit.worksheet))
-        _log_unit(unit, status, result, report)
+        if report is None:
+            log.warning("Đơn vị %s (%s): %s. %s", unit.code, unit.name, status, result.reason)
+        elif log.isEnabledFor(logging.INFO):
+            lines += _unit_lines(unit, status, report)
+    if lines:
+        # One record for the batch, a line per unit and per finding: the same lines in the task
+        # log, without a logging call for each (thousands at national scale).
+        log.info("Kết quả đọc %d đơn vị:\n%s", len(units), "\n".join(lines))
     store.save_reads(period, run_id, rows)
     return counts
 
 
-def _log_unit(unit: Unit, status: str, result: FetchResult, report: UnitReport | None) -> None:
-    if report is None:
-        log.warning("Đơn vị %s (%s): %s. %s", unit.code, unit.name, status, result.reason)
-        return
-    log.info(
-        "Đơn vị %s (%s): %s, %d lỗi, %d cảnh báo",
-        unit.code,
-        unit.name,
-        status,
-        len(report.errors),
-        len(report.warnings),
-    )
-    for finding in report.findings:
-        log.info("  [%s] %s", finding.severity, finding.message)
+def _unit_lines(unit: Unit, status: str, report: UnitReport) -> list[str]:
+    errors = sum(1 for f in report.findings if f.severity == ERROR)
+    warnings = len(report.findings) - errors
+    lines = [f"Đơn vị {unit.code} ({unit.name}): {status}, {errors} lỗi, {warnings} cảnh báo"]
+    lines += [f"  [{f.severity}] {f.message}" for f in report.findings]
+    return lines
 
 
 def summarise(config: Config, period: dt.date, run_id: str, store: ReportStore) -> dict[str, Any]:

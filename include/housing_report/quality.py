@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from housing_report.config import Config
 from housing_report.models import ACCEPTED, ERROR, REJECTED, UnitReport
 from housing_report.periods import previous_period
 from housing_report.store import ReportStore, StoredRead
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The completeness table covers the period and this many before it.
 COMPLETENESS_PERIODS_BEFORE = 6
@@ -79,22 +82,17 @@ def outlier_findings(
     for _ in range(OUTLIER_HISTORY_PERIODS):
         since = previous_period(since, config.report.schedule.collection_days)
     keys = select_keys(config.template, settings.figures)
-    history = store.figures_history(since, period, codes, keys, max_read_id)
-    # Each unit's last accepted figures (of the outlier keys): its latest period in that history,
-    # else (nothing accepted in those periods) asked of the archive.
-    last: dict[str, tuple[dt.date, dict[str, Any]]] = {}
-    for code, day, values in history:  # by unit, then period: the last one of a unit wins
-        last[code] = (day, {k: v for k, v in zip(keys, values, strict=True) if v is not None})
-    older = [code for code in codes if code not in last]
-    if older:
-        last.update(store.last_figures_before(period, older, max_read_id))
+
+    def past_increases(suspects: Sequence[str]) -> pd.DataFrame:
+        return increases_frame(store.figures_history(since, period, suspects, keys, max_read_id), keys)
+
     hits = find_outliers(
         settings,
         config.template,
         {u.code: u for u in config.units},
         {code: read.figures for code, read in accepted.items()},
-        last,
-        increases_frame(history, keys),
+        store.last_figures_before(period, codes, max_read_id),
+        past_increases,
         {code: read.cells or {} for code, read in accepted.items()},
     )
     out: dict[str, list[dict[str, str]]] = {}
@@ -141,22 +139,24 @@ def completeness(
     periods = completeness_periods(config, period)
     rows = store.read_statuses(periods, max_read_id)
     first_run: dict[dt.date, str] = {}
-    final: dict[tuple[dt.date, str], str] = {}
-    in_first: dict[tuple[dt.date, str], str] = {}
+    # Per period: unit code -> its status in the latest read, and in the period's first run.
+    final: dict[dt.date, dict[str, str]] = {day: {} for day in periods}
+    in_first: dict[dt.date, dict[str, str]] = {day: {} for day in periods}
     for day, run_id, code, status, _id in rows:  # by id: later reads overwrite earlier ones
         first_run.setdefault(day, run_id)
-        final[(day, code)] = status
+        final[day][code] = status
         if run_id == first_run[day]:
-            in_first[(day, code)] = status
+            in_first[day][code] = status
 
     def counts(codes: Sequence[str], day: dt.date) -> dict[str, Any]:
         archived = day in first_run
         expected = len(codes)
         if not archived:
             return {"period": day.isoformat(), "archived": False, "expected": expected}
-        submitted = sum(final.get((day, c)) in SUBMITTED for c in codes)
-        accepted = sum(final.get((day, c)) == ACCEPTED for c in codes)
-        on_time = sum(in_first.get((day, c)) == ACCEPTED for c in codes)
+        statuses, first = final[day], in_first[day]
+        submitted = sum(statuses.get(c) in SUBMITTED for c in codes)
+        accepted = sum(statuses.get(c) == ACCEPTED for c in codes)
+        on_time = sum(first.get(c) == ACCEPTED for c in codes)
         return {
             "period": day.isoformat(),
             "archived": True,
@@ -170,24 +170,27 @@ def completeness(
         }
 
     codes = [u.code for u in config.units]
-    by_kind = {
-        kind: [counts([u.code for u in config.units if u.kind == kind], day) for day in periods]
-        for kind in config.template.kinds
-        if any(u.kind == kind for u in config.units)
-    }
-    by_unit = {}
-    for code in codes:
-        entries = []
-        for day in periods:
-            status = final.get((day, code))
-            entries.append(
+    of_kind: dict[str, list[str]] = {}
+    for unit in config.units:
+        of_kind.setdefault(unit.kind, []).append(unit.code)
+    kinds = [kind for kind in config.template.kinds if kind in of_kind]
+    by_kind = {kind: [counts(of_kind[kind], day) for day in periods] for kind in kinds}
+    # Each unit's entry per period; a period not archived says nothing (None) of any unit.
+    columns = []
+    for day in periods:
+        iso, archived = day.isoformat(), day in first_run
+        statuses, first = final[day], in_first[day]
+        columns.append(
+            [
                 {
-                    "period": day.isoformat(),
-                    "status": status if day in first_run else None,
-                    "on_time": in_first.get((day, code)) == ACCEPTED if day in first_run else None,
+                    "period": iso,
+                    "status": statuses.get(code) if archived else None,
+                    "on_time": first.get(code) == ACCEPTED if archived else None,
                 }
-            )
-        by_unit[code] = entries
+                for code in codes
+            ]
+        )
+    by_unit = {code: [column[i] for column in columns] for i, code in enumerate(codes)}
     return {
         "periods": [p.isoformat() for p in periods],
         "total": [counts(codes, day) for day in periods],

@@ -22,7 +22,7 @@ each figure's cell), what was found and what to do, in Vietnamese.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,13 +135,13 @@ def figures_frame(figures_by_unit: Mapping[str, Mapping[str, Any]], template: Te
     column by column in pandas costs more than every check run on it."""
     keys = template.all_figure_keys()
     nan = np.nan
-    values = np.array(
-        [
-            [float(v) if (v := figures.get(k)).__class__ in _NUMBERS else nan for k in keys]
-            for figures in figures_by_unit.values()
-        ],
-        dtype=float,
-    ).reshape(len(figures_by_unit), len(keys))
+    rows = [list(map(figures.get, keys)) for figures in figures_by_unit.values()]
+    if {v.__class__ for row in rows for v in row} <= _PLAIN:  # numbers and gaps only: numpy reads them
+        values = np.array(rows, dtype=float).reshape(len(rows), len(keys))
+    else:
+        values = np.array(
+            [[float(v) if v.__class__ in _NUMBERS else nan for v in row] for row in rows], dtype=float
+        ).reshape(len(rows), len(keys))
     position = {k: i for i, k in enumerate(keys)}
     total_keys, totals = [], []
     for section in template.sections:
@@ -161,6 +161,7 @@ def figures_frame(figures_by_unit: Mapping[str, Mapping[str, Any]], template: Te
 
 
 _NUMBERS = (int, float)  # exact classes: a bool is not a figure
+_PLAIN = {int, float, type(None)}
 
 
 def _number(value: Any) -> float:
@@ -376,11 +377,17 @@ def find_outliers(
     units: Mapping[str, Unit],
     current: Mapping[str, Mapping[str, Any]],
     last: Mapping[str, tuple[dt.date, Mapping[str, Any]]],
-    past_increases: Mapping[str, Sequence[Mapping[str, float]]] | pd.DataFrame,
+    past_increases: Mapping[str, Sequence[Mapping[str, float]]]
+    | pd.DataFrame
+    | Callable[[Sequence[str]], pd.DataFrame],
     cells: Mapping[str, Mapping[str, str]],
 ) -> list[RuleFinding]:
     """Increases since each unit's last accepted period that are outliers among its peers (units
     of the same kind, this period) and, when it has enough of them, among its own past increases.
+
+    `past_increases`: each unit's past increases (a mapping, or `increases_frame`'s frame), or a
+    function giving them for the units asked: it is asked only for the units whose increases are
+    unusual among their peers, the only ones its answer can change.
 
     Modified z-score: 0.6745 × (x − median) / MAD (the mean absolute deviation × 1.2533 when
     the MAD is 0); an increase is flagged when its score is above `settings.threshold`, both
@@ -405,8 +412,13 @@ def find_outliers(
     growth_z = (growth - growth_median) / growth_spread
     flagged &= (growth_z > settings.threshold) | growth.isna() | growth_spread.isna()
 
+    suspects = [wanted[i] for i in np.flatnonzero(flagged.to_numpy().any(axis=1))]
+    if not suspects:
+        return []
+    if callable(past_increases):
+        past_increases = past_increases(suspects)
     history = _own_frame(past_increases, keys)
-    history = history[history.index.isin(wanted)]
+    history = history[history.index.isin(suspects)]
     if len(history):
         grouped = history.groupby(level=0)
         own_median = grouped.median().reindex(increase.index)
@@ -423,22 +435,30 @@ def find_outliers(
         # With enough history, the increase must be unusual for the unit itself too.
         flagged &= ~enough | (own_z > settings.threshold) | own_spread.isna()
     out = []
+    # As arrays: one value at a time from a frame (`.iat`) costs more than the whole test.
+    median_a, spread_a, count_a = median.to_numpy(), spread.to_numpy(), count.to_numpy()
+    increase_a, before_a, now_a, growth_a = (
+        increase.to_numpy(),
+        before.to_numpy(),
+        now.to_numpy(),
+        growth.to_numpy(),
+    )
     for code, key in zip(*np.nonzero(flagged.to_numpy()), strict=True):
         unit_code, figure = wanted[code], keys[key]
         unit = units[unit_code]
-        mid, width = float(median.iat[code, key]), float(spread.iat[code, key]) * settings.threshold
+        mid, width = float(median_a[code, key]), float(spread_a[code, key]) * settings.threshold
         values = {
             "label": figure_label(template, figure, column_first=True),
             "key": figure,
-            "increase": plain(float(increase.iat[code, key])),
-            "previous": plain(float(before.iat[code, key])),
-            "growth": _percent(growth.iat[code, key]),
-            "current": plain(float(now.iat[code, key])),
+            "increase": plain(float(increase_a[code, key])),
+            "previous": plain(float(before_a[code, key])),
+            "growth": _percent(growth_a[code, key]),
+            "current": plain(float(now_a[code, key])),
             "last_period": f"{last[unit_code][0]:%d/%m/%Y}",
             "low": plain(max(0.0, round(mid - width))),
             "high": plain(round(mid + width)),
             "median": plain(round(mid, 1)),
-            "peers": str(int(count.iat[code, key])),
+            "peers": str(int(count_a[code, key])),
         }
         cell = cells.get(unit_code, {}).get(figure) or a1(0, 0, unit.worksheet)
         text = settings.message.format(**values)

@@ -54,7 +54,7 @@ def test_migrations_create_exactly_the_tables_the_code_uses(store):
 
     with store.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-        assert context.get_current_revision() == "0004"
+        assert context.get_current_revision() == "0005"
         diffs = [d for d in compare_metadata(context, metadata) if not _is_noise(d)]
     assert diffs == []
 
@@ -86,7 +86,7 @@ def test_a_deployed_database_upgrades_in_place(store_url, config):
         )
     engine.dispose()
     store = ReportStore(store_url)
-    assert store.ensure_schema() == "0004"
+    assert store.ensure_schema() == "0005"
     row = store.summary_version(FEB)
     assert row.run_id == "old-run"
     assert row.version == 1
@@ -120,13 +120,71 @@ def test_grids_move_to_their_own_table_and_stay_readable(store_url):
             )
     engine.dispose()
     store = ReportStore(store_url)
-    assert store.ensure_schema() == "0004"
+    assert store.ensure_schema() == "0005"
     reads = store.latest_reads(FEB, "old", ["941", "942", "943"])
     expected = Grid("BaoCao", [["KY_BAO_CAO", None, FEB], ["A", "Bảng A", 12]])
     assert store.read_grid(reads["941"].id) == store.read_grid(reads["943"].id) == expected
     assert store.read_grid(reads["942"].id) is None
     with store.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM unit_read_grids")).scalar() == 1
+
+
+def test_grids_stored_by_hash_are_numbered_and_found_through_their_reads(store_url):
+    """Migration 0005: grids keyed by hash (0004) get numbers; every read finds its grid, two
+    reads of one content share it, and a later read unchanged takes it again."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    from housing_report.store import MIGRATIONS_DIR
+
+    engine = sa.create_engine(store_url)
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    sheet = Grid("BaoCao", [["KY_BAO_CAO", None, FEB], ["A", "Bảng A", 12]])
+    other = Grid("BaoCao", [["KY_BAO_CAO", None, FEB], ["A", "Bảng A", 13]])
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0004")
+        for content in (sheet, other):
+            conn.execute(
+                sa.text("INSERT INTO unit_read_grids (content_hash, grid) VALUES (:h, :g)"),
+                {"h": content.content_hash(), "g": content.encoded()[1]},
+            )
+        for unit, content in (("941", sheet), ("942", other), ("943", sheet), ("944", None)):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO unit_reads (period, run_id, unit_code, spreadsheet, worksheet, status, "
+                    "reason, read_at, content_hash, figures, findings, lists, info) VALUES "
+                    "('2025-02-27', 'old', :u, 's', 'BaoCao', 'accepted', '', '2025-02-27 00:10:00', "
+                    ":h, '{}', '[]', '{}', '{}')"
+                ),
+                {"u": unit, "h": content.content_hash() if content else None},
+            )
+    engine.dispose()
+    store = ReportStore(store_url)
+    assert store.ensure_schema() == "0005"
+    reads = store.latest_reads(FEB, "old", ["941", "942", "943", "944"])
+    assert store.read_grid(reads["941"].id) == store.read_grid(reads["943"].id) == sheet
+    assert store.read_grid(reads["942"].id) == other
+    assert store.read_grid(reads["944"].id) is None
+    # A new read: 942 unchanged takes its grid again, 941 changed gets a new one.
+    changed = Grid("BaoCao", [["KY_BAO_CAO", None, FEB], ["A", "Bảng A", 14]])
+    store.save_reads(
+        FEB,
+        "new",
+        [
+            (FetchResult("941", "ok", changed), None, "s", "BaoCao"),
+            (FetchResult("942", "ok", other), None, "s", "BaoCao"),
+        ],
+    )
+    again = store.latest_reads(FEB, "new", ["941", "942"])
+    assert store.read_grid(again["941"].id) == changed
+    assert store.read_grid(again["942"].id) == other
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM unit_read_grids")).scalar() == 3
+        ids = dict(conn.execute(sa.text("SELECT id, grid_id FROM unit_reads")).all())
+    assert ids[again["942"].id] == ids[reads["942"].id]
+    assert ids[again["941"].id] not in {ids[reads["941"].id], ids[reads["942"].id]}
 
 
 def test_a_saved_read_keeps_its_grid_with_dates(store):

@@ -35,6 +35,8 @@ def test_national_scale_stays_far_below_max_map_length():
     sizes = [len(b) for b in batches]
     assert max(sizes) - min(sizes) <= 1
     assert sum(sizes) == 3321
+    # Consecutive units together (their reads side by side in the per-unit index).
+    assert [code for batch in batches for code in batch] == [u.code for u in config.units]
 
 
 def test_fewer_spreadsheets_than_tasks():
