@@ -58,9 +58,14 @@ class _TemplateIndex:
     table_codes: frozenset[str]
     list_codes: frozenset[str]
     row_owner: dict[str, str]  # table row code -> its table's code
+    # (sheet name, column A) -> what scanning found: the layout, the table header rows it read
+    # (row, cells from column C), the findings (severity, row, col, code, text). Sheets made
+    # from the template share their column A: scanned once, checked again row by row.
+    scans: dict[tuple[str, tuple[Any, ...]], tuple[_Layout, tuple, list]] = field(default_factory=dict)
 
 
 _INDEXES: dict[int, tuple[Template, _TemplateIndex]] = {}
+_SCANS_KEPT = 256
 
 
 def _index(template: Template) -> _TemplateIndex:
@@ -118,6 +123,8 @@ class _Parser:
         self.table_codes = index.table_codes
         self.list_codes = index.list_codes
         self.row_owner = index.row_owner
+        self.scans = index.scans
+        self.recording: list[tuple[str, int, int, str, str]] | None = None
 
     # -- helpers
 
@@ -129,6 +136,8 @@ class _Parser:
         return cells[col] if col < len(cells) else None
 
     def add(self, severity: str, row: int, col: int, code: str, text: str) -> None:
+        if self.recording is not None:
+            self.recording.append((severity, row, col, code, text))
         cell = self.cell(row, col)
         self.positions.append((row, col))
         self.findings.append(Finding(severity, cell, code, f"{self.unit.name}, ô {cell}: {text}"))
@@ -146,6 +155,30 @@ class _Parser:
     # -- layout
 
     def scan(self) -> _Layout:
+        """Where each code is: from the scan of an earlier sheet with the same column A and
+        table headers, else by reading column A row by row."""
+        rows = self.grid.rows
+        key = (self.sheet, tuple(cells[0] if cells else None for cells in rows))
+        cached = self.scans.get(key)
+        if cached is not None:
+            layout, headers, findings = cached
+            if all(tuple(rows[r][2:]) == cells for r, cells in headers):
+                for finding in findings:
+                    self.add(*finding)
+                return layout
+        self.recording = []
+        try:
+            layout = self._scan()
+            findings = self.recording
+        finally:
+            self.recording = None
+        headers = tuple((t.header_row, tuple(rows[t.header_row][2:])) for t in layout.tables.values())
+        if len(self.scans) >= _SCANS_KEPT:
+            self.scans.clear()
+        self.scans[key] = (layout, headers, findings)
+        return layout
+
+    def _scan(self) -> _Layout:
         layout = _Layout()
         current: str | None = None  # the table whose rows we are reading
         for r, cells in enumerate(self.grid.rows):

@@ -147,17 +147,17 @@ def summarise(config: Config, period: dt.date, run_id: str, store: ReportStore) 
     from housing_report.corrections import figures_hash
 
     max_read_id = store.max_read_id()
-    previous = store.previous_summary(period)
     with gc_paused():
+        previous = store.previous_summary(period)
         summary = _build(config, period, run_id, store, max_read_id, previous.summary if previous else None)
-    version = store.save_summary(
-        period,
-        run_id,
-        summary,
-        figures_hash=figures_hash(summary),
-        max_read_id=max_read_id,
-        previous_summary_id=previous.id if previous else None,
-    )
+        version = store.save_summary(
+            period,
+            run_id,
+            summary,
+            figures_hash=figures_hash(summary),
+            max_read_id=max_read_id,
+            previous_summary_id=previous.id if previous else None,
+        )
     summary["version"] = version
     return summary
 

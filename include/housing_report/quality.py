@@ -83,8 +83,8 @@ def outlier_findings(
         since = previous_period(since, config.report.schedule.collection_days)
     keys = select_keys(config.template, settings.figures)
 
-    def past_increases(suspects: Sequence[str]) -> pd.DataFrame:
-        return increases_frame(store.figures_history(since, period, suspects, keys, max_read_id), keys)
+    def past_increases(suspects: Sequence[str], figures: Sequence[str]) -> pd.DataFrame:
+        return increases_frame(store.figures_history(since, period, suspects, figures, max_read_id), figures)
 
     hits = find_outliers(
         settings,

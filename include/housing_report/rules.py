@@ -128,12 +128,26 @@ def _expand(rule: Rule, template: Template) -> list[Check]:
 # --------------------------------------------------------------------------- frames
 
 
-def figures_frame(figures_by_unit: Mapping[str, Mapping[str, Any]], template: Template) -> pd.DataFrame:
-    """Rows: units; columns: every figure key of the template and the tables' TONG sums (NaN: absent).
+def figures_frame(
+    figures_by_unit: Mapping[str, Mapping[str, Any]], template: Template, only: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Rows: units; columns: every figure key of the template and the tables' TONG sums (NaN:
+    absent), or the keys `only`, in that order.
 
     Built as one numpy array (a table's TONG is NaN only where all its rows are): building it
     column by column in pandas costs more than every check run on it."""
+    tables = [
+        (f"{s.code}.{TOTAL_ROW}.{c.code}", [f"{s.code}.{r.code}.{c.code}" for r in s.rows])
+        for s in template.sections
+        if s.kind == "table"
+        for c in s.columns
+    ]
     keys = template.all_figure_keys()
+    if only is not None:
+        wanted = set(only)
+        tables = [(total, parts) for total, parts in tables if total in wanted]
+        needed = wanted.union(*(parts for _, parts in tables))
+        keys = [k for k in keys if k in needed]
     nan = np.nan
     rows = [list(map(figures.get, keys)) for figures in figures_by_unit.values()]
     if {v.__class__ for row in rows for v in row} <= _PLAIN:  # numbers and gaps only: numpy reads them
@@ -143,21 +157,20 @@ def figures_frame(figures_by_unit: Mapping[str, Mapping[str, Any]], template: Te
             [[float(v) if v.__class__ in _NUMBERS else nan for v in row] for row in rows], dtype=float
         ).reshape(len(rows), len(keys))
     position = {k: i for i, k in enumerate(keys)}
-    total_keys, totals = [], []
-    for section in template.sections:
-        if section.kind != "table":
-            continue
-        for column in section.columns:
-            block = values[:, [position[f"{section.code}.{r.code}.{column.code}"] for r in section.rows]]
-            total = np.nansum(block, axis=1)
-            total[np.isnan(block).all(axis=1)] = nan
-            total_keys.append(f"{section.code}.{TOTAL_ROW}.{column.code}")
-            totals.append(total)
+    totals = []
+    for _, parts in tables:
+        block = values[:, [position[k] for k in parts]]
+        total = np.nansum(block, axis=1)
+        total[np.isnan(block).all(axis=1)] = nan
+        totals.append(total)
     if totals:
         values = np.column_stack([values, *totals])
-    return pd.DataFrame(
-        values, index=pd.Index(list(figures_by_unit), dtype=object), columns=keys + total_keys
+    frame = pd.DataFrame(
+        values,
+        index=pd.Index(list(figures_by_unit), dtype=object),
+        columns=keys + [total for total, _ in tables],
     )
+    return frame if only is None else frame.reindex(columns=list(only))
 
 
 _NUMBERS = (int, float)  # exact classes: a bool is not a figure
@@ -379,15 +392,15 @@ def find_outliers(
     last: Mapping[str, tuple[dt.date, Mapping[str, Any]]],
     past_increases: Mapping[str, Sequence[Mapping[str, float]]]
     | pd.DataFrame
-    | Callable[[Sequence[str]], pd.DataFrame],
+    | Callable[[Sequence[str], Sequence[str]], pd.DataFrame],
     cells: Mapping[str, Mapping[str, str]],
 ) -> list[RuleFinding]:
     """Increases since each unit's last accepted period that are outliers among its peers (units
     of the same kind, this period) and, when it has enough of them, among its own past increases.
 
     `past_increases`: each unit's past increases (a mapping, or `increases_frame`'s frame), or a
-    function giving them for the units asked: it is asked only for the units whose increases are
-    unusual among their peers, the only ones its answer can change.
+    function giving them for the units and figure keys asked: it is asked only for the units
+    and figures unusual among their peers, the only ones its answer can change.
 
     Modified z-score: 0.6745 × (x − median) / MAD (the mean absolute deviation × 1.2533 when
     the MAD is 0); an increase is flagged when its score is above `settings.threshold`, both
@@ -398,8 +411,8 @@ def find_outliers(
     wanted = [c for c in current if c in last and current[c]]
     if not keys or len(wanted) < settings.min_peers:
         return []
-    now = figures_frame({c: current[c] for c in wanted}, template)[keys]
-    before = figures_frame({c: last[c][1] for c in wanted}, template)[keys]
+    now = figures_frame({c: current[c] for c in wanted}, template, keys)
+    before = figures_frame({c: last[c][1] for c in wanted}, template, keys)
     increase = now - before
     kinds = pd.Series({c: units[c].kind for c in wanted})
     median, spread, count = _robust(increase, kinds)
@@ -412,11 +425,13 @@ def find_outliers(
     growth_z = (growth - growth_median) / growth_spread
     flagged &= (growth_z > settings.threshold) | growth.isna() | growth_spread.isna()
 
-    suspects = [wanted[i] for i in np.flatnonzero(flagged.to_numpy().any(axis=1))]
+    flags = flagged.to_numpy()
+    suspects = [wanted[i] for i in np.flatnonzero(flags.any(axis=1))]
     if not suspects:
         return []
     if callable(past_increases):
-        past_increases = past_increases(suspects)
+        # Only the figures unusual for some unit: the others' own history changes nothing.
+        past_increases = past_increases(suspects, [keys[j] for j in np.flatnonzero(flags.any(axis=0))])
     history = _own_frame(past_increases, keys)
     history = history[history.index.isin(suspects)]
     if len(history):

@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,23 +58,23 @@ unit_reads = sa.Table(
     sa.Column("info", sa.JSON, nullable=False),
     # Figure key -> the A1 cell it was read from (migration 0003; NULL in older reads).
     sa.Column("cells", sa.JSON),
-    # The read's grid in `unit_read_grids` (migration 0005; NULL: no grid was read).
-    sa.Column("grid_id", sa.Integer),
     sa.Index("ix_unit_reads_run", "period", "run_id"),
     sa.Index("ix_unit_reads_unit_status", "unit_code", "status", "period"),
 )
 
 # The raw grid of a read (every cell of the worksheet), kept for an audit of the read: apart
-# from the reads so that queries over the reads do not step over it (migration 0004), found
-# through `unit_reads.grid_id`. A unit's sheet read unchanged again (a stale sheet, a re-run)
-# is stored once. Numbered, not keyed by the hash: new grids go at the end of the table, not at
-# random places in an index (migration 0005).
+# from the reads so that queries over the reads do not step over it (migration 0004), found by
+# the read's `unit_code` and `content_hash`: a unit's sheet read unchanged again (a stale
+# sheet, a re-run) is stored once. Numbered as they come, so that new grids go at the end of
+# the table, not at random places in an index of hashes (migration 0005).
 unit_read_grids = sa.Table(
     "unit_read_grids",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("unit_code", sa.String(64), nullable=False),
     sa.Column("content_hash", sa.String(64), nullable=False),
     sa.Column("grid", sa.JSON, nullable=False),
+    sa.UniqueConstraint("unit_code", "content_hash", name="uq_unit_read_grids_unit_hash"),
 )
 
 
@@ -295,11 +294,12 @@ class ReportStore:
     ) -> int:
         """Store reads: (fetch result, parsed report or None, spreadsheet, worksheet)."""
         values: list[dict[str, Any]] = []
-        grids: dict[int, RawJSON] = {}  # position in `values` -> the grid's JSON
+        grids: dict[tuple[str, str], RawJSON] = {}  # (unit code, content hash) -> the grid's JSON
         for fetched, report, spreadsheet, worksheet in rows:
             content_hash = None
             if fetched.grid is not None:
-                content_hash, grids[len(values)] = fetched.grid.encoded()
+                content_hash, grid = fetched.grid.encoded()
+                grids[(fetched.unit_code, content_hash)] = grid
             values.append(
                 dict(
                     period=period,
@@ -311,7 +311,6 @@ class ReportStore:
                     reason=fetched.reason,
                     read_at=fetched.read_at,
                     content_hash=content_hash,
-                    grid_id=None,
                     period_found=report.period_found if report else None,
                     figures=report.figures if report else {},
                     findings=[_finding_json(f) for f in report.findings] if report else [],
@@ -322,43 +321,52 @@ class ReportStore:
             )
         if values:
             with self.engine.begin() as conn:
-                self._save_grids(conn, values, grids)
                 conn.execute(unit_reads.insert(), values)
+                self._save_grids(conn, grids)
         return len(values)
 
-    def _save_grids(self, conn, values: list[dict[str, Any]], grids: dict[int, RawJSON]) -> None:
-        """Set each read's `grid_id`: the grid of the unit's last read when its content is the
-        same (a sheet read unchanged again), else a grid stored now."""
+    def _save_grids(self, conn, grids: dict[tuple[str, str], RawJSON]) -> None:
+        """Store the grids not stored yet: one per unit and content (a sheet read unchanged
+        again is not stored again; two runs storing it at once, the second insert is a no-op)."""
         if not grids:
             return
-        last = self._last_rows(
-            (unit_reads.c.unit_code, unit_reads.c.content_hash, unit_reads.c.grid_id),
-            [],
-            [values[i]["unit_code"] for i in grids],
-            latest_period=False,
-            conn=conn,
-        )
-        known = {(row.unit_code, row.content_hash): row.grid_id for row in last if row.grid_id is not None}
-        new: list[int] = []
-        for i in grids:
-            grid_id = known.get((values[i]["unit_code"], values[i]["content_hash"]))
-            if grid_id is None:
-                new.append(i)
-            values[i]["grid_id"] = grid_id
-        if not new:
+        rows = [{"unit_code": unit, "content_hash": h, "grid": grid} for (unit, h), grid in grids.items()]
+        dialect = conn.dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            insert = (
+                sa.dialects.sqlite.insert(unit_read_grids)
+                if dialect == "sqlite"
+                else sa.dialects.postgresql.insert(unit_read_grids)
+            ).on_conflict_do_nothing(index_elements=["unit_code", "content_hash"])
+            conn.execute(insert, rows)
             return
-        stored = conn.execute(
-            unit_read_grids.insert().returning(unit_read_grids.c.id, sort_by_parameter_order=True),
-            [{"content_hash": values[i]["content_hash"], "grid": grids[i]} for i in new],
-        ).scalars()
-        for i, grid_id in zip(new, stored, strict=True):
-            values[i]["grid_id"] = grid_id
+        known = set()
+        for start in range(0, len(rows), _CODES_PER_QUERY):
+            chunk = rows[start : start + _CODES_PER_QUERY]
+            known.update(
+                conn.execute(
+                    sa.select(unit_read_grids.c.unit_code, unit_read_grids.c.content_hash).where(
+                        sa.tuple_(unit_read_grids.c.unit_code, unit_read_grids.c.content_hash).in_(
+                            [(r["unit_code"], r["content_hash"]) for r in chunk]
+                        )
+                    )
+                ).all()
+            )
+        new = [r for r in rows if (r["unit_code"], r["content_hash"]) not in known]
+        if new:
+            conn.execute(unit_read_grids.insert(), new)
 
     def read_grid(self, read_id: int) -> Grid | None:
         """The worksheet as it was read (for an audit), or None when the read had none."""
         query = (
             sa.select(unit_reads.c.worksheet, unit_read_grids.c.grid)
-            .join(unit_read_grids, unit_read_grids.c.id == unit_reads.c.grid_id)
+            .join(
+                unit_read_grids,
+                sa.and_(
+                    unit_read_grids.c.unit_code == unit_reads.c.unit_code,
+                    unit_read_grids.c.content_hash == unit_reads.c.content_hash,
+                ),
+            )
             .where(unit_reads.c.id == read_id)
         )
         with self.engine.connect() as conn:
@@ -474,17 +482,14 @@ class ReportStore:
         rows = self._last_rows(unit_reads.c, conditions, unit_codes, latest_period=latest_period)
         return {row.unit_code: _stored(row) for row in rows}
 
-    def _last_rows(
-        self, columns, conditions, unit_codes: Sequence[str], *, latest_period: bool, conn=None
-    ) -> list[Any]:
+    def _last_rows(self, columns, conditions, unit_codes: Sequence[str], *, latest_period: bool) -> list[Any]:
         """Each unit's last read meeting `conditions`: the highest id, or with `latest_period` the
         highest id of its latest period. The database finds the ids from its index first, then
         fetches `columns` of those rows only (a window function would sort whole rows, JSON and
-        all); the units are filtered in SQL, in chunks, so a batch reads only its own history.
-        `conn`: a connection to run on (a transaction's), else one of its own."""
+        all); the units are filtered in SQL, in chunks, so a batch reads only its own history."""
         codes = list(dict.fromkeys(unit_codes))
         out: list[Any] = []
-        with nullcontext(conn) if conn is not None else self.engine.connect() as conn:
+        with self.engine.connect() as conn:
             for start in range(0, len(codes), _CODES_PER_QUERY):
                 chunk = unit_reads.c.unit_code.in_(codes[start : start + _CODES_PER_QUERY])
                 last_id = sa.select(sa.func.max(unit_reads.c.id).label("id"))
@@ -531,7 +536,13 @@ class ReportStore:
             previous_summary_id=previous_summary_id,
         )
         for _attempt in range(5):
-            existing = self.summary_row(period, run_id)
+            # Its id and version only: the stored summary itself may be megabytes.
+            with self.engine.connect() as conn:
+                existing = conn.execute(
+                    sa.select(summaries.c.id, summaries.c.version).where(
+                        summaries.c.period == period, summaries.c.run_id == run_id
+                    )
+                ).first()
             try:
                 with self.engine.begin() as conn:
                     if existing is not None:

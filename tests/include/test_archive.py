@@ -126,12 +126,13 @@ def test_grids_move_to_their_own_table_and_stay_readable(store_url):
     assert store.read_grid(reads["941"].id) == store.read_grid(reads["943"].id) == expected
     assert store.read_grid(reads["942"].id) is None
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM unit_read_grids")).scalar() == 1
+        # Stored once by 0004; since 0005, once per unit (941 and 943 each keep theirs).
+        assert conn.execute(sa.text("SELECT count(*) FROM unit_read_grids")).scalar() == 2
 
 
-def test_grids_stored_by_hash_are_numbered_and_found_through_their_reads(store_url):
-    """Migration 0005: grids keyed by hash (0004) get numbers; every read finds its grid, two
-    reads of one content share it, and a later read unchanged takes it again."""
+def test_grids_stored_by_hash_are_kept_per_unit_and_found_by_their_reads(store_url):
+    """Migration 0005: grids keyed by hash alone (0004) become one per unit and content; every
+    read finds its grid, and a later read unchanged does not store it again."""
     from alembic import command
     from alembic.config import Config as AlembicConfig
 
@@ -150,7 +151,8 @@ def test_grids_stored_by_hash_are_numbered_and_found_through_their_reads(store_u
                 sa.text("INSERT INTO unit_read_grids (content_hash, grid) VALUES (:h, :g)"),
                 {"h": content.content_hash(), "g": content.encoded()[1]},
             )
-        for unit, content in (("941", sheet), ("942", other), ("943", sheet), ("944", None)):
+        reads = (("941", sheet), ("941", sheet), ("942", other), ("943", sheet), ("944", None))
+        for unit, content in reads:
             conn.execute(
                 sa.text(
                     "INSERT INTO unit_reads (period, run_id, unit_code, spreadsheet, worksheet, status, "
@@ -163,11 +165,14 @@ def test_grids_stored_by_hash_are_numbered_and_found_through_their_reads(store_u
     engine.dispose()
     store = ReportStore(store_url)
     assert store.ensure_schema() == "0005"
-    reads = store.latest_reads(FEB, "old", ["941", "942", "943", "944"])
-    assert store.read_grid(reads["941"].id) == store.read_grid(reads["943"].id) == sheet
-    assert store.read_grid(reads["942"].id) == other
-    assert store.read_grid(reads["944"].id) is None
-    # A new read: 942 unchanged takes its grid again, 941 changed gets a new one.
+    before = store.latest_reads(FEB, "old", ["941", "942", "943", "944"])
+    assert store.read_grid(before["941"].id) == store.read_grid(before["943"].id) == sheet
+    assert store.read_grid(before["942"].id) == other
+    assert store.read_grid(before["944"].id) is None
+    with store.engine.connect() as conn:
+        kept = conn.execute(sa.text("SELECT unit_code FROM unit_read_grids ORDER BY unit_code")).scalars()
+        assert list(kept) == ["941", "942", "943"]  # 941's two reads share one grid
+    # New reads: 942 unchanged stores nothing new, 941 changed stores its new grid.
     changed = Grid("BaoCao", [["KY_BAO_CAO", None, FEB], ["A", "Bảng A", 14]])
     store.save_reads(
         FEB,
@@ -181,10 +186,7 @@ def test_grids_stored_by_hash_are_numbered_and_found_through_their_reads(store_u
     assert store.read_grid(again["941"].id) == changed
     assert store.read_grid(again["942"].id) == other
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM unit_read_grids")).scalar() == 3
-        ids = dict(conn.execute(sa.text("SELECT id, grid_id FROM unit_reads")).all())
-    assert ids[again["942"].id] == ids[reads["942"].id]
-    assert ids[again["941"].id] not in {ids[reads["941"].id], ids[reads["942"].id]}
+        assert conn.execute(sa.text("SELECT count(*) FROM unit_read_grids")).scalar() == 4
 
 
 def test_a_saved_read_keeps_its_grid_with_dates(store):

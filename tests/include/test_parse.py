@@ -304,3 +304,32 @@ def test_findings_come_in_sheet_order(config):
     report = parse(config, rows)
     cells = [e.cell for e in report.errors]
     assert cells == sorted(cells, key=lambda c: int(c.split("!")[1][1:]))
+
+
+def test_sheets_sharing_column_a_are_each_checked_on_their_own_headers_and_names(config):
+    """Scanning is shared between sheets with the same column A (the template's): a sheet whose
+    table header differs, or a unit of another name, still gets its own findings."""
+    from housing_report.parse import parse_reports
+
+    plain = unit_rows(config)
+    unknown = unit_rows(config)
+    unknown.append(["GHI_CHU", "ghi chú thêm"])
+    odd_header = [list(r) for r in unknown]
+    header = find(odd_header, "A")
+    odd_header[header][odd_header[header].index("KC_SC")] = "KC_SUA"
+    units = [config.unit("941"), config.unit("942"), config.unit("943"), config.unit("944")]
+    sheets = [grid(plain), grid(unknown), grid([list(r) for r in unknown]), grid(odd_header)]
+    reports = parse_reports(
+        list(zip(sheets, units, strict=True)), config.template, config.report.rules, PERIOD
+    )
+    assert reports[0].status == ACCEPTED
+    assert reports[0].findings == []
+    # Same column A (the note row) for 942, 943 and 944: each unit's warning, in its own name.
+    for report, unit in ((reports[1], units[1]), (reports[2], units[2])):
+        assert report.status == ACCEPTED
+        [warning] = report.warnings
+        assert warning.code == "GHI_CHU"
+        assert warning.message.startswith(f"{unit.name}, ô ")
+    # 944's table header lacks KC_SC (KC_SUA instead): its own scan finds it.
+    assert reports[3].status == REJECTED
+    assert {f.code for f in reports[3].findings} >= {"KC_SUA", "KC_SC", "GHI_CHU"}
