@@ -38,7 +38,7 @@ E2E_SIZES = (20, 330)
 QUICK_SIZES = (5, 20, 40)
 QUICK_E2E = (5,)
 # The period is measured this many times per size (medians): the machine's speed varies.
-REPEAT, QUICK_REPEAT = 5, 2
+REPEAT, QUICK_REPEAT = 7, 2
 PERIOD_SECONDS, PERIOD_MB = 2.0, 500.0
 PARSE_RATIO = 1.10
 
