@@ -201,6 +201,9 @@ def measure_period(units: int, archive: Path, render: bool) -> dict[str, Any]:
     for leftover in workdir.glob("period.sqlite*"):
         leftover.unlink()
     shutil.copyfile(archive, database)
+    # The copy's hundreds of MB on their way to the disk would slow the period's own commits:
+    # a task's archive is not a file written the moment before.
+    os.sync()
     store = ReportStore(sqlite_url(database))
     period = country.period
     run_id = f"scheduled__{period.isoformat()}T07:00:00+07:00"
