@@ -68,7 +68,6 @@ def outlier_findings(
     max_read_id: int | None,
 ) -> dict[str, list[dict[str, str]]]:
     """Unit code -> the outlier findings of this period's accepted reads (as summary findings)."""
-    from housing_report.config import select_keys
     from housing_report.rules import find_outliers, increases_frame
 
     settings = config.report.outliers
@@ -81,7 +80,6 @@ def outlier_findings(
     since = period
     for _ in range(OUTLIER_HISTORY_PERIODS):
         since = previous_period(since, config.report.schedule.collection_days)
-    keys = select_keys(config.template, settings.figures)
 
     def past_increases(suspects: Sequence[str], figures: Sequence[str]) -> pd.DataFrame:
         return increases_frame(store.figures_history(since, period, suspects, figures, max_read_id), figures)

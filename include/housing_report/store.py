@@ -331,30 +331,12 @@ class ReportStore:
         if not grids:
             return
         rows = [{"unit_code": unit, "content_hash": h, "grid": grid} for (unit, h), grid in grids.items()]
-        dialect = conn.dialect.name
-        if dialect in ("sqlite", "postgresql"):
-            insert = (
-                sa.dialects.sqlite.insert(unit_read_grids)
-                if dialect == "sqlite"
-                else sa.dialects.postgresql.insert(unit_read_grids)
-            ).on_conflict_do_nothing(index_elements=["unit_code", "content_hash"])
-            conn.execute(insert, rows)
-            return
-        known = set()
-        for start in range(0, len(rows), _CODES_PER_QUERY):
-            chunk = rows[start : start + _CODES_PER_QUERY]
-            known.update(
-                conn.execute(
-                    sa.select(unit_read_grids.c.unit_code, unit_read_grids.c.content_hash).where(
-                        sa.tuple_(unit_read_grids.c.unit_code, unit_read_grids.c.content_hash).in_(
-                            [(r["unit_code"], r["content_hash"]) for r in chunk]
-                        )
-                    )
-                ).all()
-            )
-        new = [r for r in rows if (r["unit_code"], r["content_hash"]) not in known]
-        if new:
-            conn.execute(unit_read_grids.insert(), new)
+        # The two databases the store runs on (SQLite, PostgreSQL) say it the same way.
+        dialect = sa.dialects.postgresql if conn.dialect.name == "postgresql" else sa.dialects.sqlite
+        insert = dialect.insert(unit_read_grids).on_conflict_do_nothing(
+            index_elements=["unit_code", "content_hash"]
+        )
+        conn.execute(insert, rows)
 
     def read_grid(self, read_id: int) -> Grid | None:
         """The worksheet as it was read (for an audit), or None when the read had none."""

@@ -276,3 +276,33 @@ def test_figures_frame_adds_table_totals(config):
     assert frame.loc["941", "A.TONG.CAN_XM"] == sum(v[0] for v in TABLE_A.values())
     empty = figures_frame({"MTTQ": {}}, config.template)
     assert empty.isna().all(axis=None)
+    # Some columns only, in the order asked: the same values as the whole frame's.
+    only = ["A.TONG.HT_SC", "NGAY_CONG", "A.NCC.CAN_XM"]
+    part = figures_frame({"941": parse(config, unit_rows(config)).figures}, config.template, only)
+    assert list(part.columns) == only
+    assert part.loc["941"].tolist() == frame.loc["941", only].tolist()
+
+
+def test_own_history_is_asked_only_for_the_units_and_figures_unusual_among_peers(config):
+    """The archive is asked for the own past increases of the suspects only (at national scale,
+    a few hundred of thousands of units), and only for their unusual figures."""
+    import pandas as pd
+
+    settings = Outliers(figures=("A.*.HT_XM",), message="{label} {increase}")
+    current, last, cells, units, _ = outlier_setup(config, [10, 12, 9, 11, 14, 8, 10, 95])
+    asked = []
+
+    def past(codes, keys):
+        asked.append((list(codes), list(keys)))
+        # 948's own past increases: 90, 100, 95 for the figure asked, so 95 is usual for it.
+        return pd.DataFrame(
+            [[90.0] * len(keys), [100.0] * len(keys), [95.0] * len(keys)],
+            index=pd.Index(["948"] * 3, dtype=object),
+            columns=list(keys),
+        )
+
+    assert find_outliers(settings, config.template, units, current, last, past, cells) == []
+    [(codes, keys)] = asked
+    assert codes == ["948"]
+    assert "A.NCC.HT_XM" in keys
+    assert "A.MTQG.HT_XM" not in keys  # not reported by anyone: nothing unusual to check
