@@ -236,7 +236,9 @@ def markdown(r: Results, info: dict[str, str]) -> str:
         "its own copy of the archive; the times are the medians, beside the fastest and the slowest",
         "run (this machine's speed varies by a quarter from one minute to the next). Peak memory is",
         "the process's peak resident set during the step (VmHWM, reset before it), all included,",
-        "the highest of the runs. 'DB reads' and 'DB writes' are the time inside the report",
+        "the highest of the runs. 'Machine loop' is a fixed pure-Python loop timed just before each",
+        "run (median, fastest–slowest): when the virtual machine is slow, it is slow too, and a run's",
+        "time is to be read against it. 'DB reads' and 'DB writes' are the time inside the report",
         "database's methods (queries with their JSON decoding; inserts with their encoding and the",
         "commit); 'the rest' is parsing, the rules, aggregation and logging.",
         "",
@@ -250,6 +252,9 @@ def markdown(r: Results, info: dict[str, str]) -> str:
                 f"{s['summarise_seconds']:.3f}",
                 f"**{s['period_seconds']:.3f}**",
                 "{:.2f}–{:.2f}".format(*s.get("period_range", [s["period_seconds"]] * 2)),
+                "{:.2f} ({:.2f}–{:.2f})".format(
+                    s.get("loop_seconds", 0), *s.get("loop_range", [s.get("loop_seconds", 0)] * 2)
+                ),
                 f"{s.get('archive_read_seconds', 0):.3f}",
                 f"{s.get('archive_write_seconds', 0):.3f}",
                 f"{_own_seconds(s):.3f}",
@@ -269,6 +274,7 @@ def markdown(r: Results, info: dict[str, str]) -> str:
             "summarise (s)",
             "period (s)",
             "fastest–slowest",
+            "machine loop (s)",
             "of which DB reads (s)",
             "DB writes (s)",
             "the rest (s)",
@@ -282,6 +288,11 @@ def markdown(r: Results, info: dict[str, str]) -> str:
         ],
         rows,
     )
+    largest = r.scale[-1]
+    if largest.get("runs"):
+        each = ", ".join(f"{period:.2f} s (loop {loop:.2f} s)" for period, loop in largest["runs"])
+        units = f"{largest['units']:,}".replace(",", ".")
+        lines += ["", f"Each run at {units} units, in order: {each}."]
     lines += ["", "## Rendering the outputs", ""]
     lines += [
         "For the summary above: the earlier periods read from the archive (charts, forecast), the",

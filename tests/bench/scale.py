@@ -176,7 +176,9 @@ def run(units: int, render: bool, workdir: Path, repeat: int = 1) -> dict[str, A
         values = [r[key] for r in runs]
         out[key] = round(statistics.median(values), 3)
         out[key.replace("_seconds", "_range")] = [min(values), max(values)]
-    for key in ("archive_read_seconds", "archive_write_seconds", "baseline_mb"):
+    out["runs"] = [[r["period_seconds"], r["loop_seconds"]] for r in runs]
+    out["loop_range"] = [min(r["loop_seconds"] for r in runs), max(r["loop_seconds"] for r in runs)]
+    for key in ("archive_read_seconds", "archive_write_seconds", "baseline_mb", "loop_seconds"):
         out[key] = round(statistics.median(r[key] for r in runs), 3)
     out["period_peak_mb"] = max(r["period_peak_mb"] for r in runs)
     for key in ("fetch_tasks", "statuses", "houses", "warnings", "errors"):
@@ -184,6 +186,16 @@ def run(units: int, render: bool, workdir: Path, repeat: int = 1) -> dict[str, A
     if render:
         out.update(runs[-1]["render"])
     return out
+
+
+def machine_loop() -> float:
+    """Seconds of a fixed pure-Python loop: how fast this machine runs Python at the moment (a
+    virtual machine's speed varies with its neighbours), to read each run's time against."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(2_000_000):
+        total += i % 7
+    return time.perf_counter() - start
 
 
 def measure_period(units: int, archive: Path, render: bool) -> dict[str, Any]:
@@ -211,6 +223,7 @@ def measure_period(units: int, archive: Path, render: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"fetch_tasks": len(batches)}
     spent = _time_database(store)
     out["baseline_mb"] = round(reset_peak() / 1024, 1)
+    out["loop_seconds"] = round(machine_loop(), 3)
     counts: dict[str, int] = {}
     started = time.perf_counter()
     for batch in batches:

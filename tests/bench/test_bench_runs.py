@@ -35,6 +35,8 @@ def test_scale_bench_runs_on_a_tiny_size_and_reports_every_figure(tmp_path):
     assert result["repeat"] == 2
     low, high = result["period_range"]
     assert low <= result["period_seconds"] <= high
+    assert len(result["runs"]) == 2
+    assert all(loop > 0 for _, loop in result["runs"])
     assert sum(result["statuses"].values()) == 6
     assert result["fetch_tasks"] == 6  # one spreadsheet each, fewer than the 16 batches
     for key in ("collect_seconds", "summarise_seconds", "period_peak_mb", "render_seconds", "message_kb"):
@@ -96,6 +98,7 @@ def test_the_report_shows_each_target_with_its_figure():
         in text
     )
     assert "Marginal cost per unit between 20 and 330 units" in text
+    assert "Each run at 3.321 units, in order: 2.25 s (loop 0.30 s), 2.75 s (loop 0.40 s)." in text
 
 
 def _scale(units, seconds, peak):
@@ -106,6 +109,9 @@ def _scale(units, seconds, peak):
         "period_seconds": seconds,
         "repeat": 5,
         "period_range": [seconds * 0.9, seconds * 1.1],
+        "loop_seconds": 0.3,
+        "loop_range": [0.3, 0.4],
+        "runs": [[seconds * 0.9, 0.3], [seconds * 1.1, 0.4]],
         "period_peak_mb": peak,
         "baseline_mb": 100,
         "fetch_tasks": 16,
