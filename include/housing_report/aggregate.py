@@ -59,10 +59,6 @@ def _with_table_totals(config: Config, values: Mapping[str, float]) -> dict[str,
     return out
 
 
-def progress_of(config: Config, figures: Mapping[str, Any]) -> dict[str, int]:
-    return _Progress(config)(figures)
-
-
 class _Progress:
     """Houses needed, started and completed from a unit's (or the totals') figures: the keys
     of each worked out once, not once per unit."""

@@ -229,16 +229,17 @@ class ReportStore:
         self.url = url
         # JSON columns: a grid's date cells are written as {"date": iso} by the encoder itself.
         kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
-        database = None
+        sqlite_file = None
         if url.startswith("sqlite"):
             database = sa.engine.make_url(url).database
             if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+                sqlite_file = Path(database)
+                sqlite_file.parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30}
         else:
             kwargs["pool_pre_ping"] = True
         self.engine = sa.create_engine(url, **kwargs)
-        if url.startswith("sqlite") and database and database != ":memory:":
+        if sqlite_file is not None:
             sa.event.listen(self.engine, "connect", _write_ahead_log)
 
     @property
