@@ -1,7 +1,7 @@
 """Alerts to the admins (`admins` in report.yaml), by the report's own delivery.
 
-- `AdminEmailNotifier`: a task that failed after its retries emails the admins the
-  task, the error and a link to its log (on_failure_callback).
+- `alert_admins_of_failure`: a task that failed after its retries emails the admins the
+  task, the error and a link to its log (the DAGs' on_failure_callback).
 - `report_deadline_missed`: the Deadline Alert's callback (runs in the triggerer)
   when a run has not finished, so its report has not been delivered, by 11:00 on
   the collection day.
@@ -16,8 +16,6 @@ import asyncio
 import datetime as dt
 import logging
 from typing import Any
-
-from airflow.sdk import BaseNotifier
 
 log = logging.getLogger(__name__)
 
@@ -54,30 +52,29 @@ def _escape(text: str) -> str:
     return html.escape(text)
 
 
-class AdminEmailNotifier(BaseNotifier):
-    """Emails the admins when a task has failed for good (after its retries)."""
+def alert_admins_of_failure(context: dict[str, Any]) -> None:
+    """on_failure_callback: email the admins that a task has failed for good (after its retries).
 
-    template_fields = ()
-
-    def notify(self, context: dict[str, Any]) -> None:
-        ti = context.get("ti") or context.get("task_instance")
-        dag_id = getattr(ti, "dag_id", "?")
-        task_id = getattr(ti, "task_id", "?")
-        error = context.get("exception")
-        log_url = getattr(ti, "log_url", None) or ""
-        params = context.get("params") or {}
-        lines = [
-            f"Tác vụ {task_id} của quy trình {dag_id} đã thất bại sau các lần thử lại.",
-            f"Lần chạy: {context.get('run_id', '')}; kỳ báo cáo: {params.get('period') or 'mặc định'}.",
-            f"Lỗi: {type(error).__name__ + ': ' if error else ''}{error or 'không rõ'}",
-            f"Nhật ký: {log_url}" if log_url else "Nhật ký: xem trong giao diện Airflow.",
-            "",
-            f"Task {task_id} of {dag_id} failed after its retries.",
-        ]
-        try:
-            send_admin_alert(f"[Cảnh báo] {dag_id}: tác vụ {task_id} thất bại", lines)
-        except Exception:  # an alert must never hide the original failure
-            log.exception("Không gửi được cảnh báo cho quản trị")
+    A plain function rather than a `BaseNotifier` (it renders no template): the DAG files
+    import this module at parse time, and it imports nothing Airflow has not loaded already."""
+    ti = context.get("ti") or context.get("task_instance")
+    dag_id = getattr(ti, "dag_id", "?")
+    task_id = getattr(ti, "task_id", "?")
+    error = context.get("exception")
+    log_url = getattr(ti, "log_url", None) or ""
+    params = context.get("params") or {}
+    lines = [
+        f"Tác vụ {task_id} của quy trình {dag_id} đã thất bại sau các lần thử lại.",
+        f"Lần chạy: {context.get('run_id', '')}; kỳ báo cáo: {params.get('period') or 'mặc định'}.",
+        f"Lỗi: {type(error).__name__ + ': ' if error else ''}{error or 'không rõ'}",
+        f"Nhật ký: {log_url}" if log_url else "Nhật ký: xem trong giao diện Airflow.",
+        "",
+        f"Task {task_id} of {dag_id} failed after its retries.",
+    ]
+    try:
+        send_admin_alert(f"[Cảnh báo] {dag_id}: tác vụ {task_id} thất bại", lines)
+    except Exception:  # an alert must never hide the original failure
+        log.exception("Không gửi được cảnh báo cho quản trị")
 
 
 async def report_deadline_missed(context: dict[str, Any] | None = None, **kwargs: Any) -> None:

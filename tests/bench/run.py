@@ -357,9 +357,12 @@ def markdown(r: Results, info: dict[str, str]) -> str:
         "As the DAG processor does: a parent with Airflow imported forks a child per parse, which",
         f"builds a DagBag of the one file and serialises its DAGs; {r.parse['repeat']} parses per file,",
         "the files taking turns; the ratios compare the fastest parse of each (noise only adds).",
-        "The empty DAG has one `@dag` and one `@task`. Each file's twin, `(cùng dạng)`, is an empty",
-        "DAG of the same shape generated from it (its Params, as many tasks doing nothing): 'vs",
-        "twin' is what the file's own code costs beyond what Airflow spends on any DAG of that shape.",
+        "Before the timed parses, the parent stores each file's result once, as a running processor",
+        "has (it reads each DAG's timetable), so that no child pays for loading what the processor",
+        "has loaded already. The empty DAG has one `@dag` and one `@task`. Each file's twin,",
+        "`(cùng dạng)`, is an empty DAG of the same shape generated from it (its schedule, its Params,",
+        "as many tasks doing nothing): 'vs twin' is what the file's own code costs beyond what",
+        "Airflow spends on any DAG of that shape.",
         "",
     ]
     rows = [

@@ -108,3 +108,38 @@ def test_nothing_heavy_at_parse_time(path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "HEAVY=\n" in result.stdout or result.stdout.strip().endswith("HEAVY="), result.stdout
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
+def test_params_are_the_dags_and_validated_once_per_parse(path, monkeypatch):
+    """The trigger form belongs to the DAG, not to copies in each task: parsing and serialising
+    a file, as the DAG processor does, validates each Param at most once (once if the DAG has
+    a schedule), however many tasks there are. With the Params in `@dag(params=...)`,
+    Airflow 3.3 validated each 2 × tasks times more."""
+    import jsonschema
+    import structlog
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.dag_processing.processor import _serialize_dags
+
+    validated = []
+    real_validate = jsonschema.validate
+
+    def counting_validate(instance, schema, *args, **kwargs):
+        validated.append(schema.get("title"))
+        return real_validate(instance, schema, *args, **kwargs)
+
+    monkeypatch.setattr(jsonschema, "validate", counting_validate)
+    bag = DagBag(dag_folder=str(path), safe_mode=False, load_op_links=False)
+    serialized, errors = _serialize_dags(bag, structlog.get_logger())
+    assert not errors
+    assert not bag.import_errors
+    (dag,) = bag.dags.values()
+    assert len(dag.params) >= 2
+    assert len(dag.tasks) >= 1
+    assert all(not task.params for task in dag.tasks)
+    titles = [dag.params.get_param(name).schema["title"] for name in dag.params]
+    assert len(set(titles)) == len(titles)
+    expected = titles if dag.timetable.can_be_scheduled else []
+    assert sorted(validated) == sorted(expected)
+    # The form survives serialisation, as the UI and the scheduler read it.
+    assert {name for name, _ in serialized[0].data["dag"]["params"]} == set(dag.params)

@@ -9,7 +9,7 @@ import email.policy
 import json
 import types
 
-from housing_report_airflow.alerts import AdminEmailNotifier, report_deadline_missed
+from housing_report_airflow.alerts import alert_admins_of_failure, report_deadline_missed
 from tests.smtp_server import Collector, smtp_server
 
 
@@ -35,7 +35,7 @@ def test_failed_task_emails_the_admins_with_task_error_and_log_link(monkeypatch,
             task_id="deliver_report",
             log_url="http://airflow.example/dags/provincial_report/runs/r1/tasks/deliver_report",
         )
-        AdminEmailNotifier().notify(
+        alert_admins_of_failure(
             {
                 "ti": ti,
                 "run_id": "r1",
@@ -79,4 +79,4 @@ def test_the_report_dag_has_the_deadline_and_the_notifier():
     assert deadline.callback.path.endswith("alerts.report_deadline_missed")
     callbacks = dag.default_args["on_failure_callback"]
     callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
-    assert any(isinstance(c, AdminEmailNotifier) for c in callbacks)
+    assert alert_admins_of_failure in callbacks
