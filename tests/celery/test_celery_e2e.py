@@ -254,3 +254,25 @@ def test_the_mail_arrived(finished_run, smtp, config):
     assert set(received.rcpt_tos) == expected
     assert received.message["Subject"] == SUBJECT
     assert any(p.get_filename().endswith(".xlsx") for p in received.message.iter_attachments())
+
+
+def test_the_trigger_form_is_served_and_enforced(finished_run):
+    """The DAG's Params (given once its tasks exist) are the form the UI shows, and the
+    API server refuses a run whose conf breaks them, before any task runs."""
+    base_url = finished_run["base_url"]
+    headers = {"Authorization": f"Bearer {api_token(base_url, USER, PASSWORD)}"}
+    dag_url = f"{base_url}/api/v2/dags/provincial_report"
+    details = httpx.get(f"{dag_url}/details", headers=headers, timeout=10)
+    details.raise_for_status()
+    params = details.json()["params"]
+    assert set(params) == {"period", "dry_run", "replay", "replay_version", "force_resend"}
+    assert params["period"]["schema"]["title"] == "Kỳ báo cáo"
+    assert params["replay_version"]["value"] == 0
+    refused = httpx.post(
+        f"{dag_url}/dagRuns",
+        json={"logical_date": dt.datetime.now(dt.UTC).isoformat(), "conf": {"replay_version": -1}},
+        headers=headers,
+        timeout=30,
+    )
+    assert refused.status_code == 400, refused.text
+    assert "replay_version" in refused.text
