@@ -2,16 +2,17 @@
 
     python -m tests.bench.dag_parse [--repeat N]
 
-prints one JSON object. As Airflow 3's DAG processor does, a parent process that has
-Airflow imported forks a child per parse; the child builds a `DagBag` of that one file and
+prints one JSON object. As Airflow 3's DAG processor does, a parent process that has Airflow
+imported forks a child per parse; the child builds a `DagBag` of that one file and
 serialises its DAGs (what `dag_processing.processor` does for a file), and reports how long
-that took (everything the file imports on its own counts). Before that, the parent stores
-each file's result once, as the running processor has (`_store_results`). Each file is
-parsed `--repeat` times, the files taking turns so that the machine's noise falls on all alike; the ratios
-compare the fastest parse of each (noise only ever adds time). The empty DAG is a file
-with one `@dag` and one `@task`, written in a temporary folder. The ratio to it is the
-figure to watch: a DAG file that imports pandas, gspread or the database at parse time
-shows as several times the empty one.
+that took (everything the file imports on its own counts). The parent is set up as a running
+processor is: it has imported the processor's manager, stored each file's result once
+(`_store_results`), and imports the Airflow modules the file names before each fork
+(`parsing_pre_import_modules`). Each file is parsed `--repeat` times, the files taking turns
+so that the machine's noise falls on all alike; the ratios compare the fastest parse of each
+(noise only ever adds time). The empty DAG is a file with one `@dag` and one `@task`,
+written in a temporary folder. The ratio to it is the figure to watch: a DAG file that
+imports pandas, gspread or the database at parse time shows as several times the empty one.
 
 Each file also has a twin: an empty DAG of the same shape (its schedule, its Params given
 the same way, as many tasks, doing nothing), generated from the parsed DAG. The ratio to the
@@ -97,8 +98,11 @@ def _parse_in_child(path: Path, keep: bool = False) -> tuple[float, int, int, li
     in a forked child."""
     import structlog
     from airflow.dag_processing.dagbag import DagBag
-    from airflow.dag_processing.processor import _serialize_dags
+    from airflow.dag_processing.processor import _pre_import_airflow_modules, _serialize_dags
 
+    # As `DagFileProcessorProcess.start` does before it forks: the Airflow modules the file
+    # imports are imported in the parent (`[dag_processor] parsing_pre_import_modules`).
+    _pre_import_airflow_modules(os.fspath(path), structlog.get_logger())
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: parse, report, leave without running the parent's cleanup
@@ -138,9 +142,10 @@ def _store_results(path: Path) -> None:
 
 
 def measure(repeat: int = 7) -> dict:
-    # What the DAG processor has imported before it forks a parser.
+    # What the DAG processor's own process has imported before it forks a parser: its manager
+    # (which stores the results: the serialised DAG's models) and the file processor.
     import airflow.sdk  # noqa: F401
-    from airflow.dag_processing import processor  # noqa: F401
+    from airflow.dag_processing import manager, processor  # noqa: F401
 
     with tempfile.TemporaryDirectory(prefix="bench-dags-") as tmp:
         empty = Path(tmp) / "empty_dag.py"
