@@ -8,6 +8,8 @@ local source gives on the same workbooks, apart from what names the run.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 from pathlib import Path
 
@@ -108,6 +110,11 @@ def test_a_refused_key_fails_the_run_with_one_admin_error(dag, tmp_path):
     assert tis["plan_fetch_batches"].try_number == 1
     assert str(tis["fetch_unit_reports"].state).endswith("upstream_failed")
     assert token_requests == 1
+    # The task's failure callback told the admins (the outbox delivery: an .eml in alerts/).
+    [alert] = (tmp_path / "alerts").glob("*.eml")
+    message = email.message_from_bytes(alert.read_bytes(), policy=email.policy.default)
+    assert "plan_fetch_batches" in message["Subject"]
+    assert "invalid_grant" in message.get_body(preferencelist=("plain",)).get_content()
 
 
 def test_a_spreadsheet_not_shared_leaves_the_others_read(dag, google, tmp_path):
