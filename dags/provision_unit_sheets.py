@@ -89,8 +89,5 @@ def provision_unit_sheets():
     provision_sheets()
 
 
-# The trigger form, given to the DAG once its tasks exist so that they carry no copy of it:
-# Airflow 3.3 copies a DAG's Params into each task made after them, and its serialiser
-# validates each copy twice at every parse. A task still sees the form's values: at run time
-# its params are the DAG's merged with its own (BENCHMARKS.md, DAG file parse time).
+# The trigger form, given once the tasks exist so that they carry no copy (README, Params).
 provision_unit_sheets().params = PARAMS

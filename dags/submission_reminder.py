@@ -114,8 +114,5 @@ def submission_reminder():
     notify_admins(send_reminders(period, states))
 
 
-# The trigger form, given to the DAG once its tasks exist so that they carry no copy of it:
-# Airflow 3.3 copies a DAG's Params into each task made after them, and its serialiser
-# validates each copy twice at every parse. A task still sees the form's values: at run time
-# its params are the DAG's merged with its own (BENCHMARKS.md, DAG file parse time).
+# The trigger form, given once the tasks exist so that they carry no copy (README, Params).
 submission_reminder().params = PARAMS

@@ -820,7 +820,8 @@ def _write_ahead_log(dbapi_connection: Any, _record: Any) -> None:
 def _json_dumps(value: Any) -> str:
     """The JSON columns, encoded: a grid comes encoded already (`Grid.encoded`, its dates as
     `encode_cell` writes them); the other columns hold JSON's own types only, which msgspec
-    encodes as `dump_json` does, in a quarter of the time (what it refuses, by `dump_json`)."""
+    encodes in a quarter of `dump_json`'s time, to the same values when read back (what it
+    refuses, by `dump_json`; a non-finite float, which no sheet holds, it writes as null)."""
     if value.__class__ is RawJSON:
         return value
     try:
