@@ -97,11 +97,10 @@ PARAMS = {
     max_active_runs=1,
     doc_md=__doc__,
     tags=["xoa-nha-tam", "report"],
-    default_args={
-        "retries": 2,
-        "retry_delay": dt.timedelta(minutes=2),
-        "on_failure_callback": alert_admins_of_failure,
-    },
+    # Each task's failure after its retries emails the admins: `on_failure_callback` is given
+    # to each task, not in default_args, whose callables Airflow reads the source of at every
+    # parse (README, Params).
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=2)},
     # The run starts at 07:00; its report must be out by 11:00, else the admins are told.
     deadline=DeadlineAlert(
         reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
@@ -110,7 +109,7 @@ PARAMS = {
     ),
 )
 def provincial_report():
-    @task
+    @task(on_failure_callback=alert_admins_of_failure)
     def resolve_period() -> str:
         """Decide the period from the `period` Param or the run's logical date."""
         from housing_report_airflow import tasks
@@ -118,7 +117,7 @@ def provincial_report():
         context = get_current_context()
         return tasks.resolve_period(context["params"].get("period"), context.get("logical_date"))
 
-    @task
+    @task(on_failure_callback=alert_admins_of_failure)
     def plan_fetch_batches() -> list[list[str]]:
         """Group the units by spreadsheet into at most `report_max_fetch_tasks` batches
         (none for a replay, which reads the archive only)."""
@@ -127,7 +126,12 @@ def provincial_report():
         return tasks.plan_fetch_batches(bool(get_current_context()["params"].get("replay")))
 
     # A mapped task does not take its docstring as doc_md, so it is given explicitly.
-    @task(map_index_template="{{ batch_label }}", doc_md=FETCH_DOC, pool=SHEETS_POOL)
+    @task(
+        map_index_template="{{ batch_label }}",
+        doc_md=FETCH_DOC,
+        pool=SHEETS_POOL,
+        on_failure_callback=alert_admins_of_failure,
+    )
     def fetch_unit_reports(unit_codes: list[str], period: str) -> dict[str, int]:
         from housing_report_airflow import tasks
 
@@ -136,7 +140,7 @@ def provincial_report():
         return tasks.fetch_batch(unit_codes, period, context["run_id"])
 
     # A replay maps no fetch task (they are skipped); the aggregation runs all the same.
-    @task(trigger_rule="none_failed")
+    @task(trigger_rule="none_failed", on_failure_callback=alert_admins_of_failure)
     def aggregate_reports(period: str, counts: list[dict[str, int]]) -> dict:
         """Build the provincial summary from this run's reads (the period's next version) and
         write the outputs; for a replay, rebuild an archived version instead."""
@@ -148,7 +152,7 @@ def provincial_report():
             period, context["run_id"], bool(params.get("replay")), int(params.get("replay_version") or 0)
         )
 
-    @task
+    @task(on_failure_callback=alert_admins_of_failure)
     def deliver_report(result: dict) -> dict:
         """Email this version if the delivery log says so: the report, a correction when a
         delivered period's figures changed, or nothing. Never for a replay or a `dry_run`."""
@@ -162,7 +166,7 @@ def provincial_report():
             result["period"], context["run_id"], bool(params.get("dry_run")), bool(params.get("force_resend"))
         )
 
-    @task
+    @task(on_failure_callback=alert_admins_of_failure)
     def send_unit_feedback(result: dict) -> dict:
         """Email each unit that is rejected, stale or has warnings the cells to fix and how,
         with the link to its sheet (once per version and content). Never for a replay or a
@@ -182,5 +186,5 @@ def provincial_report():
     send_unit_feedback(aggregated)
 
 
-# The trigger form, given once the tasks exist so that they carry no copy (README, Params).
-provincial_report().params = PARAMS
+# The trigger form, added once the tasks exist (README, Params).
+provincial_report().params.update(PARAMS)

@@ -89,5 +89,5 @@ def provision_unit_sheets():
     provision_sheets()
 
 
-# The trigger form, given once the tasks exist so that they carry no copy (README, Params).
-provision_unit_sheets().params = PARAMS
+# The trigger form, added once the tasks exist (README, Params).
+provision_unit_sheets().params.update(PARAMS)

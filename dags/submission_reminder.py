@@ -63,14 +63,13 @@ PARAMS = {
     max_active_runs=1,
     doc_md=__doc__,
     tags=["xoa-nha-tam", "reminder"],
-    default_args={
-        "retries": 2,
-        "retry_delay": dt.timedelta(minutes=5),
-        "on_failure_callback": alert_admins_of_failure,
-    },
+    # Each task's failure after its retries emails the admins: `on_failure_callback` is given
+    # to each task, not in default_args, whose callables Airflow reads the source of at every
+    # parse (README, Params).
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5)},
 )
 def submission_reminder():
-    @task
+    @task(on_failure_callback=alert_admins_of_failure)
     def resolve_coming_period() -> str:
         """Decide the coming period from the `period` Param or the run's date."""
         from housing_report_airflow import reminder_tasks
@@ -80,20 +79,20 @@ def submission_reminder():
             context["params"].get("period"), context.get("logical_date")
         )
 
-    @task
+    @task(on_failure_callback=alert_admins_of_failure)
     def plan_reminder_batches() -> list[list[str]]:
         """Group the units by spreadsheet into at most `report_max_fetch_tasks` batches."""
         from housing_report_airflow import reminder_tasks
 
         return reminder_tasks.plan_batches()
 
-    @task(doc_md=CHECK_DOC, pool=SHEETS_POOL)
+    @task(doc_md=CHECK_DOC, pool=SHEETS_POOL, on_failure_callback=alert_admins_of_failure)
     def check_unit_sheets(unit_codes: list[str], period: str) -> list[dict]:
         from housing_report_airflow import reminder_tasks
 
         return reminder_tasks.check_batch(unit_codes, period)
 
-    @task
+    @task(on_failure_callback=alert_admins_of_failure)
     def send_reminders(period: str, states: list[list[dict]]) -> dict:
         """Email each unit that has not updated for the coming period (once per period)."""
         from housing_report_airflow import reminder_tasks
@@ -102,7 +101,7 @@ def submission_reminder():
         flat = [s for batch in states for s in batch]
         return reminder_tasks.send(period, context["run_id"], flat, bool(context["params"].get("dry_run")))
 
-    @task
+    @task(on_failure_callback=alert_admins_of_failure)
     def notify_admins(result: dict) -> dict:
         """Send the admins the list of units reminded (and those that could not be)."""
         from housing_report_airflow import reminder_tasks
@@ -114,5 +113,5 @@ def submission_reminder():
     notify_admins(send_reminders(period, states))
 
 
-# The trigger form, given once the tasks exist so that they carry no copy (README, Params).
-submission_reminder().params = PARAMS
+# The trigger form, added once the tasks exist (README, Params).
+submission_reminder().params.update(PARAMS)

@@ -1,23 +1,32 @@
-"""Benchmark: how long the DAG processor takes to parse each file of `dags/`, beside an empty DAG.
+"""Benchmark: what parsing each file of `dags/` costs, beside an empty DAG, three ways.
 
-    python -m tests.bench.dag_parse [--repeat N]
+    python -m tests.bench.dag_parse [--repeat N] [--processor-runs N] [--no-instructions]
 
-prints one JSON object. As Airflow 3's DAG processor does, a parent process that has Airflow
-imported forks a child per parse; the child builds a `DagBag` of that one file and
-serialises its DAGs (what `dag_processing.processor` does for a file), and reports how long
-that took (everything the file imports on its own counts). The parent is set up as a running
-processor is: it has imported the processor's manager, stored each file's result once
-(`_store_results`), and imports the Airflow modules the file names before each fork
-(`parsing_pre_import_modules`). Each file is parsed `--repeat` times, the files taking turns
-so that the machine's noise falls on all alike; the ratios compare the fastest parse of each
-(noise only ever adds time). The empty DAG is a file with one `@dag` and one `@task`,
-written in a temporary folder. The ratio to it is the figure to watch: a DAG file that
-imports pandas, gspread or the database at parse time shows as several times the empty one.
+prints one JSON object. Every file is compared with an empty DAG (one `@dag`, one `@task`)
+and with its twin, an empty DAG of the same shape generated from it (its schedule, its Params
+given the same way, as many tasks, doing nothing): the ratio to the twin is what the file's
+own code costs beyond what Airflow spends on any DAG of that shape.
 
-Each file also has a twin: an empty DAG of the same shape (its schedule, its Params given
-the same way, as many tasks, doing nothing), generated from the parsed DAG. The ratio to the
-twin is what the file's own code costs at parse time, apart from what Airflow spends on any
-DAG of that shape (making and serialising each task, validating each Param's schema).
+1. **Instructions** (the figure of record when valgrind is there): the CPU instructions of one
+   parse in a forked child, counted by callgrind, which does not vary with the machine's
+   speed the way time does on this virtual machine (a quarter from one minute to the next).
+   Only the child's parse is counted: it runs inside `sys.call_tracing`, the one C function
+   that callgrind is told to count within (`--toggle-collect=sys_call_tracing`).
+2. **Time in the child**: the same parse timed, `--repeat` times per file, the files taking
+   turns; the ratios compare the fastest parse of each (noise only ever adds time).
+3. **Airflow's own parse duration**: the real `airflow dag-processor` run over a folder of the
+   same files, `--processor-runs` times each; the figure Airflow stores as the DAG's
+   `last_parse_duration` (the UI's "Last Parse Duration") and sends as the metric
+   `dag_processing.last_duration`: from the parsing process's start to its result collected.
+
+For 1 and 2, as the DAG processor does: a parent with Airflow imported forks a child per
+parse; the child builds a `DagBag` of that one file and serialises its DAGs (what
+`dag_processing.processor` does for a file). The parent is set up as a running processor is:
+it has imported the processor's manager, stored each file's result once (`_store_results`),
+and imports the Airflow modules the file names before each fork
+(`parsing_pre_import_modules`). It never parses a DAG itself (the twins are generated in a
+child too): a parent that had would hand its children Airflow's decorators, operators and
+jsonschema already loaded, which a running processor does not.
 """
 
 from __future__ import annotations
@@ -25,14 +34,23 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.bench import print_json
 
-DAGS = Path(__file__).resolve().parents[2] / "dags"
+REPO = Path(__file__).resolve().parents[2]
+DAGS = REPO / "dags"
+EMPTY = "(DAG rỗng)"
+TWIN = "(cùng dạng) "
 
 EMPTY_DAG = '''"""An empty DAG: the yardstick."""
 import pendulum
@@ -67,54 +85,22 @@ def twin():
     chain(*[task(task_id=f"t{{i}}")(lambda: None)() for i in range({tasks})])
 
 
-twin().params = {params}
+twin().params.update({params})
 """
 
 
-def twin_source(path: Path) -> str:
-    """An empty DAG with the same Params and number of tasks as the DAG in `path`."""
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(path), safe_mode=False, load_op_links=False)
-    (dag,) = bag.dags.values()
-    params = ", ".join(
-        f"{key!r}: Param({param.value!r}, **{param.schema!r})" for key, param in dag.params.items()
-    )
-    schedule = "None"
-    timetable = dag.timetable
-    if type(timetable).__name__ == "CronTriggerTimetable":
-        schedule = f"CronTriggerTimetable({timetable.expression!r}, timezone={str(timetable.timezone)!r})"
-    return TWIN_DAG.format(
-        name=path.name,
-        dag_id=dag.dag_id,
-        params="{" + params + "}",
-        tasks=len(dag.tasks),
-        schedule=schedule,
-    )
-
-
-def _parse_in_child(path: Path, keep: bool = False) -> tuple[float, int, int, list[dict]]:
-    """(seconds, DAGs found, import errors, the serialised DAGs if `keep`) of parsing `path`
-    in a forked child."""
-    import structlog
-    from airflow.dag_processing.dagbag import DagBag
-    from airflow.dag_processing.processor import _pre_import_airflow_modules, _serialize_dags
-
-    # As `DagFileProcessorProcess.start` does before it forks: the Airflow modules the file
-    # imports are imported in the parent (`[dag_processor] parsing_pre_import_modules`).
-    _pre_import_airflow_modules(os.fspath(path), structlog.get_logger())
+def _in_child(fn: Callable[..., Any], *args: Any) -> Any:
+    """`fn(*args)` in a forked child, its JSON result handed back through a pipe: the parent
+    loads nothing of what `fn` imports or builds."""
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: parse, report, leave without running the parent's cleanup
+    if pid == 0:  # the child: work, report, leave without running the parent's cleanup
         try:
             os.close(read)
-            start = time.perf_counter()
-            bag = DagBag(dag_folder=str(path), safe_mode=False, load_op_links=False)
-            serialized, errors = _serialize_dags(bag, structlog.get_logger())
-            bag.import_errors.update(errors)
-            elapsed = time.perf_counter() - start
-            data = [dag.data for dag in serialized] if keep else []
-            out = json.dumps([elapsed, len(bag.dags), len(bag.import_errors), data]).encode()
+            try:
+                out = json.dumps({"ok": fn(*args), "pid": os.getpid()}).encode()
+            except BaseException as exc:  # handed to the parent, which raises it
+                out = json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode()
             for at in range(0, len(out), 65536):
                 os.write(write, out[at : at + 65536])
         finally:
@@ -125,8 +111,61 @@ def _parse_in_child(path: Path, keep: bool = False) -> tuple[float, int, int, li
         chunks.append(chunk)
     os.close(read)
     os.waitpid(pid, 0)
-    elapsed, dags, errors, data = json.loads(b"".join(chunks))
-    return elapsed, dags, errors, data
+    answer = json.loads(b"".join(chunks))
+    if "error" in answer:
+        raise RuntimeError(answer["error"])
+    return answer["ok"], answer["pid"]
+
+
+def _twin_source(path: str) -> str:
+    """An empty DAG with the same schedule, Params and number of tasks as the DAG in `path`."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=path, safe_mode=False, load_op_links=False)
+    (dag,) = bag.dags.values()
+    params = ", ".join(
+        f"{key!r}: Param({param.value!r}, **{param.schema!r})" for key, param in dag.params.items()
+    )
+    schedule = "None"
+    timetable = dag.timetable
+    if type(timetable).__name__ == "CronTriggerTimetable":
+        schedule = f"CronTriggerTimetable({timetable.expression!r}, timezone={str(timetable.timezone)!r})"
+    return TWIN_DAG.format(
+        name=Path(path).name,
+        dag_id=dag.dag_id,
+        params="{" + params + "}",
+        tasks=len(dag.tasks),
+        schedule=schedule,
+    )
+
+
+def _parse(path: str, keep: bool, counted: bool) -> list[Any]:
+    """[seconds, DAGs found, import errors, the serialised DAGs if `keep`] of one parse."""
+    import structlog
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.dag_processing.processor import _serialize_dags
+
+    def work() -> tuple[Any, list, dict]:
+        bag = DagBag(dag_folder=path, safe_mode=False, load_op_links=False)
+        serialized, errors = _serialize_dags(bag, structlog.get_logger())
+        return bag, serialized, errors
+
+    start = time.perf_counter()
+    # callgrind counts only inside sys.call_tracing (see the module's docstring).
+    bag, serialized, errors = sys.call_tracing(work, ()) if counted else work()
+    elapsed = time.perf_counter() - start
+    bag.import_errors.update(errors)
+    return [elapsed, len(bag.dags), len(bag.import_errors), [d.data for d in serialized] if keep else []]
+
+
+def _parse_in_child(path: Path, keep: bool = False, counted: bool = False) -> tuple[list[Any], int]:
+    import structlog
+    from airflow.dag_processing.processor import _pre_import_airflow_modules
+
+    # As `DagFileProcessorProcess.start` does before it forks: the Airflow modules the file
+    # imports are imported in the parent (`[dag_processor] parsing_pre_import_modules`).
+    _pre_import_airflow_modules(os.fspath(path), structlog.get_logger())
+    return _in_child(_parse, os.fspath(path), keep, counted)
 
 
 def _store_results(path: Path) -> None:
@@ -136,59 +175,257 @@ def _store_results(path: Path) -> None:
     classes, croniter and cron-descriptor loaded; a parent fresh from `import airflow` has not."""
     from airflow.serialization.serialized_objects import LazyDeserializedDAG
 
-    for data in _parse_in_child(path, keep=True)[3]:
+    for data in _parse_in_child(path, keep=True)[0][3]:
         timetable = LazyDeserializedDAG(data=data).timetable
         timetable.summary, timetable.description  # noqa: B018
 
 
-def measure(repeat: int = 7) -> dict:
+def _set_up_parent() -> None:
     # What the DAG processor's own process has imported before it forks a parser: its manager
     # (which stores the results: the serialised DAG's models) and the file processor.
     import airflow.sdk  # noqa: F401
     from airflow.dag_processing import manager, processor  # noqa: F401
 
-    with tempfile.TemporaryDirectory(prefix="bench-dags-") as tmp:
-        empty = Path(tmp) / "empty_dag.py"
-        empty.write_text(EMPTY_DAG, encoding="utf-8")
-        files = {"(DAG rỗng)": empty, **{p.name: p for p in sorted(DAGS.glob("*.py"))}}
-        twins = {}
-        for name, path in list(files.items())[1:]:
-            twin = Path(tmp) / f"twin_{name}"
-            twin.write_text(twin_source(path), encoding="utf-8")
-            twins[f"(cùng dạng) {name}"] = twin
-        files.update(twins)
-        times: dict[str, list[float]] = {name: [] for name in files}
-        found: dict[str, tuple[int, int]] = {}
-        for path in files.values():  # the file system's cache, and the processor's own state
-            _store_results(path)
-        for _ in range(repeat):
-            for name, path in files.items():
-                elapsed, dags, errors, _ = _parse_in_child(path)
-                times[name].append(elapsed)
-                found[name] = (dags, errors)
-    # Ratios of the fastest parses: the machine's noise only ever adds time.
-    base = min(times["(DAG rỗng)"])
-    out = {}
-    for name, values in times.items():
-        out[name] = {
+
+def write_files(folder: Path) -> dict[str, Path]:
+    """The empty DAG, every file of `dags/` and each one's twin, in `folder`."""
+    _set_up_parent()
+    empty = folder / "empty_dag.py"
+    empty.write_text(EMPTY_DAG, encoding="utf-8")
+    files = {EMPTY: empty}
+    for path in sorted(DAGS.glob("*.py")):
+        files[path.name] = path
+    for name, path in list(files.items())[1:]:
+        twin = folder / f"twin_{name}"
+        twin.write_text(_in_child(_twin_source, os.fspath(path))[0], encoding="utf-8")
+        files[TWIN + name] = twin
+    return files
+
+
+def timed(files: dict[str, Path], repeat: int) -> dict[str, dict[str, Any]]:
+    """Method 2: each file's parse timed `repeat` times in forked children, the files taking turns."""
+    _set_up_parent()
+    for path in files.values():  # the file system's cache, and the processor's own state
+        _store_results(path)
+    times: dict[str, list[float]] = {name: [] for name in files}
+    found: dict[str, tuple[int, int]] = {}
+    for _ in range(repeat):
+        for name, path in files.items():
+            (elapsed, dags, errors, _), _pid = _parse_in_child(path)
+            times[name].append(elapsed)
+            found[name] = (dags, errors)
+    return {
+        name: {
             "median_ms": round(statistics.median(values) * 1000, 1),
             "min_ms": round(min(values) * 1000, 1),
             "max_ms": round(max(values) * 1000, 1),
-            "ratio": round(min(values) / base, 3),
             "dags": found[name][0],
             "import_errors": found[name][1],
         }
-        twin = times.get(f"(cùng dạng) {name}")
+        for name, values in times.items()
+    }
+
+
+def _count_children(files: dict[str, Path]) -> dict[str, int]:
+    """Under callgrind: parse each file once in a counted child; {name: that child's pid}."""
+    _set_up_parent()
+    for path in files.values():
+        _store_results(path)
+    pids = {}
+    for name, path in files.items():
+        (_, dags, errors, _), pid = _parse_in_child(path, counted=True)
+        if dags != 1 or errors:
+            raise RuntimeError(f"{name}: {dags} DAGs, {errors} import errors")
+        pids[name] = pid
+    return pids
+
+
+def callgrind(command: list[str]) -> dict[str, int] | None:
+    """Run `command` (a Python program) under callgrind, counting only inside
+    `sys.call_tracing`; it prints, as its last line, a JSON object {name: pid} of the processes
+    that did the work to count. Returns {name: instructions}, or None without valgrind or
+    where nothing was counted (a Python whose `sys_call_tracing` symbol callgrind cannot see)."""
+    valgrind = shutil.which("valgrind")
+    if not valgrind:
+        return None
+    with tempfile.TemporaryDirectory(prefix="bench-callgrind-") as tmp:
+        done = subprocess.run(
+            [
+                valgrind,
+                "--tool=callgrind",
+                "--collect-atstart=no",
+                "--toggle-collect=sys_call_tracing",
+                f"--callgrind-out-file={tmp}/cg.%p",
+                *command,
+            ],
+            cwd=REPO,
+            env={**os.environ, "PYTHONHASHSEED": "0"},
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"callgrind run failed:\n{done.stderr[-3000:]}")
+        pids = json.loads(done.stdout.strip().splitlines()[-1])
+        counts = {}
+        for name, pid in pids.items():
+            text = (Path(tmp) / f"cg.{pid}").read_text(encoding="utf-8", errors="replace")
+            found = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
+            counts[name] = int(found.group(1)) if found else 0
+    return counts if counts and all(counts.values()) else None
+
+
+def counted(files: dict[str, Path]) -> dict[str, int] | None:
+    """Method 1: {name: instructions of one parse}, or None where callgrind cannot count."""
+    with tempfile.TemporaryDirectory(prefix="bench-files-") as tmp:
+        listing = Path(tmp) / "files.json"
+        listing.write_text(json.dumps({k: os.fspath(v) for k, v in files.items()}), encoding="utf-8")
+        return callgrind([sys.executable, "-m", "tests.bench.dag_parse", "--count-children", str(listing)])
+
+
+# --------------------------------------------------------------------------- method 3
+
+
+def _processor_main(folder: Path, runs: int) -> dict[str, list[float]]:
+    """Run `airflow dag-processor -n runs` in this process over `folder` (its configuration
+    already in the environment); {file: each parse's duration in seconds, as Airflow records it}."""
+    from airflow.dag_processing import manager
+
+    durations: dict[str, list[float]] = {}
+    record = manager.process_parse_results
+
+    def recording(**kwargs: Any) -> Any:
+        durations.setdefault(kwargs["relative_fileloc"], []).append(kwargs["run_duration"])
+        return record(**kwargs)
+
+    manager.process_parse_results = recording
+    from airflow.__main__ import main
+
+    sys.argv = ["airflow", "dag-processor", "-n", str(runs)]
+    try:
+        main()
+    except SystemExit:
+        pass
+    return durations
+
+
+def processor(files: dict[str, Path], runs: int) -> dict[str, dict[str, float]]:
+    """Method 3: the real DAG processor over a folder holding copies of `files`, `runs` parses
+    each (the first, which fills caches, left out)."""
+    with tempfile.TemporaryDirectory(prefix="bench-dag-processor-") as tmp:
+        home, folder = Path(tmp) / "home", Path(tmp) / "dags"
+        home.mkdir()
+        folder.mkdir()
+        names = {}
+        for name, path in files.items():
+            shutil.copy(path, folder / path.name)
+            names[path.name] = name
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(folder),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+            # Every file parsed again as soon as the loop comes round, one at a time, so that
+            # no two parses compete for the two cores.
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "0",
+            "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
+        }
+        migrated = Path(os.environ.get("AIRFLOW_HOME", REPO / ".airflow")) / "airflow.db"
+        if migrated.is_file():  # `make bench` has migrated one; a copy is quicker than migrating
+            shutil.copy(migrated, home / "airflow.db")
+        else:
+            subprocess.run(
+                [sys.executable, "-m", "airflow", "db", "migrate"],
+                env=env,
+                capture_output=True,
+                check=True,
+                timeout=600,
+            )
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.bench.dag_parse", "--processor-child", str(folder), str(runs)],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+            check=False,
+        )
+        durations = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else {}
+        if set(durations) != {path.name for path in files.values()}:
+            log = (Path(tmp) / "dag-processor.log").read_text(encoding="utf-8", errors="replace")
+            parsed = sorted(durations)
+            raise RuntimeError(f"the dag-processor did not parse every file ({parsed}):\n{log[-3000:]}")
+    out = {}
+    for file, values in durations.items():
+        values = values[1:] or values
+        out[names[file]] = {
+            "min_ms": round(min(values) * 1000, 1),
+            "median_ms": round(statistics.median(values) * 1000, 1),
+            "parses": len(values),
+        }
+    return out
+
+
+# --------------------------------------------------------------------------- together
+
+
+def measure(repeat: int = 15, processor_runs: int = 16, instructions: bool = True) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-dags-") as tmp:
+        files = write_files(Path(tmp))
+        out = timed(files, repeat)
+        counts = counted(files) if instructions else None
+        airflow_durations = processor(files, processor_runs) if processor_runs else {}
+    base = out[EMPTY]["min_ms"]
+    for name, figures in out.items():
+        figures["ratio"] = round(figures["min_ms"] / base, 3)
+        if counts:
+            figures["instructions_m"] = round(counts[name] / 1e6, 2)
+            figures["instructions_ratio"] = round(counts[name] / counts[EMPTY], 3)
+        if name in airflow_durations:
+            figures["processor"] = airflow_durations[name]
+            figures["processor_ratio"] = round(
+                airflow_durations[name]["min_ms"] / airflow_durations[EMPTY]["min_ms"], 3
+            )
+        twin = out.get(TWIN + name)
         if twin:
-            out[name]["ratio_to_twin"] = round(min(values) / min(twin), 3)
-    return {"repeat": repeat, "files": out}
+            figures["ratio_to_twin"] = round(figures["min_ms"] / twin["min_ms"], 3)
+            if counts:
+                figures["instructions_ratio_to_twin"] = round(counts[name] / counts[TWIN + name], 3)
+    return {
+        "repeat": repeat,
+        "processor_runs": processor_runs,
+        "instructions": bool(counts),
+        # Set (as on this machine), Python writes no .pyc: every parse compiles the DAG file
+        # and what it imports of its own.
+        "dont_write_bytecode": bool(sys.dont_write_bytecode),
+        "files": out,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--processor-runs", type=int, default=16)
+    parser.add_argument("--no-instructions", action="store_true")
+    parser.add_argument("--count-children", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--processor-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    return print_json(measure(args.repeat))
+    if args.count_children:  # inside callgrind
+        listing = json.loads(args.count_children.read_text(encoding="utf-8"))
+        return print_json(_count_children({k: Path(v) for k, v in listing.items()}))
+    if args.processor_child:  # the dag-processor; its own output goes to its log file
+        folder, runs = args.processor_child
+        stdout = os.dup(1)
+        log = os.open(Path(folder).parent / "dag-processor.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        durations = _processor_main(Path(folder), int(runs))
+        sys.stdout.flush()
+        os.dup2(stdout, 1)
+        return print_json(durations)
+    return print_json(measure(args.repeat, args.processor_runs, not args.no_instructions))
 
 
 if __name__ == "__main__":

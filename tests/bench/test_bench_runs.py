@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from housing_report.models import ACCEPTED
 from housing_report.parse import parse_reports
@@ -45,17 +48,75 @@ def test_scale_bench_runs_on_a_tiny_size_and_reports_every_figure(tmp_path):
     assert (tmp_path / "outputs").is_dir()
 
 
-def test_dag_parse_bench_parses_every_dag_file_without_errors(monkeypatch, tmp_path):
-    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
-    result = dag_parse.measure(repeat=1)
+def test_dag_parse_bench_parses_every_dag_file_without_errors(airflow_db):
+    """Time in the child and Airflow's own parse duration (the real dag-processor, two parses
+    each); the instruction count is left to `make bench` (callgrind takes minutes)."""
+    result = dag_parse.measure(repeat=1, processor_runs=2, instructions=False)
     names = {p.name for p in (REPO / "dags").glob("*.py")}
     assert set(result["files"]) == names | {"(DAG rỗng)"} | {f"(cùng dạng) {n}" for n in names}
+    assert result["instructions"] is False
     for name in names:
         assert result["files"][name]["ratio_to_twin"] > 0
     for name, figures in result["files"].items():
         assert figures["dags"] == 1, name
         assert figures["import_errors"] == 0, name
+        # The dag-processor parsed every file, the empty DAG and the twins too.
+        assert figures["processor"]["parses"] >= 1, name
+        assert figures["processor"]["min_ms"] > 0, name
     assert result["files"]["(DAG rỗng)"]["ratio"] == 1.0
+    assert result["files"]["(DAG rỗng)"]["processor_ratio"] == 1.0
+
+
+def test_the_parsing_parent_never_parses_a_dag():
+    """The twins are generated in a child: the parent that forks the measured parses has not
+    loaded Airflow's task decorators (a running DAG processor has not either)."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, tempfile, pathlib; from tests.bench import dag_parse; "
+            "files = dag_parse.write_files(pathlib.Path(tempfile.mkdtemp())); "
+            "print(len(files), 'airflow.sdk.definitions.decorators' in sys.modules, "
+            "'airflow.providers.standard.operators.python' in sys.modules)",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    count, decorators, operators = done.stdout.split()[-3:]
+    assert int(count) == 1 + 2 * len(list((REPO / "dags").glob("*.py")))
+    assert (decorators, operators) == ("False", "False")
+
+
+COUNTED = """
+import json, os, sys
+def loop(n):
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+pids = {}
+for name, n in (("small", 100_000), ("large", 400_000)):
+    pid = os.fork()
+    if pid == 0:
+        sys.call_tracing(loop, (n,))
+        loop(n)  # outside sys.call_tracing: not counted
+        os._exit(0)
+    os.waitpid(pid, 0)
+    pids[name] = pid
+loop(1_000_000)  # the parent: not counted
+print(json.dumps(pids))
+"""
+
+
+def test_callgrind_counts_only_the_work_inside_sys_call_tracing():
+    if not shutil.which("valgrind"):
+        pytest.skip("valgrind is not installed: make bench counts no instructions")
+    counts = dag_parse.callgrind([sys.executable, "-c", COUNTED])
+    assert counts is not None, "callgrind counted nothing inside sys.call_tracing"
+    # Four times the loop, about four times the instructions: only the loop inside is counted.
+    assert 3.5 < counts["large"] / counts["small"] < 4.5, counts
 
 
 def test_the_report_shows_each_target_with_its_figure():
@@ -68,10 +129,15 @@ def test_the_report_shows_each_target_with_its_figure():
         google=[],
         parse={
             "repeat": 3,
+            "processor_runs": 16,
+            "instructions": True,
+            "dont_write_bytecode": True,
             "files": {
-                "(DAG rỗng)": _parse(50.0, 1.0),
-                "provincial_report.py": _parse(53.0, 1.06),
-                "submission_reminder.py": _parse(70.0, 1.4),
+                "(DAG rỗng)": _parse(50.0, 1.0, 100.0, 80.0),
+                "provincial_report.py": _parse(53.0, 1.06, 106.0, 84.0),
+                "submission_reminder.py": _parse(70.0, 1.4, 140.0, 96.0),
+                "(cùng dạng) provincial_report.py": _parse(51.0, 1.02, 104.0, 82.0),
+                "(cùng dạng) submission_reminder.py": _parse(60.0, 1.2, 120.0, 88.0),
             },
         },
         e2e=[_e2e(20, 16), _e2e(330, 16)],
@@ -84,10 +150,19 @@ def test_the_report_shows_each_target_with_its_figure():
         "| 2.50 s (median of 5; 2.25–2.75) | **missed** |" in text
     )
     assert "libraries, 3321 worksheets) | < 500 MB | 300 MB | met |" in text
-    assert "dags/provincial_report.py vs an empty DAG | ≤ 1.10× | 1.06× (53 vs 50 ms) | met |" in text
     assert (
-        "dags/submission_reminder.py vs an empty DAG | ≤ 1.10× | 1.40× (70 vs 50 ms) | **missed** |" in text
+        "| Parse of dags/provincial_report.py vs an empty DAG, CPU instructions (callgrind) | ≤ 1.10× "
+        "| 1.06× (106 vs 100 M; its same-shape empty twin 1.04×) | met |" in text
     )
+    assert (
+        "| Parse of dags/submission_reminder.py vs an empty DAG, CPU instructions (callgrind) | ≤ 1.10× "
+        "| 1.40× (140 vs 100 M; its same-shape empty twin 1.20×) | **missed** |" in text
+    )
+    assert (
+        "| Same, as Airflow's DAG processor records it (`last_parse_duration`, fastest of 15) | ≤ 1.10× "
+        "| 1.20× (96 vs 80 ms; its twin 1.10×) | **missed** |" in text
+    )
+    assert "PYTHONDONTWRITEBYTECODE` is set here" in text
     assert (
         "Mapped fetch task instances per run, 330 units | bounded (≤ 16), not one per unit | 16 | met |"
         in text
@@ -125,8 +200,19 @@ def _scale(units, seconds, peak):
     }
 
 
-def _parse(ms, ratio):
-    return {"median_ms": ms, "min_ms": ms, "max_ms": ms, "ratio": ratio, "dags": 1, "import_errors": 0}
+def _parse(ms, ratio, instructions_m, processor_ms):
+    return {
+        "median_ms": ms,
+        "min_ms": ms,
+        "max_ms": ms,
+        "ratio": ratio,
+        "dags": 1,
+        "import_errors": 0,
+        "instructions_m": instructions_m,
+        "instructions_ratio": instructions_m / 100.0,
+        "processor": {"min_ms": processor_ms, "median_ms": processor_ms, "parses": 15},
+        "processor_ratio": processor_ms / 80.0,
+    }
 
 
 def _e2e(units, fetch):
