@@ -91,11 +91,14 @@ def test_the_parsing_parent_never_parses_a_dag():
 
 COUNTED = """
 import json, os, sys
+from tests.bench.dag_parse import start_instrumenting
 def loop(n):
     total = 0
     for i in range(n):
         total += i
     return total
+loop(1_000_000)  # before instrumenting: not counted
+start_instrumenting()
 pids = {}
 for name, n in (("small", 100_000), ("large", 400_000)):
     pid = os.fork()
