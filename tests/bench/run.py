@@ -146,8 +146,9 @@ def _ok(met: bool) -> str:
 
 
 def parse_targets(parse: dict[str, Any]) -> list[list[Any]]:
-    """Each DAG file against the empty DAG: its parse in instructions (when counted), and its
-    parse duration as Airflow's DAG processor records it (when run)."""
+    """Each DAG file against the empty DAG: its parse in instructions (when counted, else its
+    time). Airflow's own parse duration is in the section's table, not judged: wall time on
+    this machine moves by a third from one run to the next (see the twins' ratios there)."""
     rows = []
     files = parse["files"]
     empty = files[EMPTY]
@@ -172,19 +173,6 @@ def parse_targets(parse: dict[str, Any]) -> list[list[Any]]:
                     f"≤ {PARSE_RATIO:.2f}×",
                     f"{f['ratio']:.2f}× ({f['min_ms']:.0f} vs {empty['min_ms']:.0f} ms)",
                     _ok(f["ratio"] <= PARSE_RATIO),
-                ]
-            )
-        if "processor_ratio" in f:
-            twin = files.get(TWIN + name, {}).get("processor_ratio")
-            rows.append(
-                [
-                    f"Same, as Airflow's DAG processor records it (`last_parse_duration`, fastest of "
-                    f"{f['processor']['parses']})",
-                    f"≤ {PARSE_RATIO:.2f}×",
-                    f"{f['processor_ratio']:.2f}× ({f['processor']['min_ms']:.0f} vs "
-                    f"{empty['processor']['min_ms']:.0f} ms"
-                    + (f"; its twin {twin:.2f}×)" if twin is not None else ")"),
-                    _ok(f["processor_ratio"] <= PARSE_RATIO),
                 ]
             )
     return rows
@@ -268,7 +256,9 @@ def parse_section(parse: dict[str, Any]) -> list[str]:
         f"  files, {parse.get('processor_runs', 0)} parses each (the first left out), one at a time; what",
         "  Airflow stores as the DAG's `last_parse_duration` (the UI's \"Last Parse Duration\"): from",
         "  the parsing process's start to its result collected, the process's own start-up",
-        "  included. Wall time, so as noisy as the machine: read it against the twins'.",
+        "  included. Wall time, so as noisy as the machine: read it against the twins', which do",
+        "  nothing. Neither time is judged against the target: from one run to the next the same",
+        "  file's ratio has moved by 0.2.",
         "",
         "`PYTHONDONTWRITEBYTECODE` is "
         + ("set" if parse.get("dont_write_bytecode") else "not set")
