@@ -1,7 +1,7 @@
 """Alerts to the admins (`admins` in report.yaml), by the report's own delivery.
 
 - `alert_admins_of_failure`: a task that failed after its retries emails the admins the
-  task, the error and a link to its log (the DAGs' on_failure_callback).
+  task, the error and a link to its log (each task's on_failure_callback).
 - `report_deadline_missed`: the Deadline Alert's callback (runs in the triggerer)
   when a run has not finished, so its report has not been delivered, by 11:00 on
   the collection day.

@@ -7,7 +7,8 @@ Runs, each in its own process so that one's memory and imports do not weigh on a
 - `tests.bench.scale` at 20, 330 and 3 321 units: parse, validate (with 24 archived
   periods) and aggregate one period, then render the email, the document and the workbook;
 - `tests.bench.google_requests`: Google API requests per run;
-- `tests.bench.dag_parse`: parse time of each file in `dags/` beside an empty DAG;
+- `tests.bench.dag_parse`: the parse of each file in `dags/` beside an empty DAG (instructions,
+  time, and the duration Airflow records);
 - `tests.bench.dag_e2e` at 20 and 330 units: one `dag.test()` of `provincial_report`.
 
 prints the table and writes BENCHMARKS.md (the machine, the method, the figures, each
