@@ -188,6 +188,14 @@ def _set_up_parent() -> None:
     from airflow.dag_processing import manager, processor  # noqa: F401
 
 
+def _warm_parent(files: dict[str, Path]) -> None:
+    """The parent of the measured parses, as a running processor is: set up, and each file's
+    result stored once (the file system's cache, and the processor's own state)."""
+    _set_up_parent()
+    for path in files.values():
+        _store_results(path)
+
+
 def write_files(folder: Path) -> dict[str, Path]:
     """The empty DAG, every file of `dags/` and each one's twin, in `folder`."""
     _set_up_parent()
@@ -205,9 +213,7 @@ def write_files(folder: Path) -> dict[str, Path]:
 
 def timed(files: dict[str, Path], repeat: int) -> dict[str, dict[str, Any]]:
     """Method 2: each file's parse timed `repeat` times in forked children, the files taking turns."""
-    _set_up_parent()
-    for path in files.values():  # the file system's cache, and the processor's own state
-        _store_results(path)
+    _warm_parent(files)
     times: dict[str, list[float]] = {name: [] for name in files}
     found: dict[str, tuple[int, int]] = {}
     for _ in range(repeat):
@@ -229,9 +235,7 @@ def timed(files: dict[str, Path], repeat: int) -> dict[str, dict[str, Any]]:
 
 def _count_children(files: dict[str, Path]) -> dict[str, int]:
     """Under callgrind: parse each file once in a counted child; {name: that child's pid}."""
-    _set_up_parent()
-    for path in files.values():
-        _store_results(path)
+    _warm_parent(files)
     start_instrumenting()
     pids = {}
     for name, path in files.items():

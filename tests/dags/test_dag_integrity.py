@@ -114,10 +114,11 @@ def test_nothing_heavy_at_parse_time(path):
 def test_params_are_the_dags_and_not_validated_at_parse(path, monkeypatch):
     """The trigger form belongs to the DAG, not to copies in each task, and parsing and
     serialising a file, as the DAG processor does every 30 seconds, validates no Param: each
-    validation checks the schema against JSON Schema's meta-schema, 2 M instructions (8 % of an
-    empty DAG's parse). With the Params in `@dag(params=...)`, Airflow 3.3 validated each
-    1 + 2 × tasks times; assigned (`dag.params = ...`), once for a scheduled DAG. Airflow
-    validates them when it creates a run (next test), and the defaults are checked below."""
+    validation checks the schema against JSON Schema's meta-schema, 2 M instructions (the five
+    of provincial_report, 8 % of an empty DAG's parse). With the Params in `@dag(params=...)`,
+    Airflow 3.3 validated each 1 + 2 × tasks times; assigned (`dag.params = ...`), once for a
+    scheduled DAG. Airflow validates them when it creates a run (next test), and the defaults
+    are checked below."""
     import jsonschema
     import structlog
     from airflow.dag_processing.dagbag import DagBag
