@@ -12,7 +12,10 @@ own code costs beyond what Airflow spends on any DAG of that shape.
    speed the way time does on this virtual machine (a quarter from one minute to the next).
    Only the child's parse is counted: it runs inside `sys.call_tracing`, the one C function
    that callgrind is told to count within (`--toggle-collect=sys_call_tracing`); the parent's
-   set-up runs uninstrumented, which takes a minute instead of four.
+   set-up runs uninstrumented, which takes a minute instead of four. Where this environment
+   sets `PYTHONDONTWRITEBYTECODE` (every parse then compiles the DAG file and the modules of
+   ours it imports), the parses are counted a second time without it, as a deployment that
+   leaves Python's default keeps them compiled (the `.pyc` written then are removed after).
 2. **Time in the child**: the same parse timed, `--repeat` times per file, the files taking
    turns; the ratios compare the fastest parse of each (noise only ever adds time).
 3. **Airflow's own parse duration**: the real `airflow dag-processor` run over a folder of the
@@ -253,12 +256,14 @@ def start_instrumenting() -> None:
     subprocess.run(["callgrind_control", "--instr=on", str(os.getpid())], capture_output=True, check=True)
 
 
-def callgrind(command: list[str]) -> dict[str, int] | None:
+def callgrind(command: list[str], bytecode: bool = False) -> dict[str, int] | None:
     """Run `command` (a Python program) under callgrind, counting only inside
     `sys.call_tracing` once the program has called `start_instrumenting()`. Its last line of
     output is a JSON object {name: pid} of the processes that did the work to count. Returns
     {name: instructions}, or None without valgrind or where nothing was counted (a Python
-    whose `sys_call_tracing` symbol callgrind cannot see)."""
+    whose `sys_call_tracing` symbol callgrind cannot see). With `bytecode`, the program runs
+    without `PYTHONDONTWRITEBYTECODE`, so that Python keeps each compiled module as a `.pyc`
+    (its default) and a second import of a module reads it instead of compiling the source."""
     valgrind = shutil.which("valgrind")
     if not valgrind:
         return None
@@ -274,7 +279,10 @@ def callgrind(command: list[str]) -> dict[str, int] | None:
                 *command,
             ],
             cwd=REPO,
-            env={**os.environ, "PYTHONHASHSEED": "0"},
+            env={
+                **{k: v for k, v in os.environ.items() if not (bytecode and k == "PYTHONDONTWRITEBYTECODE")},
+                "PYTHONHASHSEED": "0",
+            },
             capture_output=True,
             text=True,
             timeout=1800,
@@ -291,12 +299,30 @@ def callgrind(command: list[str]) -> dict[str, int] | None:
     return counts if counts and all(counts.values()) else None
 
 
-def counted(files: dict[str, Path]) -> dict[str, int] | None:
-    """Method 1: {name: instructions of one parse}, or None where callgrind cannot count."""
+def counted(files: dict[str, Path], bytecode: bool = False) -> dict[str, int] | None:
+    """Method 1: {name: instructions of one parse}, or None where callgrind cannot count. With
+    `bytecode`, as where `.pyc` files are written: the parent's first parse of each file (as a
+    running processor's earlier parses) leaves the DAG file and the modules it imports compiled,
+    and the counted parse loads them; else as this environment is."""
     with tempfile.TemporaryDirectory(prefix="bench-files-") as tmp:
         listing = Path(tmp) / "files.json"
         listing.write_text(json.dumps({k: os.fspath(v) for k, v in files.items()}), encoding="utf-8")
-        return callgrind([sys.executable, "-m", "tests.bench.dag_parse", "--count-children", str(listing)])
+        command = [sys.executable, "-m", "tests.bench.dag_parse", "--count-children", str(listing)]
+        if not bytecode:
+            return callgrind(command)
+        # The .pyc files the run writes beside the project's sources are taken away after it: a
+        # later count as this environment is (which reads a .pyc it finds) must compile them.
+        before = _project_bytecode()
+        try:
+            return callgrind(command, bytecode=True)
+        finally:
+            for path in _project_bytecode() - before:
+                path.unlink(missing_ok=True)
+
+
+def _project_bytecode() -> set[Path]:
+    folders = ("dags", "plugins", "include", "tests")
+    return {path for folder in folders for path in (REPO / folder).rglob("*.pyc")}
 
 
 # --------------------------------------------------------------------------- method 3
@@ -391,6 +417,9 @@ def measure(repeat: int = 15, processor_runs: int = 16, instructions: bool = Tru
         files = write_files(Path(tmp))
         out = timed(files, repeat)
         counts = counted(files) if instructions else None
+        # Where this environment writes no .pyc (PYTHONDONTWRITEBYTECODE), also counted as a
+        # deployment that leaves Python's default is: each file's compiled code kept.
+        counts_pyc = counted(files, bytecode=True) if counts and sys.dont_write_bytecode else None
         airflow_durations = processor(files, processor_runs) if processor_runs else {}
     base = out[EMPTY]["min_ms"]
     for name, figures in out.items():
@@ -403,11 +432,18 @@ def measure(repeat: int = 15, processor_runs: int = 16, instructions: bool = Tru
             figures["processor_ratio"] = round(
                 airflow_durations[name]["min_ms"] / airflow_durations[EMPTY]["min_ms"], 3
             )
+        if counts_pyc:
+            figures["instructions_pyc_m"] = round(counts_pyc[name] / 1e6, 2)
+            figures["instructions_pyc_ratio"] = round(counts_pyc[name] / counts_pyc[EMPTY], 3)
         twin = out.get(TWIN + name)
         if twin:
             figures["ratio_to_twin"] = round(figures["min_ms"] / twin["min_ms"], 3)
             if counts:
                 figures["instructions_ratio_to_twin"] = round(counts[name] / counts[TWIN + name], 3)
+            if counts_pyc:
+                figures["instructions_pyc_ratio_to_twin"] = round(
+                    counts_pyc[name] / counts_pyc[TWIN + name], 3
+                )
     return {
         "repeat": repeat,
         "processor_runs": processor_runs,

@@ -122,6 +122,34 @@ def test_callgrind_counts_only_the_work_inside_sys_call_tracing():
     assert 3.5 < counts["large"] / counts["small"] < 4.5, counts
 
 
+IMPORTING = """
+import json, os, sys
+sys.path.insert(0, {folder!r})
+from tests.bench.dag_parse import start_instrumenting
+start_instrumenting()
+pid = os.fork()
+if pid == 0:
+    sys.call_tracing(__import__, ("bench_probe_module",))
+    os._exit(0)
+os.waitpid(pid, 0)
+print(json.dumps({{"child": pid}}))
+"""
+
+
+@pytest.mark.parametrize("bytecode", [True, False], ids=["pyc-kept", "as-this-environment"])
+def test_the_count_with_pyc_kept_lets_python_write_the_compiled_module(tmp_path, monkeypatch, bytecode):
+    if not shutil.which("valgrind"):
+        pytest.skip("valgrind is not installed: make bench counts no instructions")
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    (tmp_path / "bench_probe_module.py").write_text("VALUES = [i * i for i in range(1000)]\n")
+    program = IMPORTING.format(folder=str(tmp_path))
+    counts = dag_parse.callgrind([sys.executable, "-c", program], bytecode=bytecode)
+    assert counts is not None, "callgrind counted nothing inside sys.call_tracing"
+    assert counts["child"] > 0, counts
+    written = list(tmp_path.glob("__pycache__/bench_probe_module.*.pyc"))
+    assert bool(written) is bytecode, written
+
+
 def test_the_report_shows_each_target_with_its_figure():
     results = run.Results(
         scale=[
@@ -181,6 +209,38 @@ def test_the_report_shows_each_target_with_its_figure():
     assert "Each run at 3.321 units, in order: 2.25 s (loop 0.30 s), 2.75 s (loop 0.40 s)." in text
 
 
+def test_the_report_shows_the_counts_with_pyc_kept_beside_the_strict_ones():
+    files = {
+        "(DAG rỗng)": _parse(50.0, 1.0, 100.0, 80.0, pyc_m=90.0),
+        "provincial_report.py": _parse(53.0, 1.06, 120.0, 84.0, pyc_m=99.0),
+        "(cùng dạng) provincial_report.py": _parse(51.0, 1.02, 104.0, 82.0, pyc_m=95.0),
+    }
+    files["provincial_report.py"]["instructions_pyc_ratio_to_twin"] = 99.0 / 95.0
+    parse = {"repeat": 3, "processor_runs": 4, "instructions": True, "dont_write_bytecode": True}
+    parse["files"] = files
+    rows = run.parse_targets(parse)
+    assert rows == [
+        [
+            "Parse of dags/provincial_report.py vs an empty DAG, CPU instructions (callgrind)",
+            "≤ 1.10×",
+            "1.20× (120 vs 100 M; its same-shape empty twin 1.04×; with `.pyc` kept 1.10×, twin 1.06×)",
+            "**missed**",
+        ]
+    ]
+    section = "\n".join(run.parse_section(parse))
+    header = "| file | instructions (M) | vs empty | vs twin | with `.pyc` kept (M) | vs empty | vs twin |"
+    assert header in section
+    assert "| provincial_report.py | 120.0 | 1.20 |  | 99.0 | 1.10 | 1.04 | 53.0 |" in section
+    assert "The columns *with `.pyc` kept*" in section
+    # Without those counts (valgrind absent, or .pyc written anyway) the columns are not there.
+    for f in files.values():
+        for key in ("instructions_pyc_m", "instructions_pyc_ratio", "instructions_pyc_ratio_to_twin"):
+            f.pop(key, None)
+    section = "\n".join(run.parse_section(parse))
+    assert "`.pyc` kept" not in section
+    assert "`.pyc` kept" not in run.parse_targets(parse)[0][2]
+
+
 def _scale(units, seconds, peak):
     return {
         "units": units,
@@ -205,8 +265,10 @@ def _scale(units, seconds, peak):
     }
 
 
-def _parse(ms, ratio, instructions_m, processor_ms):
+def _parse(ms, ratio, instructions_m, processor_ms, pyc_m=None):
+    pyc = {} if pyc_m is None else {"instructions_pyc_m": pyc_m, "instructions_pyc_ratio": pyc_m / 90.0}
     return {
+        **pyc,
         "median_ms": ms,
         "min_ms": ms,
         "max_ms": ms,
