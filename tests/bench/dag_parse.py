@@ -5,7 +5,10 @@
 prints one JSON object. Every file is compared with an empty DAG (one `@dag`, one `@task`)
 and with its twin, an empty DAG of the same shape generated from it (its schedule, its Params
 given the same way, as many tasks, doing nothing): the ratio to the twin is what the file's
-own code costs beyond what Airflow spends on any DAG of that shape.
+own code costs beyond what Airflow spends on any DAG of that shape. A file of several tasks
+has a one-task twin as well (its schedule and Params, one task): from the two twins and the
+empty DAG, `airflow_cost` tells Airflow's cost per task from its cost for the schedule and the
+Params (in instructions, where they are counted).
 
 1. **Instructions** (the figure of record when valgrind is there): the CPU instructions of one
    parse in a forked child, counted by callgrind, which does not vary with the machine's
@@ -55,6 +58,9 @@ REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
 EMPTY = "(DAG rỗng)"
 TWIN = "(cùng dạng) "
+# The twin with one task (same schedule and Params): with the twin, it tells Airflow's cost per
+# task apart from its cost for the schedule and the Params (only for a file of several tasks).
+ONE_TASK = "(một tác vụ) "
 
 EMPTY_DAG = '''"""An empty DAG: the yardstick."""
 import pendulum
@@ -121,8 +127,9 @@ def _in_child(fn: Callable[..., Any], *args: Any) -> Any:
     return answer["ok"], answer["pid"]
 
 
-def _twin_source(path: str) -> str:
-    """An empty DAG with the same schedule, Params and number of tasks as the DAG in `path`."""
+def _twin_source(path: str, tasks: int | None = None) -> list[Any]:
+    """[source, tasks]: an empty DAG with the same schedule, Params and number of tasks as the
+    DAG in `path` (`tasks` of them if given), and the DAG's own number of tasks."""
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=path, safe_mode=False, load_op_links=False)
@@ -134,17 +141,18 @@ def _twin_source(path: str) -> str:
     timetable = dag.timetable
     if type(timetable).__name__ == "CronTriggerTimetable":
         schedule = f"CronTriggerTimetable({timetable.expression!r}, timezone={str(timetable.timezone)!r})"
-    return TWIN_DAG.format(
+    source = TWIN_DAG.format(
         name=Path(path).name,
         dag_id=dag.dag_id,
         params="{" + params + "}",
-        tasks=len(dag.tasks),
+        tasks=len(dag.tasks) if tasks is None else tasks,
         schedule=schedule,
     )
+    return [source, len(dag.tasks)]
 
 
 def _parse(path: str, keep: bool, counted: bool) -> list[Any]:
-    """[seconds, DAGs found, import errors, the serialised DAGs if `keep`] of one parse."""
+    """[seconds, DAGs found, import errors, the serialised DAGs if `keep`, tasks] of one parse."""
     import structlog
     from airflow.dag_processing.dagbag import DagBag
     from airflow.dag_processing.processor import _serialize_dags
@@ -159,7 +167,9 @@ def _parse(path: str, keep: bool, counted: bool) -> list[Any]:
     bag, serialized, errors = sys.call_tracing(work, ()) if counted else work()
     elapsed = time.perf_counter() - start
     bag.import_errors.update(errors)
-    return [elapsed, len(bag.dags), len(bag.import_errors), [d.data for d in serialized] if keep else []]
+    serialised = [d.data for d in serialized] if keep else []
+    tasks = sum(len(dag.tasks) for dag in bag.dags.values())
+    return [elapsed, len(bag.dags), len(bag.import_errors), serialised, tasks]
 
 
 def _parse_in_child(path: Path, keep: bool = False, counted: bool = False) -> tuple[list[Any], int]:
@@ -200,7 +210,8 @@ def _warm_parent(files: dict[str, Path]) -> None:
 
 
 def write_files(folder: Path) -> dict[str, Path]:
-    """The empty DAG, every file of `dags/` and each one's twin, in `folder`."""
+    """The empty DAG, every file of `dags/`, each one's twin, and for a file of several tasks
+    its one-task twin, in `folder`."""
     _set_up_parent()
     empty = folder / "empty_dag.py"
     empty.write_text(EMPTY_DAG, encoding="utf-8")
@@ -209,8 +220,13 @@ def write_files(folder: Path) -> dict[str, Path]:
         files[path.name] = path
     for name, path in list(files.items())[1:]:
         twin = folder / f"twin_{name}"
-        twin.write_text(_in_child(_twin_source, os.fspath(path))[0], encoding="utf-8")
+        (source, tasks), _pid = _in_child(_twin_source, os.fspath(path))
+        twin.write_text(source, encoding="utf-8")
         files[TWIN + name] = twin
+        if tasks > 1:
+            one = folder / f"one_task_{name}"
+            one.write_text(_in_child(_twin_source, os.fspath(path), 1)[0][0], encoding="utf-8")
+            files[ONE_TASK + name] = one
     return files
 
 
@@ -218,12 +234,12 @@ def timed(files: dict[str, Path], repeat: int) -> dict[str, dict[str, Any]]:
     """Method 2: each file's parse timed `repeat` times in forked children, the files taking turns."""
     _warm_parent(files)
     times: dict[str, list[float]] = {name: [] for name in files}
-    found: dict[str, tuple[int, int]] = {}
+    found: dict[str, tuple[int, int, int]] = {}
     for _ in range(repeat):
         for name, path in files.items():
-            (elapsed, dags, errors, _), _pid = _parse_in_child(path)
+            (elapsed, dags, errors, _, tasks), _pid = _parse_in_child(path)
             times[name].append(elapsed)
-            found[name] = (dags, errors)
+            found[name] = (dags, errors, tasks)
     return {
         name: {
             "median_ms": round(statistics.median(values) * 1000, 1),
@@ -231,6 +247,7 @@ def timed(files: dict[str, Path], repeat: int) -> dict[str, dict[str, Any]]:
             "max_ms": round(max(values) * 1000, 1),
             "dags": found[name][0],
             "import_errors": found[name][1],
+            "tasks": found[name][2],
         }
         for name, values in times.items()
     }
@@ -242,7 +259,7 @@ def _count_children(files: dict[str, Path]) -> dict[str, int]:
     start_instrumenting()
     pids = {}
     for name, path in files.items():
-        (_, dags, errors, _), pid = _parse_in_child(path, counted=True)
+        (_, dags, errors, _, _), pid = _parse_in_child(path, counted=True)
         if dags != 1 or errors:
             raise RuntimeError(f"{name}: {dags} DAGs, {errors} import errors")
         pids[name] = pid
@@ -452,7 +469,34 @@ def measure(repeat: int = 15, processor_runs: int = 16, instructions: bool = Tru
         # and what it imports of its own.
         "dont_write_bytecode": bool(sys.dont_write_bytecode),
         "files": out,
+        "airflow_cost": airflow_cost(out, counts_pyc or counts, with_pyc=bool(counts_pyc)),
     }
+
+
+def airflow_cost(
+    files: dict[str, dict[str, Any]], counts: dict[str, int] | None, with_pyc: bool
+) -> dict[str, dict[str, Any]]:
+    """For each file of several tasks, from the counts (with `.pyc` kept where there are such):
+    what Airflow spends on each task (its twin against its one-task twin), on the schedule and
+    the Params (the one-task twin against the empty DAG), and what the file's own code adds
+    beyond its twin; in millions of instructions."""
+    if not counts:
+        return {}
+    out = {}
+    for name, figures in files.items():
+        if ONE_TASK + name not in files:
+            continue
+        tasks = figures["tasks"]
+        twin, one = counts[TWIN + name], counts[ONE_TASK + name]
+        out[name] = {
+            "tasks": tasks,
+            "empty_m": round(counts[EMPTY] / 1e6, 2),
+            "per_task_m": round((twin - one) / (tasks - 1) / 1e6, 2),
+            "schedule_params_m": round((one - counts[EMPTY]) / 1e6, 2),
+            "own_m": round((counts[name] - twin) / 1e6, 2),
+            "with_pyc": with_pyc,
+        }
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

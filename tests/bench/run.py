@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import platform
 import sqlite3
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.bench.dag_parse import EMPTY, TWIN
+from tests.bench.dag_parse import EMPTY, ONE_TASK, TWIN
 
 REPO = Path(__file__).resolve().parents[2]
 HISTORY = Path(__file__).with_name("history.md")
@@ -147,6 +148,14 @@ def _ok(met: bool) -> str:
     return "met" if met else "**missed**"
 
 
+def most_tasks(cost: dict[str, Any], own: bool) -> int:
+    """The most tasks a DAG of this schedule and these Params could have and still parse within
+    the target of the empty DAG, by Airflow's own cost per task: with nothing else in the file,
+    or (`own`) with the file's own code as it is. 0: not even one."""
+    budget = (PARSE_RATIO - 1) * cost["empty_m"] - cost["schedule_params_m"] - (cost["own_m"] if own else 0)
+    return 1 + math.floor(budget / cost["per_task_m"]) if budget >= 0 else 0
+
+
 def parse_targets(parse: dict[str, Any]) -> list[list[Any]]:
     """Each DAG file against the empty DAG: its parse in instructions (when counted, else its
     time). Airflow's own parse duration is in the section's table, not judged: wall time on
@@ -169,6 +178,12 @@ def parse_targets(parse: dict[str, Any]) -> list[list[Any]]:
                         f"; with `.pyc` kept {f['instructions_pyc_ratio']:.2f}×, twin "
                         f"{files[TWIN + name]['instructions_pyc_ratio']:.2f}×"
                         if "instructions_pyc_ratio" in f
+                        else ""
+                    )
+                    + (
+                        f"; Airflow's own cost fits {most_tasks(parse['airflow_cost'][name], own=False)} "
+                        f"tasks of this schedule at most, it has {parse['airflow_cost'][name]['tasks']}"
+                        if name in parse.get("airflow_cost", {})
                         else ""
                     )
                     + ")",
@@ -250,7 +265,9 @@ def parse_section(parse: dict[str, Any]) -> list[str]:
         "Each file beside an empty DAG (one `@dag`, one `@task`) and beside its twin, `(cùng dạng)`:",
         "an empty DAG of the same shape generated from it (its schedule, its Params, as many tasks",
         "doing nothing); the ratio to the twin is what the file's own code costs beyond what Airflow",
-        "spends on any DAG of that shape. Three measures:",
+        "spends on any DAG of that shape. A file of several tasks has a one-task twin too,",
+        f"`{ONE_TASK.strip()}` (its schedule and Params, one task), from which the section's last",
+        "table tells what Airflow spends per task. Three measures:",
         "",
         "- **Instructions**: the CPU instructions of one parse, counted by callgrind, in a child",
         "  forked from a parent set up as a running DAG processor is (its manager imported, each",
@@ -334,6 +351,51 @@ def parse_section(parse: dict[str, Any]) -> list[str]:
             "vs empty",
             "DAGs",
             "import errors",
+        ],
+        rows,
+    )
+    lines += airflow_cost_section(parse)
+    return lines
+
+
+def airflow_cost_section(parse: dict[str, Any]) -> list[str]:
+    """What Airflow's own cost leaves of the target for each file of several tasks."""
+    costs = parse.get("airflow_cost") or {}
+    if not costs:
+        return []
+    basis = "with `.pyc` kept" if any(c["with_pyc"] for c in costs.values()) else "as counted above"
+    lines = [
+        "",
+        f"What Airflow alone spends, counted {basis}: its cost per task is the twin's count less",
+        f"the one-task twin's `{ONE_TASK.strip()}` (the same schedule and Params, one task), over the",
+        "tasks between them; the schedule and the Params are the one-task twin's count less the empty",
+        "DAG's; the file's own code, its count less its twin's. With these, the most tasks a DAG of",
+        f"that schedule could have and parse within {PARSE_RATIO:.2f}× the empty DAG:",
+        "",
+    ]
+    rows = [
+        [
+            name,
+            c["tasks"],
+            f"{c['per_task_m']:.1f}",
+            f"{c['schedule_params_m']:.1f}",
+            f"{c['own_m']:.1f}",
+            f"{(PARSE_RATIO - 1) * c['empty_m']:.1f}",
+            most_tasks(c, own=False),
+            most_tasks(c, own=True),
+        ]
+        for name, c in costs.items()
+    ]
+    lines += _table(
+        [
+            "file",
+            "tasks",
+            "Airflow per task (M)",
+            "schedule and Params (M)",
+            "own code beyond the twin (M)",
+            f"{PARSE_RATIO - 1:.0%} of the empty DAG (M)",
+            "most tasks within the target, nothing else in the file",
+            "with the file's own code",
         ],
         rows,
     )

@@ -53,10 +53,19 @@ def test_dag_parse_bench_parses_every_dag_file_without_errors(airflow_db):
     each); the instruction count is left to `make bench` (callgrind takes minutes)."""
     result = dag_parse.measure(repeat=1, processor_runs=2, instructions=False)
     names = {p.name for p in (REPO / "dags").glob("*.py")}
-    assert set(result["files"]) == names | {"(DAG rỗng)"} | {f"(cùng dạng) {n}" for n in names}
+    files = result["files"]
+    several = {n for n in names if files[n]["tasks"] > 1}
+    assert several, "no DAG file of several tasks: the one-task twins are not tried"
+    assert set(files) == (
+        names | {"(DAG rỗng)"} | {f"(cùng dạng) {n}" for n in names} | {f"(một tác vụ) {n}" for n in several}
+    )
     assert result["instructions"] is False
+    assert result["airflow_cost"] == {}  # worked out from instruction counts only
     for name in names:
-        assert result["files"][name]["ratio_to_twin"] > 0
+        assert files[name]["ratio_to_twin"] > 0
+        assert files[f"(cùng dạng) {name}"]["tasks"] == files[name]["tasks"]
+    for name in several:
+        assert files[f"(một tác vụ) {name}"]["tasks"] == 1
     for name, figures in result["files"].items():
         assert figures["dags"] == 1, name
         assert figures["import_errors"] == 0, name
@@ -76,7 +85,8 @@ def test_the_parsing_parent_never_parses_a_dag():
             "-c",
             "import sys, tempfile, pathlib; from tests.bench import dag_parse; "
             "files = dag_parse.write_files(pathlib.Path(tempfile.mkdtemp())); "
-            "print(len(files), 'airflow.sdk.definitions.decorators' in sys.modules, "
+            "print(len([n for n in files if not n.startswith(dag_parse.ONE_TASK)]), "
+            "'airflow.sdk.definitions.decorators' in sys.modules, "
             "'airflow.providers.standard.operators.python' in sys.modules)",
         ],
         cwd=REPO,
@@ -218,12 +228,17 @@ def test_the_report_shows_the_counts_with_pyc_kept_beside_the_strict_ones():
     files["provincial_report.py"]["instructions_pyc_ratio_to_twin"] = 99.0 / 95.0
     parse = {"repeat": 3, "processor_runs": 4, "instructions": True, "dont_write_bytecode": True}
     parse["files"] = files
+    # Airflow: 2 M a task, 1 M for the schedule and Params; 10 % of 90 M leaves 8 M: four tasks
+    # more than the one-task twin's (five in all); after the file's own 4 M, two more (three).
+    cost = {"tasks": 6, "empty_m": 90.0, "per_task_m": 2.0, "schedule_params_m": 1.0, "own_m": 4.0}
+    parse["airflow_cost"] = {"provincial_report.py": {**cost, "with_pyc": True}}
     rows = run.parse_targets(parse)
     assert rows == [
         [
             "Parse of dags/provincial_report.py vs an empty DAG, CPU instructions (callgrind)",
             "≤ 1.10×",
-            "1.20× (120 vs 100 M; its same-shape empty twin 1.04×; with `.pyc` kept 1.10×, twin 1.06×)",
+            "1.20× (120 vs 100 M; its same-shape empty twin 1.04×; with `.pyc` kept 1.10×, twin 1.06×; "
+            "Airflow's own cost fits 5 tasks of this schedule at most, it has 6)",
             "**missed**",
         ]
     ]
@@ -232,12 +247,16 @@ def test_the_report_shows_the_counts_with_pyc_kept_beside_the_strict_ones():
     assert header in section
     assert "| provincial_report.py | 120.0 | 1.20 |  | 99.0 | 1.10 | 1.04 | 53.0 |" in section
     assert "The columns *with `.pyc` kept*" in section
+    assert "| provincial_report.py | 6 | 2.0 | 1.0 | 4.0 | 9.0 | 5 | 3 |" in section
+    assert "What Airflow alone spends, counted with `.pyc` kept" in section
     # Without those counts (valgrind absent, or .pyc written anyway) the columns are not there.
     for f in files.values():
         for key in ("instructions_pyc_m", "instructions_pyc_ratio", "instructions_pyc_ratio_to_twin"):
             f.pop(key, None)
+    parse["airflow_cost"] = {}
     section = "\n".join(run.parse_section(parse))
     assert "`.pyc` kept" not in section
+    assert "What Airflow alone spends" not in section
     assert "`.pyc` kept" not in run.parse_targets(parse)[0][2]
 
 
