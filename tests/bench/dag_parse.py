@@ -39,6 +39,7 @@ jsonschema already loaded, which a running processor does not.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -48,7 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -127,9 +128,10 @@ def _in_child(fn: Callable[..., Any], *args: Any) -> Any:
     return answer["ok"], answer["pid"]
 
 
-def _twin_source(path: str, tasks: int | None = None) -> list[Any]:
-    """[source, tasks]: an empty DAG with the same schedule, Params and number of tasks as the
-    DAG in `path` (`tasks` of them if given), and the DAG's own number of tasks."""
+def _twin_sources(path: str) -> list[Any]:
+    """[twin, one-task twin]: the sources of an empty DAG with the same schedule, Params and
+    number of tasks as the DAG in `path`, and of one with a single task (None where the DAG
+    has one task only), from one parse of it."""
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=path, safe_mode=False, load_op_links=False)
@@ -141,14 +143,17 @@ def _twin_source(path: str, tasks: int | None = None) -> list[Any]:
     timetable = dag.timetable
     if type(timetable).__name__ == "CronTriggerTimetable":
         schedule = f"CronTriggerTimetable({timetable.expression!r}, timezone={str(timetable.timezone)!r})"
-    source = TWIN_DAG.format(
-        name=Path(path).name,
-        dag_id=dag.dag_id,
-        params="{" + params + "}",
-        tasks=len(dag.tasks) if tasks is None else tasks,
-        schedule=schedule,
-    )
-    return [source, len(dag.tasks)]
+
+    def source(tasks: int) -> str:
+        return TWIN_DAG.format(
+            name=Path(path).name,
+            dag_id=dag.dag_id,
+            params="{" + params + "}",
+            tasks=tasks,
+            schedule=schedule,
+        )
+
+    return [source(len(dag.tasks)), source(1) if len(dag.tasks) > 1 else None]
 
 
 def _parse(path: str, keep: bool, counted: bool) -> list[Any]:
@@ -219,14 +224,12 @@ def write_files(folder: Path) -> dict[str, Path]:
     for path in sorted(DAGS.glob("*.py")):
         files[path.name] = path
     for name, path in list(files.items())[1:]:
-        twin = folder / f"twin_{name}"
-        (source, tasks), _pid = _in_child(_twin_source, os.fspath(path))
-        twin.write_text(source, encoding="utf-8")
-        files[TWIN + name] = twin
-        if tasks > 1:
-            one = folder / f"one_task_{name}"
-            one.write_text(_in_child(_twin_source, os.fspath(path), 1)[0][0], encoding="utf-8")
-            files[ONE_TASK + name] = one
+        (twin, one_task), _pid = _in_child(_twin_sources, os.fspath(path))
+        files[TWIN + name] = folder / f"twin_{name}"
+        files[TWIN + name].write_text(twin, encoding="utf-8")
+        if one_task is not None:
+            files[ONE_TASK + name] = folder / f"one_task_{name}"
+            files[ONE_TASK + name].write_text(one_task, encoding="utf-8")
     return files
 
 
@@ -327,19 +330,28 @@ def counted(files: dict[str, Path], bytecode: bool = False) -> dict[str, int] | 
         command = [sys.executable, "-m", "tests.bench.dag_parse", "--count-children", str(listing)]
         if not bytecode:
             return callgrind(command)
-        # The .pyc files the run writes beside the project's sources are taken away after it: a
-        # later count as this environment is (which reads a .pyc it finds) must compile them.
-        before = _project_bytecode()
-        try:
+        with removing_new_bytecode():
             return callgrind(command, bytecode=True)
-        finally:
-            for path in _project_bytecode() - before:
-                path.unlink(missing_ok=True)
 
 
-def _project_bytecode() -> set[Path]:
-    folders = ("dags", "plugins", "include", "tests")
-    return {path for folder in folders for path in (REPO / folder).rglob("*.pyc")}
+@contextlib.contextmanager
+def removing_new_bytecode() -> Iterator[None]:
+    """The .pyc files written beside the project's sources inside the block are taken away after
+    it: a later count as this environment is (which reads a .pyc it finds) must compile them."""
+
+    def found() -> set[Path]:
+        return {
+            path
+            for folder in ("dags", "plugins", "include", "tests")
+            for path in (REPO / folder).rglob("*.pyc")
+        }
+
+    before = found()
+    try:
+        yield
+    finally:
+        for path in found() - before:
+            path.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- method 3
@@ -441,26 +453,20 @@ def measure(repeat: int = 15, processor_runs: int = 16, instructions: bool = Tru
     base = out[EMPTY]["min_ms"]
     for name, figures in out.items():
         figures["ratio"] = round(figures["min_ms"] / base, 3)
-        if counts:
-            figures["instructions_m"] = round(counts[name] / 1e6, 2)
-            figures["instructions_ratio"] = round(counts[name] / counts[EMPTY], 3)
         if name in airflow_durations:
             figures["processor"] = airflow_durations[name]
             figures["processor_ratio"] = round(
                 airflow_durations[name]["min_ms"] / airflow_durations[EMPTY]["min_ms"], 3
             )
-        if counts_pyc:
-            figures["instructions_pyc_m"] = round(counts_pyc[name] / 1e6, 2)
-            figures["instructions_pyc_ratio"] = round(counts_pyc[name] / counts_pyc[EMPTY], 3)
         twin = out.get(TWIN + name)
         if twin:
             figures["ratio_to_twin"] = round(figures["min_ms"] / twin["min_ms"], 3)
-            if counts:
-                figures["instructions_ratio_to_twin"] = round(counts[name] / counts[TWIN + name], 3)
-            if counts_pyc:
-                figures["instructions_pyc_ratio_to_twin"] = round(
-                    counts_pyc[name] / counts_pyc[TWIN + name], 3
-                )
+        for key, count in (("instructions", counts), ("instructions_pyc", counts_pyc)):
+            if count:
+                figures[f"{key}_m"] = round(count[name] / 1e6, 2)
+                figures[f"{key}_ratio"] = round(count[name] / count[EMPTY], 3)
+                if twin:
+                    figures[f"{key}_ratio_to_twin"] = round(count[name] / count[TWIN + name], 3)
     return {
         "repeat": repeat,
         "processor_runs": processor_runs,

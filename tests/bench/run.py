@@ -260,7 +260,33 @@ def targets(r: Results) -> list[list[Any]]:
     return rows
 
 
+def _bytecode_sentence(parse: dict[str, Any], pyc: bool) -> str:
+    if not parse.get("dont_write_bytecode"):
+        return "`PYTHONDONTWRITEBYTECODE` is not set here."
+    sentence = (
+        "`PYTHONDONTWRITEBYTECODE` is set here: no `.pyc` is written, so every parse compiles the"
+        " DAG file and the module of ours it imports (`housing_report_airflow.alerts`)."
+    )
+    if pyc:
+        sentence += (
+            " The columns *with `.pyc` kept* count the same parses as a deployment that leaves"
+            " Python's default does (this project's Dockerfile and compose file do not set"
+            " it): the compiled files kept by the earlier parse are read, not compiled again."
+        )
+    return sentence
+
+
+def _count_cells(f: dict[str, Any], key: str) -> list[str]:
+    """A file's count `key` (`instructions`, `instructions_pyc`): M, vs empty, vs twin."""
+    return [
+        f"{f[f'{key}_m']:.1f}" if f"{key}_m" in f else "",
+        f"{f[f'{key}_ratio']:.2f}" if f"{key}_ratio" in f else "",
+        f"{f[f'{key}_ratio_to_twin']:.2f}" if f"{key}_ratio_to_twin" in f else "",
+    ]
+
+
 def parse_section(parse: dict[str, Any]) -> list[str]:
+    pyc = any("instructions_pyc_m" in f for f in parse["files"].values())
     lines = [
         "Each file beside an empty DAG (one `@dag`, one `@task`) and beside its twin, `(cùng dạng)`:",
         "an empty DAG of the same shape generated from it (its schedule, its Params, as many tasks",
@@ -286,46 +312,17 @@ def parse_section(parse: dict[str, Any]) -> list[str]:
         "  nothing. It is not judged against the target (from one run to the next the same file's",
         "  ratio has moved by 0.2); the time in the child is, only where no instructions were counted.",
         "",
-        "`PYTHONDONTWRITEBYTECODE` is "
-        + ("set" if parse.get("dont_write_bytecode") else "not set")
-        + " here"
-        + (
-            ": no `.pyc` is written, so every parse compiles the DAG file and the module of ours it"
-            " imports (`housing_report_airflow.alerts`)."
-            + (
-                " The columns *with `.pyc` kept* count the same parses as a deployment that leaves"
-                " Python's default does (this project's Dockerfile and compose file do not set"
-                " it): the compiled files kept by the earlier parse are read,"
-                " not compiled again."
-                if any("instructions_pyc_m" in f for f in parse["files"].values())
-                else ""
-            )
-            if parse.get("dont_write_bytecode")
-            else "."
-        ),
+        _bytecode_sentence(parse, pyc),
         "",
     ]
-    pyc = any("instructions_pyc_m" in f for f in parse["files"].values())
     rows = []
     for name, f in parse["files"].items():
         proc = f.get("processor", {})
         rows.append(
             [
                 name,
-                f"{f['instructions_m']:.1f}" if "instructions_m" in f else "",
-                f"{f['instructions_ratio']:.2f}" if "instructions_ratio" in f else "",
-                f"{f['instructions_ratio_to_twin']:.2f}" if "instructions_ratio_to_twin" in f else "",
-                *(
-                    [
-                        f"{f['instructions_pyc_m']:.1f}",
-                        f"{f['instructions_pyc_ratio']:.2f}",
-                        f"{f['instructions_pyc_ratio_to_twin']:.2f}"
-                        if "instructions_pyc_ratio_to_twin" in f
-                        else "",
-                    ]
-                    if pyc
-                    else []
-                ),
+                *_count_cells(f, "instructions"),
+                *(_count_cells(f, "instructions_pyc") if pyc else []),
                 f"{f['min_ms']:.1f}",
                 f"{f['median_ms']:.1f}",
                 f"{f['ratio']:.2f}",

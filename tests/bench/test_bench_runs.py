@@ -153,12 +153,8 @@ def test_the_count_with_pyc_kept_lets_python_write_the_compiled_module(tmp_path,
     monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
     (tmp_path / "bench_probe_module.py").write_text("VALUES = [i * i for i in range(1000)]\n")
     program = IMPORTING.format(folder=str(tmp_path))
-    before = dag_parse._project_bytecode()
-    try:
+    with dag_parse.removing_new_bytecode():  # what it compiles of tests.bench is not left behind
         counts = dag_parse.callgrind([sys.executable, "-c", program], bytecode=bytecode)
-    finally:  # what the program compiled of the project's own (tests.bench) is not left behind
-        for path in dag_parse._project_bytecode() - before:
-            path.unlink()
     assert counts is not None, "callgrind counted nothing inside sys.call_tracing"
     assert counts["child"] > 0, counts
     written = list(tmp_path.glob("__pycache__/bench_probe_module.*.pyc"))
