@@ -24,7 +24,16 @@ import jinja2
 
 from housing_report.config import Config, Section, Template
 from housing_report.formatting import FILTERS, vn_date, vn_datetime, vn_long_date
-from housing_report.models import ACCEPTED, REJECTED, STATUS_LABELS, STATUSES, TOTAL_ROW
+from housing_report.models import (
+    ACCEPTED,
+    MISSING,
+    REJECTED,
+    STALE,
+    STATUS_LABELS,
+    STATUSES,
+    TOTAL_ROW,
+    UNREACHABLE,
+)
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TOTAL_LABEL = "Tổng cộng"
@@ -33,6 +42,18 @@ HOUSE_MEASURES = ("needed", "started", "completed")
 ERRORS_SHOWN_PER_UNIT = 5
 # An entry of a list (D, E, F) as typed by a unit is cut to this many characters, with "…".
 MAX_LIST_TEXT = 500
+# The most rows the email gives any one list of districts, units or their entries: a province
+# has about twenty units, a country thousands, and no reader or mail client takes an email of
+# thousands of rows (Gmail clips a message beyond 102 kB). Beyond it the email shows what
+# needs attention first, says how many it left out, and names the attachment that has them
+# all. The district chart stops at the same number (`official.charts.MAX_BARS`).
+EMAIL_ROWS = 30
+# The rejected units whose errors the email lists (each unit also has its own feedback email,
+# and the workbook's LoiCanhBao sheet has every error): with ten, the email of a country's
+# units stays under Gmail's limit.
+REJECTED_SHOWN = 10
+# Which units the status table shows first when it cannot show them all.
+_STATUS_ORDER = {REJECTED: 0, MISSING: 1, UNREACHABLE: 2, STALE: 3, ACCEPTED: 4}
 
 _SPACE_RE = re.compile(r"\s+")
 
@@ -213,8 +234,22 @@ def _district_note(district: dict[str, Any], needed: int) -> str:
     return f"{status_label(status)}; chưa có số liệu" if not needed else status_label(status)
 
 
+def _shown(items: list[Any], limit: int = EMAIL_ROWS) -> tuple[list[Any], int]:
+    """The first `limit` of `items`, and how many are left out."""
+    return items[:limit], max(0, len(items) - limit)
+
+
+def _furthest_behind(districts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Districts without figures first, then by completion, lowest first (as the chart picks)."""
+    return sorted(districts, key=lambda d: (d["percent"] is not None, d["percent"] or 0, d["name"]))
+
+
 def build_context(summary: dict[str, Any], config: Config) -> dict[str, Any]:
-    """The view the email templates lay out (plain data, labels resolved, sheet text cleaned)."""
+    """The view the email templates lay out (plain data, labels resolved, sheet text cleaned).
+
+    Every list of districts, units or entries is cut to `EMAIL_ROWS`, with how many were left
+    out beside it (`districts_more`, `units_more`, `rejected_more`, each list's `more`): beyond
+    it, the districts furthest behind and the units not accepted come first."""
     template = config.template
     report = config.report
     totals = summary.get("totals") or {}
@@ -261,9 +296,19 @@ def build_context(summary: dict[str, Any], config: Config) -> dict[str, Any]:
             }
             for item in raw_lists.get(section.code) or []
         ]
-        lists.append({"code": section.code, "label": section.label, "entries": items})
+        entries, more = _shown(items)
+        lists.append({"code": section.code, "label": section.label, "entries": entries, "more": more})
+
+    district_count = len(districts)
+    if district_count > EMAIL_ROWS:
+        districts = _furthest_behind(districts)
+    districts, districts_more = _shown(districts)
 
     units = [_unit_view(u, template) for u in summary.get("units") or []]
+    unit_count = len(units)
+    if unit_count > EMAIL_ROWS:
+        units = sorted(units, key=lambda u: _STATUS_ORDER.get(u["status"], len(_STATUS_ORDER)))
+    units, units_more = _shown(units)
     rejected = []
     for u in summary.get("units") or []:
         if u.get("status") != REJECTED:
@@ -279,6 +324,7 @@ def build_context(summary: dict[str, Any], config: Config) -> dict[str, Any]:
                 "more": max(0, len(errors) - ERRORS_SHOWN_PER_UNIT),
             }
         )
+    rejected, rejected_more = _shown(rejected, REJECTED_SHOWN)
 
     counts = summary.get("status_counts") or {}
     programme = summary.get("programme") or {}
@@ -306,17 +352,51 @@ def build_context(summary: dict[str, Any], config: Config) -> dict[str, Any]:
             "previous_percent": previous_percent,
         },
         "has_previous": bool(previous),
-        "unit_count": len(units),
+        "unit_count": unit_count,
         "accepted_count": counts.get(ACCEPTED, 0),
         "status_counts": [
             {"status": s, "label": status_label(s), "count": counts.get(s, 0)} for s in STATUSES
         ],
         "districts": districts,
+        "district_count": district_count,
+        "districts_more": districts_more,
         "figure_sections": figure_sections,
         "lists": lists,
         "units": units,
+        "units_more": units_more,
         "rejected": rejected,
+        "rejected_more": rejected_more,
     }
+
+
+def _capped_completeness(view: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The completeness view with its lists of unit names cut to `EMAIL_ROWS` (`*_more`)."""
+    if not view:
+        return view
+    view = dict(view)
+    for key in ("late", "not_submitted"):
+        view[key], view[f"{key}_more"] = _shown(list(view.get(key) or []))
+    return view
+
+
+def _capped_official(official: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The document's additions to the email with the at-risk districts (the latest forecast
+    finish first) and the month's praise cut to `EMAIL_ROWS` (copies: the document keeps them
+    whole)."""
+    if not official:
+        return official
+    official = dict(official)
+    forecast = dict(official.get("forecast") or {})
+    at_risk = list(forecast.get("at_risk") or [])
+    if len(at_risk) > EMAIL_ROWS:  # the latest forecast finish first
+        at_risk.sort(key=lambda f: (f.finish is None, -(f.finish.toordinal() if f.finish else 0)))
+    forecast["at_risk"], forecast["at_risk_more"] = _shown(at_risk)
+    official["forecast"] = forecast
+    if official.get("praise"):
+        praise = dict(official["praise"])
+        praise["entries"], praise["more"] = _shown(list(praise.get("entries") or []))
+        official["praise"] = praise
+    return official
 
 
 # --------------------------------------------------------------------------- render
@@ -360,9 +440,9 @@ def render_email(
 
     env = make_environment()
     context = build_context(summary, config)
-    context["completeness"] = completeness_view(summary, config)  # issue 5: reporting rates
+    context["completeness"] = _capped_completeness(completeness_view(summary, config))  # issue 5
     context["correction"] = _clean_correction(correction) if correction else None
-    context["official"] = official
+    context["official"] = _capped_official(official)
     subject = clean_text(env.get_template("email_subject.txt.j2").render(context))
     html = env.get_template("email.html.j2").render(context)
     text = env.get_template("email.txt.j2").render(context)

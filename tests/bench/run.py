@@ -485,7 +485,9 @@ def markdown(r: Results, info: dict[str, str]) -> str:
     lines += [
         "For the summary above: the earlier periods read from the archive (charts, forecast), the",
         "report document (.docx) with its two charts, the workbook with the annexes, the email's",
-        "HTML and text, and the MIME message carrying them.",
+        "HTML and text, and the MIME message carrying them. The email's lists stop at 30 rows each",
+        "(`EMAIL_ROWS`; the errors at 10 rejected units), the attachments hold everything: its HTML",
+        "is the same size for any number of units beyond that, under Gmail's 102 kB clip.",
         "",
     ]
     rows = []

@@ -278,6 +278,8 @@ def render_outputs(config, summary: dict[str, Any], store: ReportStore, workdir:
     )
     total = time.perf_counter() - start
     size = len(message.as_bytes())
+    (folder / "email.html").write_text(rendered.html, encoding="utf-8")  # kept with --keep
+    (folder / "email.txt").write_text(rendered.text, encoding="utf-8")
     return {
         "render_seconds": round(total, 3),
         "render_steps": {k: round(v, 3) for k, v in t.items()},
