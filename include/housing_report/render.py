@@ -14,6 +14,7 @@ shared with the summary workbook.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -53,7 +54,7 @@ EMAIL_ROWS = 30
 # units stays under Gmail's limit.
 REJECTED_SHOWN = 10
 # Which units the status table shows first when it cannot show them all.
-_STATUS_ORDER = {REJECTED: 0, MISSING: 1, UNREACHABLE: 2, STALE: 3, ACCEPTED: 4}
+_STATUS_ORDER = (REJECTED, MISSING, UNREACHABLE, STALE, ACCEPTED)
 
 _SPACE_RE = re.compile(r"\s+")
 
@@ -244,6 +245,24 @@ def _furthest_behind(districts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(districts, key=lambda d: (d["percent"] is not None, d["percent"] or 0, d["name"]))
 
 
+def _needing_attention(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The `EMAIL_ROWS` units the status table shows when it cannot show them all: those not
+    accepted, their statuses taking turns (a few missing units are not crowded out by many
+    rejected ones), then the accepted; grouped by status, rejected first."""
+    rank = {status: i for i, status in enumerate(_STATUS_ORDER)}
+
+    def by_status(unit: dict[str, Any]) -> int:
+        return rank.get(unit["status"], len(rank))
+
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for unit in units:
+        groups.setdefault(by_status(unit), []).append(unit)
+    not_accepted = [g for r, g in sorted(groups.items()) if r != rank[ACCEPTED]]
+    turns = [u for row in itertools.zip_longest(*not_accepted) for u in row if u is not None]
+    picked = (turns + groups.get(rank[ACCEPTED], []))[:EMAIL_ROWS]
+    return sorted(picked, key=by_status)  # stable: the summary's order within a status
+
+
 def build_context(summary: dict[str, Any], config: Config) -> dict[str, Any]:
     """The view the email templates lay out (plain data, labels resolved, sheet text cleaned).
 
@@ -307,8 +326,8 @@ def build_context(summary: dict[str, Any], config: Config) -> dict[str, Any]:
     units = [_unit_view(u, template) for u in summary.get("units") or []]
     unit_count = len(units)
     if unit_count > EMAIL_ROWS:
-        units = sorted(units, key=lambda u: _STATUS_ORDER.get(u["status"], len(_STATUS_ORDER)))
-    units, units_more = _shown(units)
+        units = _needing_attention(units)
+    units_more = unit_count - len(units)
     rejected = []
     for u in summary.get("units") or []:
         if u.get("status") != REJECTED:

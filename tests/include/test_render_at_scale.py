@@ -128,6 +128,26 @@ def test_status_table_brings_units_not_accepted_forward(national):
     assert f"Đã tiếp nhận: {summary['status_counts']['accepted']}" in rendered.text
 
 
+def test_many_rejected_units_do_not_crowd_out_the_missing_ones(config):
+    summary = national_summary()
+    rejected = next(u for u in summary["units"] if u["status"] == "rejected")
+    many = [
+        {**copy.deepcopy(rejected), "code": f"M{i:03d}", "name": f"Xã Nhiều Lỗi {i:03d}"} for i in range(40)
+    ]
+    summary["units"] = many + summary["units"]
+    others = [u["name"] for u in summary["units"] if u["status"] not in ("accepted", "rejected")]
+    assert {u["status"] for u in summary["units"]} >= {"missing", "stale", "unreachable"}
+    rows = table_after(render_email(summary, config).html, "Tình hình báo cáo của các đơn vị")
+    shown = [r[0].split(" | ")[0] for r in rows[1:-1]]
+    assert len(shown) == EMAIL_ROWS
+    assert set(others) <= set(shown)
+    # Grouped by status, rejected first, each group in the summary's order.
+    assert shown[: EMAIL_ROWS - len(others)] == [
+        f"Xã Nhiều Lỗi {i:03d}" for i in range(EMAIL_ROWS - len(others))
+    ]
+    assert rows[-1] == [f"… và {len(summary['units']) - EMAIL_ROWS} đơn vị khác"]
+
+
 def test_lists_and_rejected_errors_stop_and_say_how_many_more(national):
     summary, rendered = national
     for code in ("D", "E", "F"):
