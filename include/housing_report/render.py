@@ -394,7 +394,7 @@ def _capped_completeness(view: dict[str, Any] | None) -> dict[str, Any] | None:
         return view
     view = dict(view)
     for key in ("late", "not_submitted"):
-        view[key], view[f"{key}_more"] = _shown(list(view.get(key) or []))
+        view[key], view[f"{key}_more"] = _shown(view.get(key) or [])
     return view
 
 
@@ -406,14 +406,14 @@ def _capped_official(official: dict[str, Any] | None) -> dict[str, Any] | None:
         return official
     official = dict(official)
     forecast = dict(official.get("forecast") or {})
-    at_risk = list(forecast.get("at_risk") or [])
-    if len(at_risk) > EMAIL_ROWS:  # the latest forecast finish first
-        at_risk.sort(key=lambda f: (f.finish is None, -(f.finish.toordinal() if f.finish else 0)))
+    at_risk = forecast.get("at_risk") or []
+    if len(at_risk) > EMAIL_ROWS:  # an at-risk forecast has its finish: the latest first
+        at_risk = sorted(at_risk, key=lambda f: f.finish, reverse=True)
     forecast["at_risk"], forecast["at_risk_more"] = _shown(at_risk)
     official["forecast"] = forecast
     if official.get("praise"):
         praise = dict(official["praise"])
-        praise["entries"], praise["more"] = _shown(list(praise.get("entries") or []))
+        praise["entries"], praise["more"] = _shown(praise.get("entries") or [])
         official["praise"] = praise
     return official
 
