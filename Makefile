@@ -24,7 +24,7 @@ SHEETS_POOL_DESC := Google Sheets API readers (quota 60 reads/min per service ac
 help:
 	@echo "make demo      - set up .venv, run provincial_report on the sample workbooks, print the outputs"
 	@echo "                 (PERIOD=yyyy-mm-dd for one period only)"
-	@echo "make test      - set up .venv with the test tools and run the test suite"
+	@echo "make test      - set up .venv with the test tools, check the import rules (lint-imports), run the tests"
 	@echo "make test-celery - provincial_report on Airflow's own processes with the CeleryExecutor"
 	@echo "                 (PostgreSQL and Redis on loopback; about two minutes)"
 	@echo "make ui-screenshot - the admins' page in the Airflow UI, in headless Chromium: docs/ui-page.png"
@@ -57,7 +57,9 @@ $(AIRFLOW_HOME)/.migrated: $(VENV)/.runtime
 demo: $(AIRFLOW_HOME)/.migrated
 	$(BIN)/python -m housing_report_airflow.demo $(PERIOD)
 
+# The import rules first (.importlinter: stages import only downward, no circle), then the suite.
 test: $(VENV)/.dev
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The Celery end-to-end test (marker `celery`, left out of `make test`).
@@ -76,16 +78,16 @@ bench: $(AIRFLOW_HOME)/.migrated $(VENV)/.dev
 # Renders output/<PREVIEW_PERIOD>/ (run `make demo` first) into output/<PREVIEW_PERIOD>/preview/.
 PREVIEW_PERIOD ?= 2025-03-12
 preview: $(VENV)/.runtime
-	$(BIN)/python -m housing_report.preview output/$(PREVIEW_PERIOD)
+	$(BIN)/python -m housing_report_tools.preview output/$(PREVIEW_PERIOD)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 
 template: $(VENV)/.runtime
-	$(BIN)/python -m housing_report.cli template output/template/mau-bao-cao.xlsx
+	$(BIN)/python -m housing_report_tools.cli template output/template/mau-bao-cao.xlsx
 
 samples: $(VENV)/.runtime
-	$(BIN)/python -m housing_report.sample_data include/sample_data
+	$(BIN)/python -m housing_report_tools.sample_data include/sample_data
 
 clean:
 	rm -rf $(VENV) $(AIRFLOW_HOME) output

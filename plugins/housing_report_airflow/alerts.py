@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 
 def send_admin_alert(subject: str, lines: list[str]) -> str | None:
     """Email the admins; returns the Message-ID, or None when there is nobody to tell."""
-    from housing_report.email_message import build_message
-    from housing_report.render import RenderedEmail
+    from housing_report.deliver.message import build_message
+    from housing_report.render.environment import RenderedEmail
     from housing_report_airflow.settings import load_settings
     from housing_report_airflow.tasks import _config, _delivery
 

@@ -31,7 +31,7 @@ def _run_one(period: str) -> int:
     if bag.import_errors:
         print(bag.import_errors, file=sys.stderr)
         return 2
-    from housing_report_airflow.dag_test import run_dag_test
+    from housing_report_airflow.dag_runner import run_dag_test
 
     run = run_dag_test(bag.dags["provincial_report"], run_conf={"period": period, "dry_run": False})
     state = str(getattr(run, "state", "")).lower()
@@ -56,7 +56,7 @@ def _xcom(run_id: str, task_id: str):
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--run"]:
         return _run_one(argv[1])
-    from housing_report.pipeline import format_digest
+    from housing_report.render.digest import format_digest
 
     periods = argv or list(SAMPLE_PERIODS)
     airflow_home = Path(os.environ.get("AIRFLOW_HOME", REPO_ROOT / ".airflow"))

@@ -33,7 +33,7 @@ class GoogleSheetsHook(BaseHook):
     def extras(self) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowNotFoundException
 
-        from housing_report.sources.base import SourceConfigError
+        from housing_report.collect.base import SourceConfigError
 
         try:
             return self.get_connection(self.google_sheets_conn_id).extra_dejson
@@ -46,7 +46,7 @@ class GoogleSheetsHook(BaseHook):
     @cached_property
     def key_info(self) -> dict[str, Any]:
         """The service account key as a mapping (never logged)."""
-        from housing_report.sources.base import SourceConfigError
+        from housing_report.collect.base import SourceConfigError
 
         raw = self.extras.get("keyfile_dict")
         if raw is None and self.extras.get("key_path"):
@@ -82,7 +82,7 @@ class GoogleSheetsHook(BaseHook):
     @cached_property
     def client(self):
         """A gspread client (built once, lazily), with retries and timeouts."""
-        from housing_report.google_client import make_client
+        from housing_report.collect.google_client import make_client
 
         return make_client(
             self.key_info,

@@ -37,7 +37,7 @@ class ReportDbHook(BaseHook):
         except AirflowNotFoundException:
             if self.fallback_dir is None:
                 raise
-            from housing_report.store import sqlite_url
+            from housing_report.archive.store import sqlite_url
 
             return sqlite_url(Path(self.fallback_dir) / "reports.sqlite")
         extra = conn.extra_dejson
@@ -62,7 +62,7 @@ class ReportDbHook(BaseHook):
 
     @cached_property
     def store(self):
-        from housing_report.store import ReportStore
+        from housing_report.archive.store import ReportStore
 
         store = ReportStore(self.get_url())
         store.ensure_schema()
@@ -96,7 +96,7 @@ class ReportSmtpHook(BaseHook):
         return extra.get("from_email") or self.connection.login or "bao-cao@localhost"
 
     def get_conn(self):
-        from housing_report.delivery import SmtpDelivery
+        from housing_report.deliver.transports import SmtpDelivery
 
         conn = self.connection
         extra = conn.extra_dejson

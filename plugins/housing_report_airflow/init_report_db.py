@@ -43,7 +43,7 @@ def ensure_database(url: sa.engine.URL) -> bool:
 
 
 def main() -> int:
-    from housing_report.store import ReportStore
+    from housing_report.archive.store import ReportStore
 
     uri = os.environ.get(ENV_NAME)
     if not uri:

@@ -1,4 +1,4 @@
-"""Task body of `provision_unit_sheets`: build the Google client and call `housing_report.provision`.
+"""Task body of `provision_unit_sheets`: build the Google client and call `housing_report.setup.provision`.
 
 Everything heavy (gspread, google-auth, openpyxl) is imported inside the function, never
 when the DAG file is parsed.
@@ -29,7 +29,7 @@ def provision_unit_sheets(
 ) -> dict[str, Any]:
     """Provision (or, with `dry_run`, plan) the units' spreadsheets; log and return the report."""
     from housing_report.config import load_config
-    from housing_report.provision import provision
+    from housing_report.setup.provision import provision
     from housing_report_airflow.google import GoogleSheetsHook
 
     config_dir = _variable("report_config_dir")

@@ -1,4 +1,4 @@
-"""Task bodies of `submission_reminder`: Airflow context in, calls to `housing_report.reminders` out.
+"""Task bodies of `submission_reminder`: Airflow context in, calls to `housing_report.deliver.reminders` out.
 
 Everything heavy is imported inside the functions, never when a DAG file is parsed.
 """
@@ -18,8 +18,7 @@ log = logging.getLogger(__name__)
 
 def resolve_coming_period(period_param: str | None, logical_date: dt.datetime | None) -> str:
     """The `period` Param, else the first collection day on or after the run's date (Vietnam's time)."""
-    from housing_report.periods import parse_period
-    from housing_report.reminders import coming_period
+    from housing_report.core.periods import coming_period, parse_period
 
     schedule = _config(load_settings()).report.schedule
     if period_param:
@@ -34,14 +33,14 @@ def resolve_coming_period(period_param: str | None, logical_date: dt.datetime | 
 
 
 def plan_batches() -> list[list[str]]:
-    from housing_report.pipeline import plan_batches as plan
+    from housing_report.pipeline.report import plan_batches as plan
 
     settings = load_settings()
     return plan(_config(settings), settings.max_fetch_tasks)
 
 
 def check_batch(unit_codes: list[str], period: str) -> list[dict[str, Any]]:
-    from housing_report.reminders import check_units
+    from housing_report.pipeline.reminders import check_units
 
     settings = load_settings()
     return check_units(_config(settings), unit_codes, dt.date.fromisoformat(period), _source(settings))
@@ -52,7 +51,8 @@ def _outbox(settings, period: str):
 
 
 def send(period: str, run_id: str, states: list[dict[str, Any]], dry_run: bool) -> dict[str, Any]:
-    from housing_report.reminders import UPDATED, send_reminders
+    from housing_report.deliver.reminders import send_reminders
+    from housing_report.validate.freshness import UPDATED
 
     settings = load_settings()
     if dry_run:
@@ -81,7 +81,7 @@ def send(period: str, run_id: str, states: list[dict[str, Any]], dry_run: bool) 
 
 
 def tell_admins(result: dict[str, Any]) -> dict[str, Any]:
-    from housing_report.reminders import notify_admins
+    from housing_report.deliver.reminders import notify_admins
 
     if result.get("dry_run"):
         return {"sent": False, "reason": "dry_run"}

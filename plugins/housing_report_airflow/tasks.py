@@ -24,7 +24,7 @@ def _config(settings: Settings):
 def _store(settings: Settings):
     import sqlalchemy as sa
 
-    from housing_report.store import check_archive_present
+    from housing_report.archive.store import check_archive_present
     from housing_report_airflow.hooks import ReportDbHook
 
     hook = ReportDbHook(fallback_dir=settings.output_dir)
@@ -36,12 +36,12 @@ def _store(settings: Settings):
 
 def _source(settings: Settings):
     if settings.source.lower() == "google":
-        from housing_report.sources.google import GoogleSheetsSource
+        from housing_report.collect.google import GoogleSheetsSource
         from housing_report_airflow.google import GoogleSheetsHook
 
         hook = GoogleSheetsHook()
         return GoogleSheetsSource(hook.get_conn(), service_account_email=hook.service_account_email)
-    from housing_report.sources.local import LocalWorkbookSource
+    from housing_report.collect.local import LocalWorkbookSource
 
     return LocalWorkbookSource(Path(settings.source))
 
@@ -49,7 +49,7 @@ def _source(settings: Settings):
 def resolve_period(period_param: str | None, logical_date: dt.datetime | None) -> str:
     """The period to collect: the `period` Param, else the latest collection day not after
     the run's logical date (or now, for a manual run without one), in the programme's zone."""
-    from housing_report.periods import latest_period, parse_period
+    from housing_report.core.periods import latest_period, parse_period
 
     config = _config(load_settings())
     days = config.report.schedule.collection_days
@@ -64,7 +64,7 @@ def resolve_period(period_param: str | None, logical_date: dt.datetime | None) -
 
 def plan_fetch_batches(replay: bool = False) -> list[list[str]]:
     """Batches of unit codes to read; none for a replay (it reads the archive, not the sheets)."""
-    from housing_report.pipeline import plan_batches
+    from housing_report.pipeline.report import plan_batches
 
     if replay:
         log.info("replay: không đọc nguồn nào, dựng lại từ kho lưu trữ")
@@ -82,8 +82,8 @@ def _check_google_credentials() -> None:
     """A bad key or a refused token fails the run here, once, before any fetch task is mapped."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from housing_report.google_client import check_credentials
-    from housing_report.sources.base import SourceConfigError
+    from housing_report.collect.base import SourceConfigError
+    from housing_report.collect.google_client import check_credentials
     from housing_report_airflow.google import GoogleSheetsHook
 
     try:
@@ -96,8 +96,8 @@ def _check_google_credentials() -> None:
 def fetch_batch(unit_codes: list[str], period: str, run_id: str) -> dict[str, int]:
     from airflow.sdk.exceptions import AirflowFailException
 
-    from housing_report.pipeline import collect_batch
-    from housing_report.sources.base import SourceConfigError
+    from housing_report.collect.base import SourceConfigError
+    from housing_report.pipeline.report import collect_batch
 
     settings = load_settings()
     try:
@@ -120,8 +120,10 @@ def aggregate(
     period: str, run_id: str, replay: bool = False, replay_version: int | None = None
 ) -> dict[str, Any]:
     """Build (or, for a replay, rebuild from the archive) the summary and write the outputs."""
-    from housing_report.pipeline import format_digest, period_folder, summarise, write_outputs
-    from housing_report.pipeline import replay as replay_summary
+    from housing_report.pipeline.report import period_folder, summarise
+    from housing_report.pipeline.report import replay as replay_summary
+    from housing_report.render.digest import format_digest
+    from housing_report.render.outputs import write_outputs
 
     settings = load_settings()
     config = _config(settings)
@@ -146,14 +148,14 @@ def aggregate(
 
 
 def deliver(period: str, run_id: str, dry_run: bool, force_resend: bool = False) -> dict[str, Any]:
-    """Send this run's version if the delivery log says so (see housing_report.dispatch)."""
-    from housing_report.dispatch import dispatch
-    from housing_report.pipeline import Mail, period_folder, recipients
+    """Send this run's version if the delivery log says so (see housing_report.deliver.report)."""
+    from housing_report.deliver.report import Mail, dispatch
+    from housing_report.pipeline.report import period_folder
 
     settings = load_settings()
     config = _config(settings)
     day = dt.date.fromisoformat(period)
-    to, cc = recipients(config)
+    to, cc = config.report.to, config.report.cc
     if dry_run:
         log.info(
             "dry_run: không gửi. Người nhận sẽ là: %s; cc: %s",
@@ -162,7 +164,7 @@ def deliver(period: str, run_id: str, dry_run: bool, force_resend: bool = False)
         )
         return {"sent": False, "dry_run": True, "reason": "dry_run"}
     delivery, sender, domain = _delivery(settings, period_folder(settings.output_dir, day) / "outbox")
-    mail = Mail(sender=sender, to=to, cc=cc, message_id_domain=domain)
+    mail = Mail.of(config, sender, domain)
     outcome = dispatch(config, _store(settings), day, run_id, mail, delivery, force_resend=force_resend)
     log.info("Kỳ %s: %s", period, outcome.reason)
     return outcome.to_json()
@@ -170,10 +172,10 @@ def deliver(period: str, run_id: str, dry_run: bool, force_resend: bool = False)
 
 def send_feedback(period: str, run_id: str, dry_run: bool) -> dict[str, Any]:
     """Email each unit with something to fix (rejected, stale, warnings) its findings, once per
-    version and content (see housing_report.feedback); units with nothing to fix get nothing."""
-    from housing_report.feedback import FeedbackError
-    from housing_report.feedback import send_feedback as send
-    from housing_report.pipeline import period_folder
+    version and content (see housing_report.deliver.feedback); units with nothing to fix get nothing."""
+    from housing_report.deliver.feedback import FeedbackError
+    from housing_report.deliver.feedback import send_feedback as send
+    from housing_report.pipeline.report import period_folder
 
     settings = load_settings()
     if dry_run:
@@ -208,7 +210,7 @@ def _delivery(settings: Settings, outbox: Path):
         hook = ReportSmtpHook()
         delivery, sender = hook.get_conn(), hook.sender
     else:
-        from housing_report.delivery import OutboxDelivery
+        from housing_report.deliver.transports import OutboxDelivery
 
         delivery, sender = OutboxDelivery(outbox), "Hệ thống báo cáo <bao-cao@localhost>"
     return delivery, sender, sender.rsplit("@", 1)[-1].strip(" >") or "localhost"

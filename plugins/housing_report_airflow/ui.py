@@ -65,7 +65,7 @@ def _require_dag_reader(user) -> None:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
 
-    from housing_report.overview import DAG_ID
+    from housing_report.render.overview import DAG_ID
 
     allowed = get_auth_manager().is_authorized_dag(
         method="GET", access_entity=DagAccessEntity.RUN, details=DagDetails(id=DAG_ID), user=user
@@ -108,7 +108,7 @@ def render_page(store, config, period: dt.date | None = None) -> str:
     """The page's HTML (pure: the store and config in, HTML out)."""
     import jinja2
 
-    from housing_report.overview import DAG_ID, build_overview
+    from housing_report.render.overview import DAG_ID, build_overview
 
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined

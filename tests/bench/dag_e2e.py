@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from housing_report.store import ReportStore, sqlite_url
+from housing_report.archive.store import ReportStore, sqlite_url
 from tests.bench import print_json
 from tests.bench.scale import build_archive
 from tests.bench.synthetic import HISTORY_PERIODS, SyntheticCountry
@@ -35,7 +35,7 @@ def _child(period: str, result_path: str) -> int:
     """In the child: load the DAG, run it, write what the metadata database says of the run."""
     from airflow.dag_processing.dagbag import DagBag
 
-    from housing_report_airflow.dag_test import run_dag_test
+    from housing_report_airflow.dag_runner import run_dag_test
 
     bag = DagBag(dag_folder=str(REPO / "dags"), safe_mode=False)
     dag = bag.dags["provincial_report"]

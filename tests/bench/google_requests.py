@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from housing_report.collect.google import GoogleSheetsSource
+from housing_report.collect.google_client import make_client
 from housing_report.config import Unit
-from housing_report.google_client import make_client
-from housing_report.sources.google import GoogleSheetsSource
 from tests.google_api.server import FakeGoogle, workbook_sheets
 
 SAMPLE = (

@@ -41,11 +41,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from housing_report.aggregate import build_summary
-from housing_report.corrections import figures_hash
-from housing_report.models import ACCEPTED, REJECTED, STALE, UnitReport
-from housing_report.pipeline import Mail, collect_batch, plan_batches, summarise
-from housing_report.store import ReportStore, sqlite_url
+from housing_report.aggregate.corrections import figures_hash
+from housing_report.aggregate.summary import build_summary
+from housing_report.archive.store import ReportStore, sqlite_url
+from housing_report.core.models import UnitReport
+from housing_report.core.statuses import ACCEPTED, REJECTED, STALE
+from housing_report.deliver.report import Mail
+from housing_report.pipeline.report import collect_batch, plan_batches, summarise
 from tests.bench import print_json
 from tests.bench.synthetic import HISTORY_PERIODS, MemorySource, SyntheticCountry
 
@@ -204,7 +206,8 @@ def measure_period(units: int, archive: Path, render: bool) -> dict[str, Any]:
     country = SyntheticCountry(units)
     source = MemorySource(country.fetch_results(HISTORY_PERIODS))
     # Warm the imports the tasks make lazily (pandas, the rule engine): a worker pays them once.
-    from housing_report import quality, rules  # noqa: F401
+    from housing_report.aggregate import quality  # noqa: F401
+    from housing_report.validate import outliers, rules  # noqa: F401
 
     workdir = archive.parent
     config = country.config
@@ -247,10 +250,10 @@ def measure_period(units: int, archive: Path, render: bool) -> dict[str, Any]:
 
 
 def render_outputs(config, summary: dict[str, Any], store: ReportStore, workdir: Path) -> dict[str, Any]:
-    from housing_report.email_message import build_message
-    from housing_report.official import prepare
-    from housing_report.render import render_email
-    from housing_report.summary_workbook import write_summary_workbook
+    from housing_report.deliver.message import build_message
+    from housing_report.render.email import render_email
+    from housing_report.render.official import prepare
+    from housing_report.render.workbook import write_summary_workbook
 
     folder = workdir / "outputs"
     folder.mkdir()

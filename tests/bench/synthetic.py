@@ -24,14 +24,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from housing_report_tools.sample_data import FUND_SHARES, NEW_BUILD_SHARE, PROPAGANDA_RANGES, ROW_SHARES
 from openpyxl import Workbook
 
+from housing_report.collect.workbook_io import read_workbook_grids
 from housing_report.config import Config, Unit, load_config
-from housing_report.models import FETCH_OK, MISSING, FetchResult, Grid
-from housing_report.periods import previous_period
-from housing_report.sample_data import FUND_SHARES, NEW_BUILD_SHARE, PROPAGANDA_RANGES, ROW_SHARES
-from housing_report.template_workbook import add_unit_sheet, unit_layout, value_cell
-from housing_report.workbook_io import read_workbook_grids
+from housing_report.core.models import FetchResult, Grid
+from housing_report.core.periods import previous_period
+from housing_report.core.statuses import FETCH_OK, MISSING
+from housing_report.setup.template_workbook import add_unit_sheet, unit_layout, value_cell
 
 SEED = 3321
 # The measured period: the programme's last collection day before its target (30/09/2025).

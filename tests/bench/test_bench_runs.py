@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from housing_report.models import ACCEPTED
-from housing_report.parse import parse_reports
+from housing_report.core.statuses import ACCEPTED
+from housing_report.validate.parse import parse_reports
 from tests.bench import dag_parse, run, scale
 from tests.bench.synthetic import HISTORY_PERIODS, SyntheticCountry
 

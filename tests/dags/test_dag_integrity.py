@@ -92,7 +92,8 @@ spec = importlib.util.spec_from_file_location("dag_under_test", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 sqlalchemy.create_engine = lambda *a, **k: (_ for _ in ()).throw(RuntimeError("database at parse time"))
 spec.loader.exec_module(module)
-heavy = [m for m in ("pandas", "openpyxl", "gspread", "yagmail", "housing_report.parse") if m in sys.modules]
+modules = ("pandas", "openpyxl", "gspread", "yagmail", "housing_report.validate.parse")
+heavy = [m for m in modules if m in sys.modules]
 print("HEAVY=" + ",".join(heavy))
 """
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from housing_report_airflow.dag_test import run_dag_test
+from housing_report_airflow.dag_runner import run_dag_test
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "include" / "sample_data"
@@ -137,8 +137,9 @@ def test_totals_match_what_the_sample_sheets_hold(two_periods, period):
     """The sample generator knows every figure it wrote; the pipeline must find the same."""
     import datetime as dt
 
+    from housing_report_tools.sample_data import build_samples
+
     from housing_report.config import load_config
-    from housing_report.sample_data import build_samples
 
     expected = build_samples(load_config()).expected_totals(dt.date.fromisoformat(period))
     totals = load(two_periods, period)["totals"]
@@ -164,7 +165,7 @@ def test_outputs_and_outbox(two_periods):
 
 def test_replay_rebuilds_the_period_from_the_archive_alone(dag, two_periods, tmp_path):
     """A replay reads no source (here: a folder that does not exist) and gives the same summary."""
-    from housing_report.store import ReportStore, sqlite_url
+    from housing_report.archive.store import ReportStore, sqlite_url
 
     original = (
         ReportStore(sqlite_url(two_periods / "reports.sqlite"))

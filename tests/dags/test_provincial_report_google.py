@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from housing_report_airflow.dag_test import run_dag_test
+from housing_report_airflow.dag_runner import run_dag_test
 from tests.dags.test_provincial_report_e2e import environment
 from tests.google_api.server import FakeGoogle
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from housing_report_airflow.dag_test import run_dag_test
+from housing_report_airflow.dag_runner import run_dag_test
 from tests.dags.test_provincial_report_e2e import REPO, SAMPLES, environment, run_period
 from tests.smtp_server import Collector, smtp_server
 

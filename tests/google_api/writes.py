@@ -1,4 +1,4 @@
-"""Write endpoints of the fake Google APIs: what `housing_report.provision` uses.
+"""Write endpoints of the fake Google APIs: what `housing_report.setup.provision` uses.
 
 Sheets v4: `POST /v4/spreadsheets/{key}:batchUpdate` with `addSheet`, `deleteSheet`,
 `updateCells`, `updateDimensionProperties`, `addProtectedRange`, `setDataValidation`

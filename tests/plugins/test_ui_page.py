@@ -15,8 +15,9 @@ import os
 import pytest
 import sqlalchemy as sa
 
+from housing_report.archive.schema import deliveries, summaries, unit_reads
+from housing_report.archive.store import ReportStore
 from housing_report.config import Unit
-from housing_report.store import ReportStore, deliveries, summaries, unit_reads
 
 pytestmark = pytest.mark.airflow
 

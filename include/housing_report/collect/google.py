@@ -1,0 +1,215 @@
+"""A source that reads the units' worksheets from Google Sheets, economically.
+
+Units are grouped by spreadsheet, and each spreadsheet costs at most two API requests
+whatever the number of its units and worksheets: one metadata request (the worksheets'
+titles) and one `values:batchGet` for every needed worksheet that exists. Google's quota is
+60 read requests per minute per service account, so twenty units cost about forty reads,
+and two hundred units sharing one spreadsheet cost two.
+
+Worksheet names match as in `workbook_io.find_sheet_name` (exact, then trimmed,
+case-insensitive, NFC), so a workbook gives the same result from Google as when downloaded
+as .xlsx and read by `LocalWorkbookSource`. Per unit: a worksheet or spreadsheet that does
+not exist is `missing`; one that cannot be read (not shared, quota, Google's errors after
+the client's retries, timeouts, a malformed answer) is `unreachable`, with a Vietnamese
+reason; the other spreadsheets go on. A refused token or an unusable key raises
+`SourceConfigError` (a configuration problem, once for the whole run).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+from housing_report.collect.base import SourceConfigError, fetch_by_spreadsheet
+from housing_report.collect.google_client import GoogleUnavailable
+from housing_report.collect.google_client import service_account_email as service_account_email_of
+from housing_report.collect.workbook_io import find_sheet_name
+from housing_report.config import Unit
+from housing_report.core.models import FetchResult, Grid
+from housing_report.core.statuses import FETCH_OK, MISSING, UNREACHABLE
+
+log = logging.getLogger(__name__)
+
+# One metadata request per spreadsheet: only the worksheets' titles and ids.
+METADATA_FIELDS = "sheets.properties(sheetId,title)"
+
+VALUE_PARAMS = {
+    # Real numbers and text as stored, not as displayed ("1.234" in a vi_VN sheet): the
+    # parser then sees what it sees in a downloaded .xlsx.
+    "valueRenderOption": "UNFORMATTED_VALUE",
+    # Dates as serial numbers (days since 30/12/1899), not FORMATTED_STRING: the formatted
+    # text follows each cell's number format and the spreadsheet's locale (12/03/2025 in
+    # vi_VN, 3/12/2025 in en_US), whereas a serial number is unambiguous, and
+    # `values.read_date` accepts one for the period and the date fields.
+    "dateTimeRenderOption": "SERIAL_NUMBER",
+    "majorDimension": "ROWS",
+}
+
+_CELL = re.compile(r"\$?([A-Za-z]*)\$?(\d*)")
+
+
+class GoogleSheetsSource:
+    """`ReportSource` over Google Sheets through a gspread client from `google_client.make_client`."""
+
+    def __init__(self, client: Any, service_account_email: str = ""):
+        self.client = client
+        self.service_account_email = service_account_email or service_account_email_of(client)
+
+    def __repr__(self) -> str:
+        return f"GoogleSheetsSource({self.service_account_email!r})"
+
+    def fetch(self, units: Sequence[Unit]) -> list[FetchResult]:
+        return fetch_by_spreadsheet(units, self.fetch_spreadsheet)
+
+    def fetch_spreadsheet(self, key: str, units: Sequence[Unit]) -> list[FetchResult]:
+        """Every unit of one spreadsheet, in two requests at most."""
+        from gspread.exceptions import APIError
+
+        http = self.client.http_client
+        try:
+            metadata = http.fetch_sheet_metadata(key, params={"fields": METADATA_FIELDS})
+            titles = [str(s["properties"]["title"]) for s in metadata.get("sheets", [])]
+            found = {u.worksheet: find_sheet_name(titles, u.worksheet) for u in units}
+            needed = list(dict.fromkeys(t for t in found.values() if t is not None))
+            grids: dict[str, Grid] = {}
+            if needed:
+                params = dict(VALUE_PARAMS)
+                answer = http.values_batch_get(key, [quote_title(t) for t in needed], params=params)
+                ranges = answer.get("valueRanges", [])
+                if len(ranges) != len(needed):
+                    raise ValueError(f"{len(ranges)} vùng dữ liệu cho {len(needed)} trang tính")
+                for title, value_range in zip(needed, ranges, strict=True):
+                    grids[title] = grid_from_value_range(title, value_range)
+        except APIError as exc:
+            return self._failed(key, units, *self._classify(key, exc))
+        except GoogleUnavailable as exc:
+            reason = (
+                f"Không đọc được bảng tính '{key}' sau {exc.attempts} lần thử: {exc.reason}{_hint(exc.code)}"
+            )
+            return self._failed(key, units, UNREACHABLE, reason)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            reason = (
+                f"Không đọc được bảng tính '{key}': Google trả dữ liệu không đúng dạng mong đợi "
+                f"({type(exc).__name__}: {exc})"
+            )
+            return self._failed(key, units, UNREACHABLE, reason)
+        read_at = dt.datetime.now(dt.UTC)
+        out = []
+        for unit in units:
+            title = found[unit.worksheet]
+            if title is None:
+                reason = f"Không tìm thấy trang tính '{unit.worksheet}' trong bảng tính '{key}'"
+                log.warning("%s (các trang tính hiện có: %s)", reason, ", ".join(titles) or "không có")
+                out.append(FetchResult(unit.code, MISSING, reason=reason, read_at=read_at))
+            else:
+                out.append(FetchResult(unit.code, FETCH_OK, grid=grids[title], read_at=read_at))
+        log.info("Đã đọc bảng tính %s: %d trang tính cho %d đơn vị", key, len(grids), len(units))
+        return out
+
+    def _classify(self, key: str, exc: Any) -> tuple[str, str]:
+        status = exc.response.status_code
+        message = _google_message(exc)
+        if status == 403:
+            if _is_disabled_api(exc):
+                raise SourceConfigError(
+                    "Google Sheets API chưa được bật cho dự án Google Cloud của tài khoản dịch vụ "
+                    f"{self.service_account_email} ({message}). Hãy bật Google Sheets API (và Google "
+                    "Drive API) trong Google Cloud Console, mục APIs & Services."
+                ) from exc
+            return UNREACHABLE, (
+                f"Bảng tính {key} chưa được chia sẻ với {self.service_account_email}; hãy chia sẻ quyền "
+                "xem (Viewer) cho địa chỉ này"
+            )
+        if status == 404:
+            # TEMPLATE.md: `missing` = the sheet or worksheet does not exist. Google answers 404
+            # only for a key that names no spreadsheet (an existing one not shared gives 403).
+            return MISSING, (
+                f"Không có bảng tính với mã {key} trên Google Sheets (Google trả 404). Hãy kiểm tra mã "
+                "bảng tính trong units.yaml: phần giữa /d/ và /edit trong địa chỉ của bảng tính"
+            )
+        if status == 401:
+            raise SourceConfigError(
+                "Google không chấp nhận thông tin xác thực của tài khoản dịch vụ "
+                f"{self.service_account_email} (HTTP 401: {message}). "
+                "Hãy kiểm tra khóa JSON trong Connection google_sheets."
+            ) from exc
+        return UNREACHABLE, f"Không đọc được bảng tính '{key}': Google trả {status} ({message})"
+
+    def _failed(self, key: str, units: Sequence[Unit], status: str, reason: str) -> list[FetchResult]:
+        log.warning("Bảng tính %s (%d đơn vị): %s. %s", key, len(units), status, reason)
+        read_at = dt.datetime.now(dt.UTC)
+        return [FetchResult(u.code, status, reason=reason, read_at=read_at) for u in units]
+
+
+def quote_title(title: str) -> str:
+    """A worksheet title as a whole-sheet A1 range: always quoted, quotes doubled."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+def range_start(a1_range: str) -> tuple[int, int]:
+    """0-based (row, col) of the top-left cell of an answered range (`'Bao Cao'!B3:H40` -> (2, 1))."""
+    _sheet, bang, cells = a1_range.rpartition("!")
+    if not bang:  # a sheet name alone: the whole sheet, from A1
+        return 0, 0
+    first = cells.split(":", 1)[0]
+    match = _CELL.fullmatch(first)
+    if not first or match is None:
+        return 0, 0
+    letters, digits = match.groups()
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ord(ch) - 64
+    return (int(digits) - 1 if digits else 0), (col - 1 if letters else 0)
+
+
+def grid_from_value_range(title: str, value_range: dict[str, Any]) -> Grid:
+    """A `Grid` whose row i / column j are the sheet's row i+1 / column j+1, like `workbook_io`'s."""
+    row0, col0 = range_start(str(value_range.get("range", "")))
+    rows: list[list[Any]] = [[] for _ in range(row0)]
+    for raw in value_range.get("values", []):
+        rows.append([None] * col0 + [_cell(v) for v in raw])
+    for row in rows:
+        while row and row[-1] is None:
+            row.pop()
+    while rows and not rows[-1]:
+        rows.pop()
+    return Grid(_nfc(title), rows)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return _nfc(value) or None
+    return value
+
+
+def _nfc(text: str) -> str:
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def _google_message(exc: Any) -> str:
+    error = getattr(exc, "error", None)
+    message = error.get("message") if isinstance(error, dict) else None
+    text = " ".join(str(message or exc.response.reason or "").split())
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _is_disabled_api(exc: Any) -> bool:
+    error = getattr(exc, "error", None) or {}
+    details = error.get("details") if isinstance(error, dict) else None
+    reasons = {d.get("reason") for d in details or [] if isinstance(d, dict)}
+    message = str(error.get("message", "")) if isinstance(error, dict) else ""
+    return "SERVICE_DISABLED" in reasons or "has not been used in project" in message
+
+
+def _hint(code: str) -> str:
+    if code == "429":
+        return " (vượt hạn mức đọc của Google: 60 yêu cầu mỗi phút cho một tài khoản dịch vụ)"
+    if code.isdigit() and code.startswith("5"):
+        return " (Google đang gặp sự cố tạm thời)"
+    if code in ("timeout", "connection"):
+        return " (mạng hoặc Google không trả lời kịp)"
+    return ""

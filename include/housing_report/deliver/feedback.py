@@ -1,0 +1,138 @@
+"""Feedback to the units: right after collection, one email to each unit with something to fix.
+
+A unit whose report is `rejected` or `stale`, or that has warnings, gets one email (to its
+`emails` in units.yaml) listing each finding: the cell, what was found and how to fix it,
+with the link to its Google Sheet. Units with nothing to fix get nothing.
+
+Each email goes through the delivery log (`deliveries`, kind `feedback`, a key of its own
+per unit), like the report: never twice for a version, and a re-run of the period tells a
+unit again only when what it has to fix has changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from housing_report.archive.deliveries import FAILED, SENT, DeliveryConflict, recipients_key
+from housing_report.archive.store import ReportStore
+from housing_report.config import Config, Contact, Unit
+from housing_report.deliver.message import build_message
+from housing_report.deliver.transports import Delivery, DeliveryError
+from housing_report.render.feedback import needs_feedback, render_feedback
+
+log = logging.getLogger(__name__)
+
+FEEDBACK = "feedback"
+
+
+class FeedbackError(RuntimeError):
+    """Some feedback emails could not be sent (the others were); a retry sends the rest."""
+
+
+@dataclass
+class FeedbackOutcome:
+    sent: list[str] = field(default_factory=list)  # unit codes
+    skipped: dict[str, str] = field(default_factory=dict)  # unit code -> why (Vietnamese)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sent": self.sent, "skipped": self.skipped, "failed": self.failed}
+
+
+def content_hash(unit_entry: dict[str, Any]) -> str:
+    """What the unit is told: its status and findings (not the version or the time)."""
+    payload = {
+        "status": unit_entry.get("status"),
+        "errors": [[f["cell"], f["message"]] for f in unit_entry.get("errors") or []],
+        "warnings": [[f["cell"], f["message"]] for f in unit_entry.get("warnings") or []],
+    }
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def feedback_key(unit: Unit) -> str:
+    """The delivery log's key of a unit's feedback: its own, whoever else shares its addresses."""
+    return recipients_key([f"{FEEDBACK}:{unit.code}", *unit.emails])
+
+
+def send_feedback(
+    config: Config,
+    store: ReportStore,
+    period: dt.date,
+    run_id: str,
+    delivery: Delivery,
+    sender: str,
+    message_id_domain: str,
+) -> FeedbackOutcome:
+    """Email each unit with something to fix in this run's version of the period, as the log allows."""
+    row = store.summary_row(period, run_id)
+    if row is None:
+        raise RuntimeError(f"Không tìm thấy bản tổng hợp kỳ {period:%d/%m/%Y} của lần chạy {run_id}.")
+    outcome = FeedbackOutcome()
+    reply_to = config.report.admins[0] if config.report.admins else None
+    for entry in row.summary.get("units", []):
+        if not needs_feedback(entry):
+            continue
+        try:
+            unit = config.unit(entry["code"])
+        except KeyError:
+            continue  # removed from units.yaml since
+        if not unit.emails:
+            outcome.skipped[unit.code] = "đơn vị chưa có email trong units.yaml"
+            continue
+        key = feedback_key(unit)
+        digest = content_hash(entry)
+        pending = store.in_flight(period, key)
+        if pending is not None:
+            outcome.skipped[unit.code] = (
+                f"lần gửi trước (Message-ID {pending.message_id}) chưa rõ kết quả; "
+                "không gửi lại để tránh trùng"
+            )
+            continue
+        sent = store.last_sent(period, key)
+        if sent is not None and (sent.version == row.version or sent.content_hash == digest):
+            outcome.skipped[unit.code] = f"đã báo cho đơn vị nội dung này ({sent.message_id})"
+            continue
+        message = build_message(
+            render_feedback(entry, row.summary, config),
+            sender=sender,
+            to=[Contact(unit.name, e) for e in unit.emails],
+            cc=[],
+            attachments=[],
+            message_id_domain=message_id_domain,
+            reply_to=reply_to,
+        )
+        message_id = str(message["Message-ID"])
+        try:
+            claim = store.claim_delivery(
+                period=period,
+                version=row.version,
+                run_id=run_id,
+                kind=FEEDBACK,
+                recipients=list(unit.emails),
+                supersedes=sent.version if sent else 0,
+                message_id=message_id,
+                key=key,
+                content_hash=digest,
+            )
+        except DeliveryConflict as exc:
+            outcome.skipped[unit.code] = str(exc)
+            continue
+        try:
+            delivery.deliver(message)
+        except DeliveryError as exc:
+            if exc.delivered_to:
+                store.finish_delivery(claim, SENT, f"một phần: {exc}")
+            else:
+                store.finish_delivery(claim, FAILED, str(exc))
+            outcome.failed[unit.code] = str(exc)
+            log.error("Không gửi được thư phản hồi cho %s: %s", unit.code, exc)
+            continue
+        store.finish_delivery(claim, SENT)
+        outcome.sent.append(unit.code)
+        log.info("Đã gửi thư phản hồi cho %s (%s): %s", unit.code, ", ".join(unit.emails), message_id)
+    return outcome

@@ -1,0 +1,228 @@
+"""Send a period's report at most once per version and recipient list.
+
+The delivery log (table `deliveries`) decides:
+
+- nothing delivered yet for these recipients: send this version as the report;
+- a version was delivered and this one has the same figures: send nothing;
+- a version was delivered and this one changes a figure: send a correction
+  ("Báo cáo bổ sung, điều chỉnh") listing what changed and why;
+- this very version was delivered (a retried task): send nothing.
+
+Before talking to the SMTP server a row `sending` is written with the message's
+Message-ID; a unique index lets only one run claim a given state of the period
+(two concurrent runs: the loser gets `DeliveryConflict` and says why). After the
+server accepts, the row becomes `sent`; after a failure, `failed` (a retry may send).
+
+If the process dies between the server's acceptance and the log write, the row
+stays `sending`. The message may or may not have gone out, and we never risk a
+second copy: later attempts refuse with `DeliveryUncertain`, naming the
+Message-ID to look for; an admin checks the mailbox and either re-runs with the
+Param `force_resend` (the row is marked failed and the report is sent again) or
+leaves it (the report arrived).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from housing_report.aggregate.corrections import compare
+from housing_report.archive.deliveries import FAILED, SENT, DeliveryConflict, recipients_key
+from housing_report.archive.store import ReportStore
+from housing_report.config import Config, Contact
+from housing_report.deliver.message import build_message
+from housing_report.deliver.transports import Delivery, DeliveryError
+from housing_report.render.outputs import render_version
+
+log = logging.getLogger(__name__)
+
+REPORT, CORRECTION = "report", "correction"
+
+
+@dataclass(frozen=True)
+class Mail:
+    """Who the provincial report goes to, and from."""
+
+    sender: str
+    to: tuple[Contact, ...]
+    cc: tuple[Contact, ...] = ()
+    message_id_domain: str = "localhost"
+
+    @classmethod
+    def of(cls, config: Config, sender: str, message_id_domain: str) -> Mail:
+        """The report's mail: To the Department and the Steering Committee, Cc as report.yaml says."""
+        return cls(sender, config.report.to, config.report.cc, message_id_domain)
+
+
+class DeliveryUncertain(RuntimeError):
+    """An earlier attempt died after handing the message to the server: it may have arrived."""
+
+
+class PartialDelivery(RuntimeError):
+    """The server accepted the message for some recipients and refused others."""
+
+
+@dataclass
+class Outcome:
+    sent: bool
+    kind: str | None  # report | correction | None
+    version: int
+    reason: str  # Vietnamese, for the log and the admin
+    message_id: str | None = None
+    supersedes: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "kind": self.kind,
+            "version": self.version,
+            "reason": self.reason,
+            "message_id": self.message_id,
+            "supersedes": self.supersedes,
+        }
+
+
+def dispatch(
+    config: Config,
+    store: ReportStore,
+    period: dt.date,
+    run_id: str,
+    mail: Mail,
+    delivery: Delivery,
+    *,
+    force_resend: bool = False,
+) -> Outcome:
+    """Deliver this run's version of the period's summary if, and only if, the log says so."""
+    row = store.summary_row(period, run_id)
+    if row is None:
+        raise RuntimeError(f"Không tìm thấy bản tổng hợp kỳ {period:%d/%m/%Y} của lần chạy {run_id}.")
+    addresses = [c.email for c in (*mail.to, *mail.cc)]
+    key = recipients_key(addresses)
+
+    pending = store.in_flight(period, key)
+    if pending is not None:
+        if not force_resend:
+            raise DeliveryUncertain(
+                f"Lần gửi phiên bản {pending.version} kỳ {period:%d/%m/%Y} (lần chạy {pending.run_id}, "
+                f"bắt đầu {pending.started_at:%d/%m/%Y %H:%M} UTC) chưa ghi nhận kết quả: thư có thể đã đến "
+                f"người nhận. Hãy tìm thư có Message-ID {pending.message_id} trong hộp thư gửi/nhận; nếu "
+                "chưa đến, chạy lại với tham số force_resend. Hệ thống không tự gửi lại để tránh gửi hai lần."
+            )
+        store.finish_delivery(pending.id, FAILED, "đánh dấu thất bại do quản trị chọn force_resend")
+        log.warning("force_resend: lần gửi %s (%s) được đánh dấu thất bại", pending.id, pending.message_id)
+
+    sent = store.last_sent(period, key)
+    if sent is not None and sent.version == row.version:
+        return Outcome(
+            False,
+            None,
+            row.version,
+            f"Phiên bản {row.version} đã được gửi ({sent.message_id}).",
+            sent.message_id,
+            sent.supersedes,
+        )
+    correction = None
+    if sent is not None:
+        delivered = store.summary_version(period, sent.version)
+        if delivered is not None and delivered.figures_hash == row.figures_hash:
+            return Outcome(
+                False,
+                None,
+                row.version,
+                f"Không có số liệu nào thay đổi so với phiên bản {sent.version} đã gửi lúc "
+                f"{sent.finished_at:%d/%m/%Y %H:%M} UTC; không gửi lại.",
+                None,
+                sent.version,
+            )
+        correction = compare(
+            delivered.summary if delivered else {},
+            row.summary,
+            config,
+            old_version=sent.version,
+            new_version=row.version,
+            old_sent_at=sent.finished_at.isoformat() if sent.finished_at else None,
+        )
+    kind = CORRECTION if correction else REPORT
+    supersedes = sent.version if sent else 0
+
+    with tempfile.TemporaryDirectory(prefix="housing-report-") as tmp:
+        message = build_report_message(
+            config, row.summary, mail, Path(tmp), correction=correction, earlier=store.history(period)
+        )
+        message_id = str(message["Message-ID"])
+        claim = store.claim_delivery(
+            period=period,
+            version=row.version,
+            run_id=run_id,
+            kind=kind,
+            recipients=addresses,
+            supersedes=supersedes,
+            message_id=message_id,
+        )
+        try:
+            delivery.deliver(message)
+        except DeliveryError as exc:
+            if getattr(exc, "delivered_to", ()):
+                store.finish_delivery(claim, SENT, f"một phần: {exc}")
+                raise PartialDelivery(str(exc)) from exc
+            store.finish_delivery(claim, FAILED, str(exc))
+            raise
+        except BaseException as exc:
+            # Not a known refusal: the server may have accepted it. Leave the claim `sending`.
+            log.error("Lỗi không xác định khi gửi %s: %s", message_id, exc)
+            raise
+    store.finish_delivery(claim, SENT)
+    what = "bản điều chỉnh" if correction else "báo cáo"
+    return Outcome(True, kind, row.version, f"Đã gửi {what} phiên bản {row.version}.", message_id, supersedes)
+
+
+
+
+def build_report_message(
+    config: Config,
+    summary: dict[str, Any],
+    mail: Mail,
+    workdir: Path,
+    correction: dict | None = None,
+    earlier: Sequence[Mapping[str, Any]] = (),
+) -> EmailMessage:
+    """The provincial report's email (or its correction), rendered into `workdir` as the output
+    writer renders it (`render.outputs.render_version`): the charts inline, the report document
+    and the workbook (annexes and figures by unit) attached."""
+    # Short Content-IDs: a header longer than a line is folded, and some clients then miss the image.
+    cids: dict[str, str] = {}
+
+    def by_content_id(name: str, _path: Path) -> str:
+        cids[name] = f"bieu-do-{name}.{secrets.token_hex(6)}@{mail.message_id_domain}"
+        return f"cid:{cids[name]}"
+
+    rendered = render_version(
+        config, summary, earlier, workdir, chart_src=by_content_id, correction=correction
+    )
+    return build_message(
+        rendered.email,
+        sender=mail.sender,
+        to=list(mail.to),
+        cc=list(mail.cc),
+        attachments=rendered.attachments,
+        message_id_domain=mail.message_id_domain,
+        inline_images={cids[name]: path for name, path in rendered.official.charts.items()},
+    )
+
+
+__all__ = [
+    "DeliveryConflict",
+    "DeliveryUncertain",
+    "Mail",
+    "Outcome",
+    "PartialDelivery",
+    "build_report_message",
+    "dispatch",
+]

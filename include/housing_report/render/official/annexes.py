@@ -1,0 +1,269 @@
+"""The annexes of the report ("Phụ lục I, II..."): built once as plain tables (pure), laid out
+in the document (`official.document`) and as sheets of the attached workbook (here).
+
+- Phụ lục I: progress by district (houses needed, started, completed, percent, change since
+  the last period, forecast finish date);
+- then one annex per table of the template: the progress table by beneficiary group (with
+  the completion percent), the money table by source;
+- then one annex of the number fields (mobilisation, propaganda) by unit.
+
+Labels come from the config. Every annex has a totals row: for the district annex the sum
+of its rows (it equals the summary's houses), for the others the summary's totals.
+
+In the workbook, numbers stay numbers with the format `#,##0` (money `#,##0.0##`): Excel and
+LibreOffice draw the separators of the reader's locale, so a Vietnamese-locale computer shows
+8.917 and 1.234,5 while the cell stays a number that sums and sorts. A literal format
+(`#.##0`) would not work: in a format, `.` is always the decimal point. Writing the numbers
+as text would show the Vietnamese separators everywhere but break every formula a reader
+adds, so we do not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from housing_report.config import Config
+from housing_report.core.models import TOTAL_LABEL, TOTAL_ROW
+from housing_report.core.text import clean_text
+from housing_report.render.figures import number_sections, table_total
+from housing_report.render.workbook import put
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
+ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII")
+# Number formats of the workbook, by column kind (see the module's docstring).
+FORMATS = {
+    "count": "#,##0",
+    "money": "#,##0.0##",
+    "percent": "0.0",
+    "change": "+#,##0;-#,##0;0",
+    "index": "0",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    kind: str  # index | text | count | money | percent | change
+    width: float  # in the document, cm (the workbook derives its widths from it)
+
+
+@dataclass
+class Annex:
+    number: str  # "I"
+    title: str
+    unit: str  # "căn", "triệu đồng", or "" when the columns differ
+    columns: list[Column]
+    rows: list[list[Any]] = field(default_factory=list)
+    total: list[Any] | None = None
+    note: str = ""
+
+    @property
+    def sheet_name(self) -> str:
+        return f"PL_{self.number}"
+
+
+def _percent(done: float | None, of: float | None) -> float | None:
+    return round(100.0 * done / of, 2) if done is not None and of else None
+
+
+def _district_annex(view: dict[str, Any], unit: str) -> Annex:
+    columns = [
+        Column("STT", "index", 1.2),
+        Column("Địa bàn", "text", 4.6),
+        Column("Số nhà cần hỗ trợ", "count", 2.2),
+        Column("Đã khởi công", "count", 2.2),
+        Column("Đã hoàn thành, bàn giao", "count", 2.4),
+        Column("Tỷ lệ hoàn thành (%)", "percent", 2.2),
+        Column("Tăng so với kỳ trước", "change", 2.2),
+        Column("Dự kiến hoàn thành", "text", 3.0),
+        Column("Ghi chú", "text", 4.6),
+    ]
+    rows = []
+    for i, d in enumerate(view["districts_full"], start=1):
+        note = ""
+        if d["status"] != "accepted":
+            note = d["status_label"] + (f"; số liệu kỳ {d['carried_from']}" if d["carried_from"] else "")
+        rows.append(
+            [
+                i,
+                d["name"],
+                d["needed"],
+                d["started"],
+                d["completed"],
+                d["percent"],
+                d["change"],
+                d["forecast_label"],
+                note,
+            ]
+        )
+    needed = sum(r[2] for r in rows)
+    completed = sum(r[4] for r in rows)
+    changes = [r[6] for r in rows if r[6] is not None]
+    province = view["forecast"]["province"]
+    total = [
+        None,
+        TOTAL_LABEL,
+        needed,
+        sum(r[3] for r in rows),
+        completed,
+        _percent(completed, needed),
+        sum(changes) if changes else None,
+        province.label(),
+        "",
+    ]
+    return Annex("", "Tiến độ hỗ trợ nhà ở theo địa bàn", unit, columns, rows, total)
+
+
+def build_annexes(config: Config, summary: dict[str, Any], view: dict[str, Any]) -> list[Annex]:
+    """The annexes of `summary` (see the module's docstring), numbered I, II..."""
+    template = config.template
+    totals = summary.get("totals") or {}
+    progress = config.report.progress
+    annexes = [_district_annex(view, template.section(progress.table).unit)]
+    for section in number_sections(template):
+        if section.kind != "table":
+            continue
+        kind = "money" if section.value == "money" else "count"
+        columns = [Column("STT", "index", 1.2), Column("Nội dung", "text", 8.0)]
+        columns += [Column(c.label, kind, 2.6) for c in section.columns]
+        is_progress = section.code == progress.table
+        if is_progress:
+            columns.append(Column("Tỷ lệ hoàn thành (%)", "percent", 2.2))
+
+        def completion(row: str, section=section) -> float | None:
+            done = sum(totals.get(f"{section.code}.{row}.{c}") or 0 for c in progress.completed)
+            need = sum(totals.get(f"{section.code}.{row}.{c}") or 0 for c in progress.needed)
+            return _percent(done, need)
+
+        rows = []
+        for i, r in enumerate(section.rows, start=1):
+            values = [totals.get(f"{section.code}.{r.code}.{c.code}") for c in section.columns]
+            rows.append([i, r.label, *values] + ([completion(r.code)] if is_progress else []))
+        total_values = [table_total(totals, section, c.code) for c in section.columns]
+        total = [None, TOTAL_LABEL, *total_values] + ([completion(TOTAL_ROW)] if is_progress else [])
+        title = section.label if not is_progress else f"{section.label}, theo nhóm đối tượng"
+        annexes.append(Annex("", title, section.unit, columns, rows, total))
+
+    fields = [s for s in number_sections(template) if s.kind == "fields"]
+    if fields:
+        keys = [(s, k) for s in fields for k in s.figure_keys()]
+        columns = [Column("STT", "index", 1.2), Column("Đơn vị", "text", 4.6)]
+        columns += [
+            Column(template.figure_label(k), "money" if s.value == "money" else "count", 1.9)
+            for s, k in keys
+        ]
+        by_unit = summary.get("by_unit") or {}
+        wanted = {k for _, k in keys}
+        rows = []
+        for unit in summary.get("units") or []:
+            figures = by_unit.get(unit.get("code")) or {}
+            uses = (
+                set(template.used_figure_keys(unit["kind"])) if unit.get("kind") in template.kinds else set()
+            )
+            if not (uses | set(figures)) & wanted:
+                continue
+            rows.append([len(rows) + 1, clean_text(unit.get("name")), *(figures.get(k) for _, k in keys)])
+        total = [None, TOTAL_LABEL, *(totals.get(k) for _, k in keys)]
+        units = {s.unit for s in fields}
+        annexes.append(
+            Annex(
+                "",
+                " và ".join(s.label for s in fields) + ", theo đơn vị",
+                units.pop() if len(units) == 1 else "",
+                columns,
+                rows,
+                total,
+                note="Số liệu huy động sức dân là lũy kế; số liệu tuyên truyền là trong kỳ báo cáo.",
+            )
+        )
+    for i, annex in enumerate(annexes):
+        annex.number = ROMAN[i] if i < len(ROMAN) else str(i + 1)
+    return annexes
+
+
+# --------------------------------------------------------------------------- workbook
+
+
+def add_annex_sheets(wb: Workbook, annexes: list[Annex], attached_to: str) -> list[Any]:
+    """One sheet per annex (`PL_I`...), titled, "Đơn vị tính" stated, frozen header, totals
+    row, A4 landscape fitted to the page width. Returns the sheets, in order."""
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    thin = Side(style="thin", color="808080")
+    grid = Border(left=thin, right=thin, top=thin, bottom=thin)
+    sheets = []
+    for annex in annexes:
+        ws = wb.create_sheet(annex.sheet_name)
+        sheets.append(ws)
+        last = len(annex.columns)
+        lines = [
+            (f"Phụ lục {annex.number}", Font(name="Times New Roman", bold=True, size=13)),
+            (annex.title.upper(), Font(name="Times New Roman", bold=True, size=13)),
+            (f"(Kèm theo {attached_to})", Font(name="Times New Roman", italic=True, size=12)),
+        ]
+        for row, (text, font) in enumerate(lines, start=1):
+            put(ws, row, 1, text)
+            ws.cell(row=row, column=1).font = font
+            ws.cell(row=row, column=1).alignment = Alignment(horizontal="center", wrap_text=True)
+            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
+        ws.row_dimensions[2].height = 34
+        unit_line = f"Đơn vị tính: {annex.unit}" if annex.unit else "Đơn vị tính: như ghi ở từng cột"
+        put(ws, 4, 1, unit_line)
+        ws.cell(row=4, column=1).font = Font(name="Times New Roman", italic=True, size=12)
+        ws.cell(row=4, column=1).alignment = Alignment(horizontal="right")
+        ws.merge_cells(start_row=4, start_column=1, end_row=4, end_column=last)
+        header = 5
+        for c, column in enumerate(annex.columns, start=1):
+            put(ws, header, c, column.label)
+            cell = ws.cell(row=header, column=c)
+            cell.font = Font(name="Times New Roman", bold=True, size=11)
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            cell.fill = PatternFill("solid", fgColor="F2F2F2")
+            cell.border = grid
+            ws.column_dimensions[get_column_letter(c)].width = round(column.width * 5.2, 1)
+        longest = max(len(c.label) / max(1.0, c.width * 5.2 - 2) for c in annex.columns)
+        ws.row_dimensions[header].height = 16 * max(2, min(6, int(longest) + 1))
+        rows = [*annex.rows, *([annex.total] if annex.total else [])]
+        for r, values in enumerate(rows, start=header + 1):
+            is_total = annex.total is not None and r == header + len(rows)
+            # Spreadsheets do not grow a row for wrapped text written by a program: size it here.
+            lines = max(
+                (
+                    -(-len(str(v)) // max(1, int(c.width * 5.2 * 1.1) - 2))
+                    for c, v in zip(annex.columns, values, strict=True)
+                    if c.kind == "text" and v
+                ),
+                default=1,
+            )
+            ws.row_dimensions[r].height = 15 * max(1, lines)
+            for c, (column, value) in enumerate(zip(annex.columns, values, strict=True), start=1):
+                put(ws, r, c, value, FORMATS.get(column.kind))
+                cell = ws.cell(row=r, column=c)
+                cell.font = Font(name="Times New Roman", size=11, bold=is_total)
+                cell.border = grid
+                horizontal = (
+                    "left" if column.kind == "text" else ("center" if column.kind == "index" else "right")
+                )
+                cell.alignment = Alignment(
+                    horizontal=horizontal, vertical="top", wrap_text=column.kind == "text"
+                )
+        if annex.note:
+            row = header + len(rows) + 1
+            put(ws, row, 1, f"Ghi chú: {annex.note}")
+            ws.cell(row=row, column=1).font = Font(name="Times New Roman", italic=True, size=11)
+        ws.freeze_panes = ws.cell(row=header + 1, column=3)
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = f"{header}:{header}"
+        ws.page_margins.left, ws.page_margins.right = 0.79, 0.59
+        ws.page_margins.top, ws.page_margins.bottom = 0.79, 0.79
+        ws.print_options.horizontalCentered = True
+        ws.sheet_view.zoomScale = 100
+    return sheets

@@ -1,1 +1,0 @@
-"""Where the units' worksheets come from: local workbooks or Google Sheets."""

@@ -1,0 +1,39 @@
+"""Command line for admins: `python -m housing_report_tools.cli template PATH [--unit CODE]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from housing_report.config import ConfigError, load_config
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="housing_report_tools.cli")
+    parser.add_argument("--config", help="config folder (default: include/config)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    tpl = sub.add_parser("template", help="write the blank unit workbook (.xlsx)")
+    tpl.add_argument("path", type=Path)
+    tpl.add_argument("--unit", help="prefill for this unit code (its name and worksheet)")
+    sub.add_parser("check-config", help="load and validate the config")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"Lỗi cấu hình: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "check-config":
+        print(f"Cấu hình hợp lệ: {len(config.units)} đơn vị, {len(config.template.sections)} mục.")
+        return 0
+    from housing_report.setup.template_workbook import write_template
+
+    unit = config.unit(args.unit) if args.unit else None
+    args.path.parent.mkdir(parents=True, exist_ok=True)
+    write_template(config, args.path, unit=unit)
+    print(f"Đã ghi mẫu báo cáo: {args.path.resolve()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

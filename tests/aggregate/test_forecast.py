@@ -1,0 +1,103 @@
+"""The forecast of finish dates at the current pace (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from housing_report.aggregate.forecast import (
+    AT_RISK,
+    DONE,
+    INSUFFICIENT,
+    NO_DATA,
+    ON_TRACK,
+    Point,
+    forecast,
+    forecast_all,
+)
+
+TARGET = dt.date(2025, 9, 30)
+D = dt.date
+
+
+@pytest.mark.parametrize(
+    ("points", "status", "finish", "label"),
+    [
+        pytest.param([], NO_DATA, None, "Chưa có số liệu", id="no-points"),
+        pytest.param([Point(D(2025, 3, 12), 10, 0)], NO_DATA, None, "Chưa có số liệu", id="nothing-needed"),
+        pytest.param(
+            [Point(D(2025, 3, 12), 10, 100)], INSUFFICIENT, None, "Chưa đủ số liệu", id="one-period"
+        ),
+        pytest.param(
+            [Point(D(2025, 2, 27), 10, 100), Point(D(2025, 3, 12), 10, 100)],
+            INSUFFICIENT,
+            None,
+            "Chưa đủ số liệu",
+            id="no-progress",
+        ),
+        pytest.param(
+            [Point(D(2025, 2, 27), 50, 100), Point(D(2025, 3, 12), 100, 100)],
+            DONE,
+            None,
+            "Đã hoàn thành",
+            id="done",
+        ),
+        # 13 days, +26 houses: 2 a day; 100 left: 50 days after 12/03 = 01/05/2025.
+        pytest.param(
+            [Point(D(2025, 2, 27), 74, 200), Point(D(2025, 3, 12), 100, 200)],
+            ON_TRACK,
+            D(2025, 5, 1),
+            "Dự kiến 01/05/2025",
+            id="on-track",
+        ),
+        # 13 days, +13 houses: 1 a day; 300 left: 300 days after 12/03 = 06/01/2026.
+        pytest.param(
+            [Point(D(2025, 3, 12), 100, 400), Point(D(2025, 2, 27), 87, 400)],
+            AT_RISK,
+            D(2026, 1, 6),
+            "Dự kiến 06/01/2026",
+            id="at-risk-any-order",
+        ),
+    ],
+)
+def test_forecast(points, status, finish, label):
+    f = forecast(points, TARGET)
+    assert f.status == status
+    assert f.finish == finish
+    assert f.label() == label
+    assert f.at_risk == (status == AT_RISK)
+
+
+def test_the_pace_is_taken_over_the_recent_periods_only():
+    slow_start = [Point(D(2025, 1, 12), 0, 1000), Point(D(2025, 1, 27), 1, 1000)]
+    recent = [
+        Point(D(2025, 2, 12), 100, 1000),
+        Point(D(2025, 2, 27), 200, 1000),
+        Point(D(2025, 3, 12), 300, 1000),
+    ]
+    f = forecast(slow_start + recent, TARGET, recent=3)
+    assert f.periods_used == 3
+    assert f.per_day == pytest.approx(200 / 28)
+    assert f.finish == D(2025, 3, 12) + dt.timedelta(days=98)
+
+
+def test_forecast_all_names_the_districts_at_risk():
+    def summary(period, province, districts):
+        return {
+            "period": period,
+            "houses": {"completed": province[0], "needed": province[1]},
+            "districts": [{"code": c, "name": n, "completed": x, "needed": y} for c, n, x, y in districts],
+        }
+
+    history = [
+        summary("2025-02-27", (100, 1000), [("941", "Thành phố", 80, 500), ("942", "Huyện Mỹ Tú", 20, 500)]),
+        summary("2025-03-12", (230, 1000), [("941", "Thành phố", 200, 500), ("942", "Huyện Mỹ Tú", 30, 500)]),
+    ]
+    result = forecast_all(history, TARGET)
+    by_code = {f.code: f for f in result["districts"]}
+    assert [f.code for f in result["districts"]] == ["941", "942"]
+    assert by_code["941"].status == ON_TRACK
+    assert by_code["942"].status == AT_RISK
+    assert result["province"].status == ON_TRACK
+    assert result["province"].completed == 230

@@ -1,0 +1,230 @@
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+import zipfile
+
+import openpyxl
+import pytest
+
+from housing_report.core.statuses import STATUS_LABELS
+from housing_report.render.workbook import COUNT_FORMAT, MONEY_FORMAT, write_summary_workbook
+from tests.support.summary_fixture import FORMULA, make_first_summary, make_summary
+
+SHEETS = ["TongHop", "BangA", "BangB", "TuyenTruyen", "TinhTrang", "LoiCanhBao"]
+
+
+@pytest.fixture(scope="module")
+def summary():
+    return make_summary()
+
+
+@pytest.fixture(scope="module")
+def workbook(tmp_path_factory, summary, config):
+    path = write_summary_workbook(summary, config, tmp_path_factory.mktemp("wb") / "out" / "tong-hop.xlsx")
+    return openpyxl.load_workbook(path)
+
+
+def figure_table(ws):
+    """(codes, unit rows by unit code, totals row) of a figure sheet, read by its code row."""
+    code_row = next(r for r in range(1, 20) if ws.cell(r, 1).value == "UNIT_CODE")
+    codes = [c.value for c in ws[code_row]]
+    units, totals = {}, None
+    for row in ws.iter_rows(min_row=code_row + 1):
+        code = row[0].value
+        if code is None:
+            break
+        if code == "TONG":
+            totals = row
+        else:
+            units[code] = row
+    return codes, units, totals
+
+
+def test_sheets(workbook):
+    assert workbook.sheetnames == SHEETS
+
+
+@pytest.mark.parametrize("sheet", ["BangA", "BangB", "TuyenTruyen"])
+def test_columns_add_up_to_the_totals_row_and_the_summary(workbook, summary, sheet):
+    codes, units, totals = figure_table(workbook[sheet])
+    figure_columns = [(i, code) for i, code in enumerate(codes) if i >= 4]
+    assert figure_columns
+    for i, key in figure_columns:
+        column_sum = sum(row[i].value or 0 for row in units.values())
+        assert column_sum == pytest.approx(totals[i].value, abs=1e-6), key
+        assert totals[i].value == pytest.approx(summary["totals"][key], abs=1e-6), key
+
+
+def test_table_a_has_every_cell_code_and_one_row_per_district(workbook, summary, config):
+    codes, units, _ = figure_table(workbook["BangA"])
+    section = config.template.section("A")
+    expected = [f"A.{r}.{c.code}" for r in [*(r.code for r in section.rows), "TONG"] for c in section.columns]
+    assert codes[4:] == expected
+    assert list(units) == [u["code"] for u in summary["units"] if u["kind"] == "district"]
+    row = units["941"]
+    assert row[codes.index("A.NCC.CAN_XM")].value == 40
+    assert row[codes.index("A.TONG.HT_XM")].value == 22 + 50 + 70 + 5  # the unit's own total
+    # Never accepted: no figures, not zeros.
+    assert all(cell.value is None for cell in units["945"][4:])
+
+
+def test_table_b_includes_the_organisations_xhh_only(workbook, summary):
+    codes, units, _ = figure_table(workbook["BangB"])
+    assert "MTTQ" in units
+    assert "BAO_ST" not in units  # press fills no table B
+    mttq = {codes[i]: cell.value for i, cell in enumerate(units["MTTQ"]) if i >= 4}
+    assert mttq["B.XHH.HUY_DONG"] == pytest.approx(12500.75)
+    assert mttq["B.XHH.GIAI_NGAN"] == pytest.approx(10250.5)
+    assert mttq["B.TONG.HUY_DONG"] == pytest.approx(12500.75)
+    assert mttq["B.NSTW.HUY_DONG"] is None
+    ws = workbook["BangB"]
+    assert ws["A2"].value.startswith("Đơn vị tính: triệu đồng")
+
+
+def test_propaganda_sheet_covers_every_kind(workbook):
+    codes, units, _ = figure_table(workbook["TuyenTruyen"])
+    assert {"941", "MTTQ", "BAO_ST"} <= set(units)
+    assert units["BAO_ST"][codes.index("C_TIN_BAI")].value == 48
+    assert units["BAO_ST"][codes.index("NGAY_CONG")].value is None  # press has no mobilisation
+    # Rejected: cumulative mobilisation carried forward, no propaganda this period.
+    assert units["943"][codes.index("NGAY_CONG")].value == 4210
+    assert units["943"][codes.index("C_TIN_BAI")].value is None
+
+
+def test_status_and_data_period_of_each_unit_in_figure_sheets(workbook):
+    codes, units, _ = figure_table(workbook["BangA"])
+    assert units["941"][2].value == "Đã tiếp nhận"
+    assert units["941"][3].value.date() == dt.date(2025, 3, 12)
+    assert units["943"][2].value == "Bị trả lại (có lỗi)"
+    assert units["943"][3].value.date() == dt.date(2025, 2, 27)
+    assert units["943"][3].number_format == "DD/MM/YYYY"
+
+
+@pytest.mark.parametrize(
+    ("sheet", "key", "fmt"),
+    [
+        ("BangA", "A.NCC.CAN_XM", COUNT_FORMAT),
+        ("BangB", "B.NSTW.HUY_DONG", MONEY_FORMAT),
+        ("TuyenTruyen", "C_LUOT_DU", COUNT_FORMAT),
+    ],
+    ids=["count", "money", "field"],
+)
+def test_number_formats_group_thousands(workbook, sheet, key, fmt):
+    codes, units, totals = figure_table(workbook[sheet])
+    i = codes.index(key)
+    assert units["941"][i].number_format == fmt
+    assert totals[i].number_format == fmt
+
+
+@pytest.mark.parametrize("sheet", SHEETS)
+def test_headers_are_bold_and_frozen(workbook, sheet):
+    ws = workbook[sheet]
+    assert ws.freeze_panes is not None
+    first_data_row = int("".join(ch for ch in ws.freeze_panes if ch.isdigit()))
+    header_row = next(r for r in range(1, first_data_row) if ws.cell(r, 1).value in ("Mã", "Mã đơn vị"))
+    labels = [c for c in ws[header_row] if c.value]
+    assert len(labels) >= 4
+    assert all(c.font.bold for c in labels)
+    assert ws.column_dimensions["B"].width >= 30
+
+
+def test_summary_sheet(workbook, summary, config):
+    ws = workbook["TongHop"]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=5, values_only=True) if r[0]}
+    assert rows["houses.needed"][2:5] == (4518, "căn", 4518)
+    assert rows["houses.completed"][2:6] == (1574, "căn", 1452, 122)
+    assert rows["completion_percent"][2] == pytest.approx(summary["completion_percent"])
+    assert rows["completion_percent"][5] == pytest.approx(34.84 - 32.14)
+    assert rows["B.TONG.HUY_DONG"][2] == pytest.approx(summary["totals"]["B.TONG.HUY_DONG"])
+    assert rows["B.TONG.HUY_DONG"][3] == "triệu đồng"
+    assert rows["NGAY_CONG"][2] == summary["totals"]["NGAY_CONG"]
+    assert rows["NGAY_CONG"][1] == "Số ngày công lao động hỗ trợ"
+    assert rows["NGAY_CONG"][5] == summary["change"]["NGAY_CONG"]
+    assert rows["C_TIN_BAI"][2] == summary["totals"]["C_TIN_BAI"]
+    assert rows["C_TIN_BAI"][5] is None  # propaganda is per period: no change shown
+    for status, count in summary["status_counts"].items():
+        assert rows[f"status_counts.{status}"][1:3] == (STATUS_LABELS[status], count)
+    assert rows["units"][2] == len(summary["units"])
+
+
+def test_summary_sheet_without_a_previous_period(tmp_path, config):
+    path = write_summary_workbook(make_first_summary(), config, tmp_path / "first.xlsx")
+    rows = {
+        r[0]: r
+        for r in openpyxl.load_workbook(path)["TongHop"].iter_rows(min_row=5, values_only=True)
+        if r[0]
+    }
+    assert rows["houses.completed"][4:6] == (None, None)
+    assert rows["NGAY_CONG"][4:6] == (None, None)
+
+
+def test_status_sheet(workbook, summary, config):
+    ws = workbook["TinhTrang"]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=5, values_only=True) if r[0]}
+    assert list(rows) == [u["code"] for u in summary["units"]]
+    for unit in summary["units"]:
+        row = rows[unit["code"]]
+        assert row[1] == unit["name"]
+        assert row[2] == config.template.kinds[unit["kind"]].label
+        assert row[3] == STATUS_LABELS[unit["status"]]
+        carried = unit["carried_forward_from"]
+        assert (row[4].date().isoformat() if row[4] else None) == carried
+        assert row[5:7] == (len(unit["errors"]), len(unit["warnings"]))
+        assert (row[7] or "") == unit.get("reason", "")
+
+
+def test_findings_sheet_lists_every_error_and_warning(workbook, summary):
+    ws = workbook["LoiCanhBao"]
+    rows = [r for r in ws.iter_rows(min_row=5, values_only=True) if r[0]]
+    expected = [
+        (u["code"], u["name"], label, f["cell"], f["code"], f["message"])
+        for u in summary["units"]
+        for label, findings in (("Lỗi", u["errors"]), ("Cảnh báo", u["warnings"]))
+        for f in findings
+    ]
+    assert rows == expected
+    assert any(FORMULA in r[5] for r in rows)
+
+
+def test_text_that_looks_like_a_formula_stays_text(tmp_path, config):
+    summary = make_summary()
+    dangerous = [FORMULA, "+84 912 345 678", "-2+3", "@SUM(A1:A9)", "=1+1"]
+    unit = next(u for u in summary["units"] if u["code"] == "943")
+    unit["errors"] = [{"cell": text, "code": text, "message": text} for text in dangerous]
+    unit["reason"] = "=cmd|' /C calc'!A0"
+    summary["units"][0]["name"] = '=HYPERLINK("http://evil.example")'
+    path = write_summary_workbook(summary, config, tmp_path / "evil.xlsx")
+
+    with zipfile.ZipFile(path) as z:
+        sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
+    assert sheets
+    assert not any("<f>" in xml or "<f " in xml for xml in sheets)  # not a single formula
+
+    wb = openpyxl.load_workbook(path)
+    findings = [r for r in wb["LoiCanhBao"].iter_rows(min_row=5) if r[0].value == "943"]
+    assert [r[5].value for r in findings] == dangerous
+    for row in findings:
+        for cell in row[3:6]:
+            assert cell.data_type == "s"
+            assert cell.quotePrefix
+    status = {r[0].value: r for r in wb["TinhTrang"].iter_rows(min_row=5) if r[0].value}
+    assert status["943"][7].value == "=cmd|' /C calc'!A0"
+    assert status["943"][7].data_type == "s"
+    assert status["941"][1].value == '=HYPERLINK("http://evil.example")'
+    codes, units, _ = figure_table(wb["BangA"])
+    assert units["941"][1].value == '=HYPERLINK("http://evil.example")'
+
+
+def test_text_is_nfc_and_control_characters_are_dropped(tmp_path, config):
+    summary = make_summary()
+    unit = next(u for u in summary["units"] if u["code"] == "943")
+    unit["name"] = unicodedata.normalize("NFD", "Huyện Kế Sách")
+    unit["errors"][0]["message"] = "Ô BaoCao!G14\x07 ghi\x00 sai"
+    path = write_summary_workbook(summary, config, tmp_path / "ctl.xlsx")
+    wb = openpyxl.load_workbook(path)
+    status = {r[0]: r for r in wb["TinhTrang"].iter_rows(min_row=5, values_only=True) if r[0]}
+    assert status["943"][1] == "Huyện Kế Sách"
+    assert unicodedata.is_normalized("NFC", status["943"][1])
+    messages = [r[5] for r in wb["LoiCanhBao"].iter_rows(min_row=5, values_only=True) if r[0] == "943"]
+    assert messages[0] == "Ô BaoCao!G14 ghi sai"

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: grids of sample sheets, a hand-written summary."""
