@@ -38,13 +38,11 @@ from openpyxl import Workbook
 
 from housing_report.config import Config, Unit, load_config
 from housing_report.core.statuses import ACCEPTED, MISSING, REJECTED, STALE, UNREACHABLE
+from housing_report.setup.layout import LayoutRow, unit_layout, value_cell
 from housing_report.setup.template_workbook import (
-    LayoutRow,
     add_instructions_sheet,
     add_unit_sheet,
     save_workbook_stable,
-    unit_layout,
-    value_cell,
 )
 
 PERIODS = (dt.date(2025, 2, 27), dt.date(2025, 3, 12))

@@ -32,7 +32,8 @@ from housing_report.config import Config, Unit, load_config
 from housing_report.core.models import FetchResult, Grid
 from housing_report.core.periods import previous_period
 from housing_report.core.statuses import FETCH_OK, MISSING
-from housing_report.setup.template_workbook import add_unit_sheet, unit_layout, value_cell
+from housing_report.setup.layout import unit_layout, value_cell
+from housing_report.setup.template_workbook import add_unit_sheet
 
 SEED = 3321
 # The measured period: the programme's last collection day before its target (30/09/2025).

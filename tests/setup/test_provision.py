@@ -14,17 +14,15 @@ import pytest
 
 from housing_report.config import Config
 from housing_report.core.models import Grid
-from housing_report.setup.provision import (
+from housing_report.setup.layout import layout_rows, unit_layout, value_cell
+from housing_report.setup.provision import plan_provisioning, provision, spreadsheet_title
+from housing_report.setup.sheet_requests import (
     COLUMN_A_PROTECTION,
     TABLE_PROTECTION,
     TITLE_PROTECTION,
     a1_range,
-    plan_provisioning,
-    provision,
     sheet_ranges,
-    spreadsheet_title,
 )
-from housing_report.setup.template_workbook import layout_rows, unit_layout, value_cell
 from tests.google_api.server import FakeGoogle
 from tests.google_api.writes import protected_ranges_of, validation_at
 

@@ -10,14 +10,8 @@ import pytest
 
 from housing_report.collect.workbook_io import read_workbook_grids
 from housing_report.config import Config, load_config
-from housing_report.setup.template_workbook import (
-    INSTRUCTIONS_SHEET,
-    build_template_workbook,
-    layout,
-    layout_rows,
-    value_cell,
-    write_template,
-)
+from housing_report.setup.layout import INSTRUCTIONS_SHEET, layout, layout_rows, value_cell
+from housing_report.setup.template_workbook import build_template_workbook, write_template
 
 
 @pytest.fixture(scope="module")

@@ -27,51 +27,46 @@ worksheets not yet set up), one permissions list, one `batchUpdate` holding ever
 to its worksheets, and one Drive request per new permission (Drive has no batch). A dry
 run makes the same reads and no write. Problems with one spreadsheet (403, a failed
 creation) become the units' problems in the report; the others go on.
+
+The requests themselves are made in `setup.sheet_requests` (pure) and the calls to Google in
+`setup.google_calls`; this module plans each spreadsheet and reports what it did.
 """
 
 from __future__ import annotations
 
 import logging
-import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from housing_report.collect.google_client import GoogleUnavailable
-from housing_report.config import Config, Template, Unit
-from housing_report.core.models import a1, quote_sheet
-from housing_report.setup.template_workbook import unit_layout
+from housing_report.config import Config, Unit
+from housing_report.setup.google_calls import (
+    SHEETS_URL,
+    Spreadsheet,
+    create_spreadsheet,
+    error_text,
+    find_by_title,
+    get_spreadsheet,
+    permissions_of,
+    read_columns,
+    share,
+    status_of,
+)
+from housing_report.setup.sheet_requests import (
+    COLUMN_A_PROTECTION,
+    VALIDATION_MESSAGES,
+    a1_range,
+    new_sheet_requests,
+    sheet_ranges,
+    template_cells,
+)
 
 log = logging.getLogger(__name__)
 
-SHEETS_URL = "https://sheets.googleapis.com/v4/spreadsheets"
-DRIVE_FILES_URL = "https://www.googleapis.com/drive/v3/files"
-SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 
 TITLE_PREFIX = "Báo cáo xóa nhà tạm"
-PROTECTION_PREFIX = "Hệ thống báo cáo"
-COLUMN_A_PROTECTION = f"{PROTECTION_PREFIX}: cột A (mã để đọc số liệu) – không sửa, xóa, di chuyển"
-TITLE_PROTECTION = f"{PROTECTION_PREFIX}: các dòng tiêu đề của mẫu"
-TABLE_PROTECTION = PROTECTION_PREFIX + ": tiêu đề và mã cột của bảng {code}"
-VALIDATION_MESSAGES = {
-    "count": "Chỉ ghi số nguyên không âm, ví dụ 12 (đơn vị tính ghi ở tiêu đề). Để trống nếu chưa có.",
-    "money": "Số tiền tính bằng triệu đồng, không âm, tối đa 3 chữ số thập phân, ví dụ 1250,5.",
-}
-NUMBER_KINDS = ("count", "money")
-TEXT_KINDS = ("text", "date", "period")
 WRITER_ROLES = ("writer", "owner", "organizer", "fileOrganizer")
-
-# Formats of the generated worksheet (the same colours as the .xlsx template).
-_VALUE_BG = {"red": 1.0, "green": 0.949, "blue": 0.8}
-_CODE_BG = {"red": 0.949, "green": 0.949, "blue": 0.949}
-_HEADER_BG = {"red": 0.867, "green": 0.922, "blue": 0.969}
-_SECTION_BG = {"red": 0.886, "green": 0.937, "blue": 0.855}
-_NUMBER_FORMATS = {
-    "count": {"type": "NUMBER", "pattern": "#,##0"},
-    "money": {"type": "NUMBER", "pattern": "#,##0.0##"},
-}
-_COLUMN_PIXELS = (90, 440, 130)
-_CODE_ROLES = ("field", "table_header", "table_row", "list_row")  # A, B, then every value column
 
 
 class ProvisionError(RuntimeError):
@@ -239,272 +234,6 @@ def spreadsheet_title(units: Sequence[Unit], key: str) -> str:
     return f"{TITLE_PREFIX} - {key}"
 
 
-def _code(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return unicodedata.normalize("NFC", str(value)).strip().upper()
-
-
-@dataclass(frozen=True)
-class SheetRanges:
-    """Where to protect and validate in one worksheet, 0-based, end-exclusive grid ranges."""
-
-    protections: tuple[tuple[str, dict[str, int]], ...]  # (description, range)
-    validations: tuple[tuple[str, dict[str, int]], ...]  # (value kind, range)
-
-
-def _runs(indexes: Iterable[int]) -> list[tuple[int, int]]:
-    """Contiguous runs of sorted indexes as (start, end-exclusive)."""
-    out: list[tuple[int, int]] = []
-    for i in sorted(set(indexes)):
-        if out and out[-1][1] == i:
-            out[-1] = (out[-1][0], i + 1)
-        else:
-            out.append((i, i + 1))
-    return out
-
-
-def sheet_ranges(rows: Sequence[Sequence[Any]], template: Template) -> SheetRanges:
-    """Protected and validated ranges of a worksheet, found from its codes in column A.
-
-    Column A is protected whole; the rows above the first code (title and notes) and each
-    table's header row (its column codes), with the column-labels row under it when that
-    row's column A is empty. Validations cover the value cells of every table row under
-    a known column code, and column C of every count or money field.
-    """
-    tables = {s.code: s for s in template.sections if s.kind == "table"}
-    fields = template.field_codes
-    protections: list[tuple[str, dict[str, int]]] = [
-        (COLUMN_A_PROTECTION, {"startColumnIndex": 0, "endColumnIndex": 1})
-    ]
-    codes = [_code(r[0] if r else None) for r in rows]
-    first = next((i for i, c in enumerate(codes) if c), None)
-    if first:
-        protections.append((TITLE_PROTECTION, {"startRowIndex": 0, "endRowIndex": first}))
-    field_cells: dict[str, list[int]] = {"count": [], "money": []}
-    validations: list[tuple[str, dict[str, int]]] = []
-    current: tuple[str, dict[int, None], list[int]] | None = None  # table, columns, rows
-
-    def close_table() -> None:
-        if current is None:
-            return
-        code, columns, table_rows = current
-        for r0, r1 in _runs(table_rows):
-            for c0, c1 in _runs(columns):
-                grid = {"startRowIndex": r0, "endRowIndex": r1, "startColumnIndex": c0, "endColumnIndex": c1}
-                validations.append((tables[code].value, grid))
-
-    for r, code in enumerate(codes):
-        if not code:
-            continue
-        if current is not None and code in {x.code for x in tables[current[0]].rows}:
-            current[2].append(r)
-            continue
-        close_table()
-        current = None
-        if code in tables:
-            known = {c.code for c in tables[code].columns}
-            columns = {j: None for j, v in enumerate(rows[r]) if j >= 2 and _code(v) in known}
-            current = (code, columns, [])
-            end = r + 2 if r + 1 < len(rows) and not codes[r + 1] else r + 1
-            protections.append((TABLE_PROTECTION.format(code=code), {"startRowIndex": r, "endRowIndex": end}))
-        elif code in fields and fields[code][1].value in NUMBER_KINDS:
-            field_cells[fields[code][1].value].append(r)
-    close_table()
-    for kind, field_rows in field_cells.items():
-        for r0, r1 in _runs(field_rows):
-            grid = {"startRowIndex": r0, "endRowIndex": r1, "startColumnIndex": 2, "endColumnIndex": 3}
-            validations.append((kind, grid))
-    validations.sort(key=lambda v: (v[1]["startRowIndex"], v[1]["startColumnIndex"]))
-    return SheetRanges(tuple(protections), tuple(validations))
-
-
-def a1_range(grid: dict[str, int], sheet: str) -> str:
-    """A1 notation of a grid range (whole columns or rows when unbounded)."""
-    r0, r1 = grid.get("startRowIndex"), grid.get("endRowIndex")
-    c0, c1 = grid.get("startColumnIndex"), grid.get("endColumnIndex")
-    prefix = quote_sheet(sheet) + "!"
-    if r0 is None:  # whole columns
-        left, right = a1(0, c0 or 0)[:-1], a1(0, (c1 or 1) - 1)[:-1]
-        return prefix + (left if left == right else f"{left}:{right}")
-    if c0 is None:  # whole rows
-        return prefix + (f"{r0 + 1}" if r1 == r0 + 1 else f"{r0 + 1}:{r1}")
-    start, end = a1(r0, c0), a1((r1 or r0 + 1) - 1, (c1 or c0 + 1) - 1)
-    return prefix + (start if start == end else f"{start}:{end}")
-
-
-def template_cells(config: Config, unit: Unit) -> tuple[list[list[Any]], list[dict[str, Any]]]:
-    """The blank worksheet of `unit`: its cell values and the Sheets API rows (values + formats)."""
-    layout = unit_layout(config, unit, {"DON_VI": unit.name})
-    values: list[list[Any]] = []
-    api_rows: list[dict[str, Any]] = []
-    for row in layout:
-        cells = list(row.cells)
-        if row.role == "field":
-            cells[2] = unit.name if row.code == "DON_VI" else None
-        values.append(cells)
-        api_rows.append(
-            {"values": [_cell(v, _format(row.role, j, row.value_kind)) for j, v in enumerate(cells)]}
-        )
-    return values, api_rows
-
-
-def _format(role: str, col: int, value_kind: str) -> dict[str, Any]:
-    if col == 0:  # the code column: grey where a code is
-        return {"backgroundColor": _CODE_BG, "textFormat": {"fontSize": 9}} if role in _CODE_ROLES else {}
-    if role == "title":
-        return {"textFormat": {"bold": True, "fontSize": 14}}
-    if role == "note":
-        return {"textFormat": {"italic": True}, "wrapStrategy": "WRAP"}
-    if role == "section" or (role == "table_header" and col == 1):
-        return {"backgroundColor": _SECTION_BG, "textFormat": {"bold": True}}
-    if role == "table_header":
-        return {"horizontalAlignment": "CENTER", "textFormat": {"fontSize": 9}}
-    if role in ("column_labels", "list_labels"):
-        return {"backgroundColor": _HEADER_BG, "textFormat": {"bold": True}, "wrapStrategy": "WRAP"}
-    if col == 1 and role in ("field", "table_row"):
-        return {"wrapStrategy": "WRAP"}
-    fmt: dict[str, Any] = {"backgroundColor": _VALUE_BG}
-    if value_kind in NUMBER_KINDS:
-        fmt["numberFormat"] = _NUMBER_FORMATS[value_kind]
-    elif value_kind in TEXT_KINDS:
-        fmt["numberFormat"] = {"type": "TEXT"}
-    return fmt
-
-
-def _cell(value: Any, fmt: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if value is not None and value != "":
-        if isinstance(value, bool):
-            out["userEnteredValue"] = {"boolValue": value}
-        elif isinstance(value, int | float):
-            out["userEnteredValue"] = {"numberValue": value}
-        else:
-            out["userEnteredValue"] = {"stringValue": str(value)}
-    if fmt:
-        out["userEnteredFormat"] = fmt
-    return out
-
-
-# --------------------------------------------------------------------------- Google calls
-
-
-@dataclass
-class _Spreadsheet:
-    key: str
-    title: str
-    sheets: dict[str, int]  # title -> sheetId
-    protected: dict[int, set[str]]  # sheetId -> descriptions of protected ranges
-
-
-def _status(exc: Exception) -> int | None:
-    response = getattr(exc, "response", None)
-    return getattr(response, "status_code", None)
-
-
-def _error_text(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    try:
-        return str(response.json()["error"]["message"])  # type: ignore[union-attr]
-    except Exception:  # noqa: BLE001 - any shape of error body
-        return str(exc)
-
-
-def _get_spreadsheet(client: Any, key: str) -> _Spreadsheet | None:
-    """The spreadsheet's worksheets and protected ranges, or None when the key does not exist."""
-    from gspread.exceptions import APIError
-
-    params = {
-        "fields": "spreadsheetId,properties.title,"
-        "sheets(properties(sheetId,title,index),protectedRanges(protectedRangeId,description,range))"
-    }
-    try:
-        meta = client.http_client.request("get", f"{SHEETS_URL}/{key}", params=params).json()
-    except APIError as exc:
-        if _status(exc) == 404:
-            return None
-        raise
-    sheets: dict[str, int] = {}
-    protected: dict[int, set[str]] = {}
-    for sheet in meta.get("sheets", []):
-        props = sheet.get("properties", {})
-        sheet_id = int(props.get("sheetId", 0))
-        sheets[str(props.get("title", ""))] = sheet_id
-        protected[sheet_id] = {str(p.get("description", "")) for p in sheet.get("protectedRanges", [])}
-    return _Spreadsheet(key, str(meta.get("properties", {}).get("title", "")), sheets, protected)
-
-
-def _drive_query_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("'", "\\'")
-
-
-def _find_by_title(client: Any, title: str, folder_id: str | None) -> list[str]:
-    """Ids of the spreadsheets named `title` (oldest first) that the service account sees."""
-    q = f"name = '{_drive_query_text(title)}' and mimeType = '{SPREADSHEET_MIME}' and trashed = false"
-    if folder_id:
-        q += f" and '{_drive_query_text(folder_id)}' in parents"
-    params = {
-        "q": q,
-        "fields": "files(id,name,createdTime)",
-        "orderBy": "createdTime",
-        "pageSize": 10,
-        "supportsAllDrives": "true",
-        "includeItemsFromAllDrives": "true",
-    }
-    files = client.http_client.request("get", DRIVE_FILES_URL, params=params).json().get("files", [])
-    return [str(f["id"]) for f in files if f.get("name") == title]
-
-
-def _create_spreadsheet(client: Any, title: str, folder_id: str | None) -> str:
-    body: dict[str, Any] = {"name": title, "mimeType": SPREADSHEET_MIME}
-    if folder_id:
-        body["parents"] = [folder_id]
-    params = {"supportsAllDrives": "true", "fields": "id,name"}
-    return str(client.http_client.request("post", DRIVE_FILES_URL, params=params, json=body).json()["id"])
-
-
-def _permissions(client: Any, key: str) -> dict[str, str]:
-    """Email (lower case) -> role of every user or group permission on the file."""
-    out: dict[str, str] = {}
-    params: dict[str, Any] = {
-        "supportsAllDrives": "true",
-        "fields": "nextPageToken,permissions(id,type,role,emailAddress)",
-        "pageSize": 100,
-    }
-    while True:
-        page = client.http_client.request("get", f"{DRIVE_FILES_URL}/{key}/permissions", params=params).json()
-        for p in page.get("permissions", []):
-            if p.get("emailAddress"):
-                out[str(p["emailAddress"]).lower()] = str(p.get("role", ""))
-        token = page.get("nextPageToken")
-        if not token:
-            return out
-        params["pageToken"] = token
-
-
-def _share(client: Any, key: str, email: str, notify: bool, message: str) -> None:
-    params = {"supportsAllDrives": "true", "sendNotificationEmail": "true" if notify else "false"}
-    if notify:
-        params["emailMessage"] = message
-    body = {"type": "user", "role": "writer", "emailAddress": email}
-    client.http_client.request("post", f"{DRIVE_FILES_URL}/{key}/permissions", params=params, json=body)
-
-
-def _read_columns(client: Any, key: str, titles: Sequence[str]) -> dict[str, list[list[Any]]]:
-    """The values of the named worksheets, in one `values:batchGet` request."""
-    if not titles:
-        return {}
-    ranges = [quote_sheet(t) for t in titles]
-    params = {"ranges": ranges, "valueRenderOption": "UNFORMATTED_VALUE", "majorDimension": "ROWS"}
-    answer = client.http_client.request("get", f"{SHEETS_URL}/{key}/values:batchGet", params=params).json()
-    out: dict[str, list[list[Any]]] = {}
-    for title, value_range in zip(titles, answer.get("valueRanges", []), strict=False):
-        out[title] = value_range.get("values", [])
-    return out
-
-
 # --------------------------------------------------------------------------- provisioning
 
 
@@ -554,57 +283,12 @@ def _sheet_changes(
     return requests
 
 
-def _new_sheet_requests(sheet_id: int, title: str, api_rows: list[dict[str, Any]], index: int) -> list[dict]:
-    width = max((len(r["values"]) for r in api_rows), default=3)
-    properties = {
-        "sheetId": sheet_id,
-        "title": title,
-        "index": index,
-        "gridProperties": {
-            "rowCount": max(200, len(api_rows) + 50),
-            "columnCount": max(26, width),
-            "frozenRowCount": 3,
-            "frozenColumnCount": 2,
-        },
-    }
-    requests: list[dict[str, Any]] = [
-        {"addSheet": {"properties": properties}},
-        {
-            "updateCells": {
-                "rows": api_rows,
-                "fields": "userEnteredValue,userEnteredFormat",
-                "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
-            }
-        },
-    ]
-    for start, end, pixels in (
-        (0, 1, _COLUMN_PIXELS[0]),
-        (1, 2, _COLUMN_PIXELS[1]),
-        (2, width, _COLUMN_PIXELS[2]),
-    ):
-        requests.append(
-            {
-                "updateDimensionProperties": {
-                    "range": {
-                        "sheetId": sheet_id,
-                        "dimension": "COLUMNS",
-                        "startIndex": start,
-                        "endIndex": end,
-                    },
-                    "properties": {"pixelSize": pixels},
-                    "fields": "pixelSize",
-                }
-            }
-        )
-    return requests
-
-
 def _plan_spreadsheet(
     config: Config,
     client: Any,
     units: Sequence[Unit],
     results: dict[str, UnitResult],
-    sheet: _Spreadsheet | None,
+    sheet: Spreadsheet | None,
     permissions: dict[str, str],
     editor: str | None,
     drop_sheets: Sequence[int] = (),
@@ -619,7 +303,7 @@ def _plan_spreadsheet(
         for u in units
         if u.worksheet in existing and COLUMN_A_PROTECTION not in protected.get(existing[u.worksheet], set())
     ]
-    grids = _read_columns(client, sheet.key, list(dict.fromkeys(to_read))) if sheet else {}
+    grids = read_columns(client, sheet.key, list(dict.fromkeys(to_read))) if sheet else {}
     added: set[str] = set()
     for unit in units:
         result = results[unit.code]
@@ -635,7 +319,7 @@ def _plan_spreadsheet(
         else:
             sheet_id, next_id = next_id, next_id + 1
             rows, api_rows = template_cells(config, unit)
-            plan.requests += _new_sheet_requests(
+            plan.requests += new_sheet_requests(
                 sheet_id, unit.worksheet, api_rows, len(existing) + len(added)
             )
             added.add(unit.worksheet)
@@ -720,9 +404,9 @@ def provision(
                 config, client, key, title, group, results, dry_run, notify, folder_id, editor
             )
         except APIError as exc:
-            status = _status(exc)
+            status = status_of(exc)
             if status in (401,):
-                raise ProvisionError(f"Google từ chối khóa tài khoản dịch vụ: {_error_text(exc)}") from exc
+                raise ProvisionError(f"Google từ chối khóa tài khoản dịch vụ: {error_text(exc)}") from exc
             problem = _problem_text(status, key, exc, editor, folder_id)
             log.warning("Bảng tính %s: %s", key, problem)
             for u in group:
@@ -738,7 +422,7 @@ def provision(
 def _problem_text(
     status: int | None, key: str, exc: Exception, editor: str | None, folder: str | None
 ) -> str:
-    detail = _error_text(exc)
+    detail = error_text(exc)
     if status == 403 and "quota" in detail.lower():
         return (
             "tài khoản dịch vụ không được tạo tệp trong Drive của chính nó (không có dung lượng lưu trữ). "
@@ -766,12 +450,12 @@ def _provision_spreadsheet(
     folder_id: str | None,
     editor: str | None,
 ) -> None:
-    sheet = _get_spreadsheet(client, key)
+    sheet = get_spreadsheet(client, key)
     state = "existing"
     if sheet is None:
-        found = _find_by_title(client, title, folder_id)
+        found = find_by_title(client, title, folder_id)
         if found:
-            sheet = _get_spreadsheet(client, found[0])
+            sheet = get_spreadsheet(client, found[0])
             state = "found"
             if len(found) > 1:
                 for u in group:
@@ -783,10 +467,10 @@ def _provision_spreadsheet(
             state = "to_create"
     drop: list[int] = []
     if state == "to_create" and not dry_run:
-        new_key = _create_spreadsheet(client, title, folder_id)
+        new_key = create_spreadsheet(client, title, folder_id)
         log.info("Đã tạo bảng tính «%s»: %s", title, new_key)
         state = "created"
-        sheet = _get_spreadsheet(client, new_key)
+        sheet = get_spreadsheet(client, new_key)
         if sheet is None:
             raise RuntimeError(f"Bảng tính vừa tạo {new_key} không đọc được")
         wanted = {u.worksheet for u in group}
@@ -794,7 +478,7 @@ def _provision_spreadsheet(
     for u in group:
         results[u.code].spreadsheet = state
         results[u.code].spreadsheet_key = sheet.key if sheet else None
-    permissions = _permissions(client, sheet.key) if sheet else {}
+    permissions = permissions_of(client, sheet.key) if sheet else {}
     plan = _plan_spreadsheet(config, client, group, results, sheet, permissions, editor, drop)
     if dry_run or sheet is None:
         return
@@ -804,7 +488,7 @@ def _provision_spreadsheet(
         )
     message = _share_message(config, group)
     for email in plan.shares:
-        _share(client, sheet.key, email, notify, message)
+        share(client, sheet.key, email, notify, message)
 
 
 def plan_provisioning(config: Config, client: Any, **options: Any) -> ProvisionReport:

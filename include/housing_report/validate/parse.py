@@ -6,6 +6,11 @@ the values under them, checks the layout, value and table rules, and returns a
 unit, the cell in A1 notation with the sheet name, what was found and what to
 write, in Vietnamese. `parse_reports` does the same for a batch of sheets, with the
 rules over the units' own figures evaluated once across the batch.
+
+Why this module is long: one `_Parser` reads a sheet in one pass (the layout of its codes,
+the fields, the tables, the lists, the period) and every step adds to the same state (the
+findings, the cells each figure came from); split across modules, that state would travel
+between them for every one of a national roll-out's thousands of sheets.
 """
 
 from __future__ import annotations
