@@ -1,4 +1,4 @@
-"""The blank unit workbook generated from the config's template (TEMPLATE.md, layout rules).
+"""The blank unit workbook generated from the config's template (docs/vi/mau-bao-cao.md, layout).
 
 The layout is computed once, as a list of `LayoutRow`, by `layout(config, kind)`; the same
 layout is used to write the blank template (`build_template_workbook`, `write_template`)
