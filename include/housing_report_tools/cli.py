@@ -1,4 +1,6 @@
-"""Command line for admins: `python -m housing_report_tools.cli template PATH [--unit CODE]`."""
+"""Command line for admins: `python -m housing_report_tools.cli template PATH [--unit CODE]` (the
+blank unit workbook), `... contract [PATH]` (the units' template contract, by default
+docs/vi/mau-bao-cao.md) and `... check-config`."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import sys
 from pathlib import Path
 
 from housing_report.config import ConfigError, load_config
+from housing_report_tools.contract import DEFAULT_PATH, write_contract
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -17,6 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     tpl.add_argument("path", type=Path)
     tpl.add_argument("--unit", help="prefill for this unit code (its name and worksheet)")
     sub.add_parser("check-config", help="load and validate the config")
+    con = sub.add_parser("contract", help="write the units' template contract, in Vietnamese (Markdown)")
+    con.add_argument(
+        "path", nargs="?", type=Path, default=DEFAULT_PATH, help="default: docs/vi/mau-bao-cao.md"
+    )
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
@@ -25,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "check-config":
         print(f"Cấu hình hợp lệ: {len(config.units)} đơn vị, {len(config.template.sections)} mục.")
+        return 0
+    if args.command == "contract":
+        path = write_contract(config, args.path)
+        print(f"Đã ghi quy ước mẫu báo cáo: {path.resolve()}")
         return 0
     from housing_report.setup.template_workbook import write_template
 

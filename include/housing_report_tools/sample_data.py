@@ -19,7 +19,7 @@ Deliberate problems (see README.md for the exact cells):
   levels of its completed houses, Thị xã Ngã Năm's new houses completed jump (an
   outlier), and Tỉnh đoàn's cumulative labour days went down.
 
-The generator knows the codes of template version 1 (TEMPLATE.md); the output is
+The generator knows the codes of template version 1 (docs/vi/mau-bao-cao.md); the output is
 byte-stable (fixed seed, fixed timestamps in the files).
 """
 

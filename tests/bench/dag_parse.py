@@ -1,14 +1,15 @@
-"""Benchmark: what parsing each file of `dags/` costs, beside an empty DAG, three ways.
+"""Benchmark: what parsing each file of `dags/` costs, beside its same-shape twin, three ways.
 
     python -m tests.bench.dag_parse [--repeat N] [--processor-runs N] [--no-instructions]
 
 prints one JSON object. Every file is compared with an empty DAG (one `@dag`, one `@task`)
 and with its twin, an empty DAG of the same shape generated from it (its schedule, its Params
 given the same way, as many tasks, doing nothing): the ratio to the twin is what the file's
-own code costs beyond what Airflow spends on any DAG of that shape. A file of several tasks
-has a one-task twin as well (its schedule and Params, one task): from the two twins and the
-empty DAG, `airflow_cost` tells Airflow's cost per task from its cost for the schedule and the
-Params (in instructions, where they are counted).
+own code costs beyond what Airflow spends on any DAG of that shape, the figure `run.py` judges;
+the ratio to the empty DAG is only shown beside it. A file of several tasks has a one-task
+twin as well (its schedule and Params, one task): from the two twins and the empty DAG,
+`airflow_cost` tells Airflow's cost per task from its cost for the schedule and the Params (in
+instructions, where they are counted).
 
 1. **Instructions** (the figure of record when valgrind is there): the CPU instructions of one
    parse in a forked child, counted by callgrind, which does not vary with the machine's
@@ -63,7 +64,7 @@ TWIN = "(cùng dạng) "
 # task apart from its cost for the schedule and the Params (only for a file of several tasks).
 ONE_TASK = "(một tác vụ) "
 
-EMPTY_DAG = '''"""An empty DAG: the yardstick."""
+EMPTY_DAG = '''"""An empty DAG: one @dag, one @task."""
 import pendulum
 from airflow.sdk import dag, task
 

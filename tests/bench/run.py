@@ -7,8 +7,8 @@ Runs, each in its own process so that one's memory and imports do not weigh on a
 - `tests.bench.scale` at 20, 330 and 3 321 units: parse, validate (with 24 archived
   periods) and aggregate one period, then render the email, the document and the workbook;
 - `tests.bench.google_requests`: Google API requests per run;
-- `tests.bench.dag_parse`: the parse of each file in `dags/` beside an empty DAG (instructions,
-  time, and the duration Airflow records);
+- `tests.bench.dag_parse`: the parse of each file in `dags/` beside its same-shape empty twin
+  (the target) and an empty DAG (shown): instructions, time, and the duration Airflow records;
 - `tests.bench.dag_e2e` at 20 and 330 units: one `dag.test()` of `provincial_report`.
 
 prints the table and writes BENCHMARKS.md (the machine, the method, the figures, each
@@ -44,6 +44,7 @@ QUICK_E2E = (5,)
 # The period is measured this many times per size (medians): the machine's speed varies.
 REPEAT, QUICK_REPEAT = 7, 2
 PERIOD_SECONDS, PERIOD_MB = 2.0, 500.0
+# A DAG file's parse against its same-shape empty twin's (the ratio to the empty DAG is shown only).
 PARSE_RATIO = 1.10
 
 
@@ -150,53 +151,51 @@ def _ok(met: bool) -> str:
 
 def most_tasks(cost: dict[str, Any], own: bool) -> int:
     """The most tasks a DAG of this schedule and these Params could have and still parse within
-    the target of the empty DAG, by Airflow's own cost per task: with nothing else in the file,
-    or (`own`) with the file's own code as it is. 0: not even one."""
+    `PARSE_RATIO` × the empty DAG (the yardstick before the twin; shown, not a target), by
+    Airflow's own cost per task: with nothing else in the file, or (`own`) with the file's own
+    code as it is. 0: not even one."""
     budget = (PARSE_RATIO - 1) * cost["empty_m"] - cost["schedule_params_m"] - (cost["own_m"] if own else 0)
     return 1 + math.floor(budget / cost["per_task_m"]) if budget >= 0 else 0
 
 
 def parse_targets(parse: dict[str, Any]) -> list[list[Any]]:
-    """Each DAG file against the empty DAG: its parse in instructions (when counted, else its
-    time). Airflow's own parse duration is in the section's table, not judged: wall time on
-    this machine moves by a third from one run to the next (see the twins' ratios there)."""
+    """Each DAG file against its same-shape twin (`(cùng dạng)`: its schedule, its Params, as
+    many tasks, doing nothing): what the file's own code adds to what Airflow spends on any DAG
+    of that shape, in instructions (when counted, else time in the child). Its ratio to the
+    empty DAG is shown beside, not judged: on Airflow 3.3 a DAG of five tasks or more with this
+    schedule and these Params is over `PARSE_RATIO` × the empty DAG before a line of its own
+    (history.md, fifth round). Airflow's own parse duration is in the section's table, not
+    judged: wall time on this machine moves by a third from one run to the next."""
     rows = []
     files = parse["files"]
-    empty = files[EMPTY]
     for name, f in files.items():
         if name.startswith("("):
             continue
-        if "instructions_ratio" in f:
+        twin = files[TWIN + name]
+        if "instructions_ratio_to_twin" in f:
+            pyc = "instructions_pyc_ratio_to_twin" in f
             rows.append(
                 [
-                    f"Parse of dags/{name} vs an empty DAG, CPU instructions (callgrind)",
+                    f"Parse of dags/{name} vs its same-shape empty twin, CPU instructions (callgrind)",
                     f"≤ {PARSE_RATIO:.2f}×",
-                    f"{f['instructions_ratio']:.2f}× ({f['instructions_m']:.0f} vs "
-                    f"{empty['instructions_m']:.0f} M; its same-shape empty twin "
-                    f"{files[TWIN + name]['instructions_ratio']:.2f}×"
-                    + (
-                        f"; with `.pyc` kept {f['instructions_pyc_ratio']:.2f}×, twin "
-                        f"{files[TWIN + name]['instructions_pyc_ratio']:.2f}×"
-                        if "instructions_pyc_ratio" in f
-                        else ""
-                    )
-                    + (
-                        f"; Airflow's own cost fits {most_tasks(parse['airflow_cost'][name], own=False)} "
-                        f"tasks of this schedule at most, it has {parse['airflow_cost'][name]['tasks']}"
-                        if name in parse.get("airflow_cost", {})
-                        else ""
-                    )
-                    + ")",
-                    _ok(f["instructions_ratio"] <= PARSE_RATIO),
+                    f"{f['instructions_ratio_to_twin']:.2f}× ({f['instructions_m']:.0f} vs "
+                    f"{twin['instructions_m']:.0f} M"
+                    + (f"; with `.pyc` kept {f['instructions_pyc_ratio_to_twin']:.2f}×" if pyc else "")
+                    + f"; vs the empty DAG {f['instructions_ratio']:.2f}×"
+                    + (f", with `.pyc` kept {f['instructions_pyc_ratio']:.2f}×" if pyc else "")
+                    + ": shown, not a target)",
+                    _ok(f["instructions_ratio_to_twin"] <= PARSE_RATIO),
                 ]
             )
         else:
             rows.append(
                 [
-                    f"Parse of dags/{name} vs an empty DAG, time in the child (fastest of {parse['repeat']})",
+                    f"Parse of dags/{name} vs its same-shape empty twin, time in the child "
+                    f"(fastest of {parse['repeat']})",
                     f"≤ {PARSE_RATIO:.2f}×",
-                    f"{f['ratio']:.2f}× ({f['min_ms']:.0f} vs {empty['min_ms']:.0f} ms)",
-                    _ok(f["ratio"] <= PARSE_RATIO),
+                    f"{f['ratio_to_twin']:.2f}× ({f['min_ms']:.0f} vs {twin['min_ms']:.0f} ms; "
+                    f"vs the empty DAG {f['ratio']:.2f}×: shown, not a target)",
+                    _ok(f["ratio_to_twin"] <= PARSE_RATIO),
                 ]
             )
     return rows
@@ -288,12 +287,16 @@ def _count_cells(f: dict[str, Any], key: str) -> list[str]:
 def parse_section(parse: dict[str, Any]) -> list[str]:
     pyc = any("instructions_pyc_m" in f for f in parse["files"].values())
     lines = [
-        "Each file beside an empty DAG (one `@dag`, one `@task`) and beside its twin, `(cùng dạng)`:",
-        "an empty DAG of the same shape generated from it (its schedule, its Params, as many tasks",
-        "doing nothing); the ratio to the twin is what the file's own code costs beyond what Airflow",
-        "spends on any DAG of that shape. A file of several tasks has a one-task twin too,",
-        f"`{ONE_TASK.strip()}` (its schedule and Params, one task), from which the section's last",
-        "table tells what Airflow spends per task. Three measures:",
+        "Each file beside its twin, `(cùng dạng)`: an empty DAG of the same shape generated from it",
+        "(its schedule, its Params, as many tasks doing nothing), and beside an empty DAG (one `@dag`,",
+        "one `@task`). The ratio to the twin is what the file's own code costs beyond what Airflow",
+        f"spends on any DAG of that shape: it is the target (≤ {PARSE_RATIO:.2f}×, in instructions where",
+        "they are counted, else in time in the child). The ratio to the empty DAG is shown, not a",
+        "target: on Airflow 3.3 a DAG of five tasks or more with a schedule and Params is over",
+        f"{PARSE_RATIO:.2f}× the empty DAG before a line of its own (the bench history's fifth round). A",
+        f"file of several tasks has a one-task twin too, `{ONE_TASK.strip()}` (its schedule and Params,",
+        "one task), from which the section's last table, where instructions are counted, tells what",
+        "Airflow spends per task. Three measures:",
         "",
         "- **Instructions**: the CPU instructions of one parse, counted by callgrind, in a child",
         "  forked from a parent set up as a running DAG processor is (its manager imported, each",
@@ -309,8 +312,8 @@ def parse_section(parse: dict[str, Any]) -> list[str]:
         "  Airflow stores as the DAG's `last_parse_duration` (the UI's \"Last Parse Duration\"): from",
         "  the parsing process's start to its result collected, the process's own start-up",
         "  included. Wall time, so as noisy as the machine: read it against the twins', which do",
-        "  nothing. It is not judged against the target (from one run to the next the same file's",
-        "  ratio has moved by 0.2); the time in the child is, only where no instructions were counted.",
+        "  nothing. It is not judged (from one run to the next the same file's ratio has moved by",
+        "  0.2); the time in the child is, against the twin's, only where no instructions were counted.",
         "",
         _bytecode_sentence(parse, pyc),
         "",
@@ -326,6 +329,7 @@ def parse_section(parse: dict[str, Any]) -> list[str]:
                 f"{f['min_ms']:.1f}",
                 f"{f['median_ms']:.1f}",
                 f"{f['ratio']:.2f}",
+                f"{f['ratio_to_twin']:.2f}" if "ratio_to_twin" in f else "",
                 f"{proc['min_ms']:.0f}" if proc else "",
                 f"{proc['median_ms']:.0f}" if proc else "",
                 f"{f['processor_ratio']:.2f}" if "processor_ratio" in f else "",
@@ -343,6 +347,7 @@ def parse_section(parse: dict[str, Any]) -> list[str]:
             "child: fastest (ms)",
             "median",
             "vs empty",
+            "vs twin",
             "Airflow: fastest (ms)",
             "median",
             "vs empty",
@@ -356,7 +361,8 @@ def parse_section(parse: dict[str, Any]) -> list[str]:
 
 
 def airflow_cost_section(parse: dict[str, Any]) -> list[str]:
-    """What Airflow's own cost leaves of the target for each file of several tasks."""
+    """What Airflow's own cost leaves of 10 % over the empty DAG for each file of several tasks:
+    why the empty DAG is shown and not the target."""
     costs = parse.get("airflow_cost") or {}
     if not costs:
         return []
@@ -367,7 +373,9 @@ def airflow_cost_section(parse: dict[str, Any]) -> list[str]:
         f"the one-task twin's `{ONE_TASK.strip()}` (the same schedule and Params, one task), over the",
         "tasks between them; the schedule and the Params are the one-task twin's count less the empty",
         "DAG's; the file's own code, its count less its twin's. With these, the most tasks a DAG of",
-        f"that schedule could have and parse within {PARSE_RATIO:.2f}× the empty DAG:",
+        f"that schedule could have and parse within {PARSE_RATIO:.2f}× the empty DAG (the yardstick",
+        "before the twin, shown, not a target: Airflow's own cost per task is why the twin is the",
+        "target):",
         "",
     ]
     rows = [
@@ -391,7 +399,7 @@ def airflow_cost_section(parse: dict[str, Any]) -> list[str]:
             "schedule and Params (M)",
             "own code beyond the twin (M)",
             f"{PARSE_RATIO - 1:.0%} of the empty DAG (M)",
-            "most tasks within the target, nothing else in the file",
+            f"most tasks within {PARSE_RATIO:.2f}× the empty DAG, nothing else in the file",
             "with the file's own code",
         ],
         rows,

@@ -125,7 +125,7 @@ class GoogleSheetsSource:
                 "xem (Viewer) cho địa chỉ này"
             )
         if status == 404:
-            # TEMPLATE.md: `missing` = the sheet or worksheet does not exist. Google answers 404
+            # docs/vi/mau-bao-cao.md, "Tình trạng": `missing` = no such sheet or worksheet. Google answers 404
             # only for a key that names no spreadsheet (an existing one not shared gives 403).
             return MISSING, (
                 f"Không có bảng tính với mã {key} trên Google Sheets (Google trả 404). Hãy kiểm tra mã "

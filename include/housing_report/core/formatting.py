@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-# Money has at most 3 decimals (TEMPLATE.md); a float is shown with up to that many.
+# Money has at most 3 decimals (docs/vi/mau-bao-cao.md); a float is shown with up to that many.
 MAX_DECIMALS = 3
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 

@@ -1,4 +1,4 @@
-"""Parse and validate one unit's worksheet against the template (TEMPLATE.md).
+"""Parse and validate one unit's worksheet against the template (docs/vi/mau-bao-cao.md).
 
 `parse_report(grid, unit, template, rules, period)` reads the codes in column A,
 the values under them, checks the layout, value and table rules, and returns a
@@ -513,7 +513,7 @@ def _read_sheet(
     if period_row is None:
         parser._missing_code("KY_BAO_CAO", "«Kỳ báo cáo»")
     if period_found is not None and period_found != period:
-        # Not updated for this period: not a submission for it (TEMPLATE.md, "stale").
+        # Not updated for this period: not a submission for it (docs/vi/mau-bao-cao.md, "Tình trạng").
         cell = a1(period_row or 0, 2, grid.sheet)  # type: ignore[arg-type]
         notice = Finding(
             WARNING,

@@ -6,7 +6,7 @@ every unit at once, whether there is one (a sheet being parsed) or three thousan
 
 Where each kind of check runs:
 
-- rules over a unit's own figures (the TEMPLATE.md table rules, the support levels):
+- rules over a unit's own figures (the table rules of docs/vi/mau-bao-cao.md, the support levels):
   when the sheets are parsed (`parse.parse_reports`, across a batch of sheets at once),
   so that an `error` rejects the unit;
 - rules that compare with the unit's last accepted figures (`last.` in a side): when

@@ -1,4 +1,4 @@
-"""Read one cell's value the Vietnamese way (TEMPLATE.md, "Values").
+"""Read one cell's value the Vietnamese way (docs/vi/mau-bao-cao.md, "Cách ghi giá trị").
 
 A cell holds a real number, or text where `.` groups thousands and `,` marks
 decimals (`1.234` is 1234, `2.345,5` is 2345.5). Each reader returns the value or a
