@@ -639,9 +639,10 @@ def readme(samples: SampleSet) -> str:
         "",
         "## Tổng toàn tỉnh mong đợi / Expected province totals",
         "",
-        "Theo TEMPLATE.md: đơn vị không `accepted` giữ số lũy kế của kỳ được tiếp nhận gần nhất và không "
-        "góp số tuyên truyền trong kỳ. / Per TEMPLATE.md: a unit not `accepted` carries forward its last "
-        "accepted cumulative figures and adds nothing to the period's propaganda figures.",
+        "Theo docs/vi/mau-bao-cao.md: đơn vị không `accepted` giữ số lũy kế của kỳ được tiếp nhận gần "
+        "nhất và không góp số tuyên truyền trong kỳ. / Per docs/vi/mau-bao-cao.md: a unit not `accepted` "
+        "carries forward its last accepted cumulative figures and adds nothing to the period's propaganda "
+        "figures.",
         "",
         f"| Chỉ tiêu / figure | {p1:%d/%m/%Y} | {p2:%d/%m/%Y} |",
         "|---|---:|---:|",
