@@ -2,8 +2,9 @@
 programme, issuer, recipients, template, rules and schedule (`report.yaml`).
 
 `load_config(directory)` reads and validates both files (`config.load`); the loaded objects
-are the immutable model of `config.model`. `config.expressions` is the small language of a
-rule's sides.
+are the immutable model of `config.model` and `config.template`, pydantic dataclasses that
+also carry the files' checks (`config.checks`; `config.errors` says pydantic's errors in
+Vietnamese). `config.expressions` is the small language of a rule's sides.
 """
 
 from __future__ import annotations
@@ -11,23 +12,23 @@ from __future__ import annotations
 from housing_report.config.load import load_config
 from housing_report.config.model import (
     DEFAULT_CONFIG_DIR,
-    OPERATOR_WORDS,
     Config,
     ConfigError,
     Contact,
     Issuer,
-    Item,
-    Outliers,
     Programme,
     Progress,
     ReportConfig,
-    Requirement,
-    Rule,
     Schedule,
-    Section,
     Signature,
-    Template,
     Unit,
+)
+from housing_report.config.rules import OPERATOR_WORDS, Outliers, Rule
+from housing_report.config.template import (
+    Item,
+    Requirement,
+    Section,
+    Template,
     UnitKind,
     select_keys,
     total_keys,

@@ -3,43 +3,60 @@
 Both files are validated as a whole when loaded; the first problem raises
 `ConfigError` naming the file, the key (as a path like `units[3].kind`) and what
 is wrong, in Vietnamese, for the admin who edits them.
+
+The model is made of pydantic dataclasses (the template's in `config.template`, the rules' in
+`config.rules`): frozen, built positionally or by keyword like plain dataclasses, and carrying
+the checks of the files, which run only while `config.load` validates them (`config.checks`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import re
-import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import Annotated, Any, ClassVar, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from housing_report.core.models import TOTAL_LABEL, TOTAL_ROW
+from pydantic import ConfigDict, ValidationInfo, field_validator, model_validator
+from pydantic.dataclasses import dataclass
+
+from housing_report.config.checks import (
+    Check,
+    Explain,
+    Says,
+    authority,
+    collection_day,
+    current_scope,
+    email,
+    hashable,
+    hour,
+    ignore_other_keys,
+    iso_date,
+    items,
+    items_or_empty,
+    place_to_send,
+    places_to_send,
+    problem,
+    shared,
+)
+from housing_report.config.rules import Outliers, Rule
+from housing_report.config.template import STRICT, Template, Text, UnitKindName
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
-UNIT_KINDS = ("district", "organization", "press")
-SECTION_KINDS = ("fields", "table", "list")
-VALUE_KINDS = ("count", "money", "text", "date", "period")
-SEVERITIES = ("error", "warning")
-OPERATORS = ("<=", "<", ">=", ">", "==", "!=")
-# How an operator reads in a Vietnamese sentence ("must be ... the right side").
-OPERATOR_WORDS = {
-    "<=": "không lớn hơn",
-    "<": "nhỏ hơn",
-    ">=": "không nhỏ hơn",
-    ">": "lớn hơn",
-    "==": "bằng",
-    "!=": "khác",
-}
-# A code as written in column A: letters, digits and underscores, starting with a letter.
-CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
-EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
 UNIT_CODE_RE = re.compile(r"^[A-Za-z0-9_\-]+$")
 SPREADSHEET_KEY_RE = re.compile(r"^[A-Za-z0-9_\-]+$")
+LENIENT = ConfigDict(extra="ignore")  # the hand-written reader never named unknown keys here
+
+Email = Annotated[str, Check(email)]
+# Module-level aliases: an annotation in a class body would see a field's default for a check
+# of the same name.
+Authority = Annotated[str, Check(authority)]
+Hour = Annotated[int, Check(hour)]
+PlacesToSend = Annotated[tuple[Annotated[str, Check(place_to_send)], ...], Check(places_to_send)]
+CollectionDays = Annotated[tuple[Annotated[int, Check(collection_day)], ...], Check(items)]
 
 
 class ConfigError(ValueError):
@@ -52,237 +69,189 @@ class ConfigError(ValueError):
         super().__init__(f"{self.file}: {key}: {problem}")
 
 
-def nfc(text: str) -> str:
-    return unicodedata.normalize("NFC", text)
-
-
-# --------------------------------------------------------------------------- model
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=LENIENT)
 class Contact:
-    name: str
-    email: str
+    name: Text
+    email: Email
+
+    _ignore_other_keys = model_validator(mode="before")(ignore_other_keys)  # e.g. `1: x` in the file
 
 
-@dataclass(frozen=True)
-class Item:
-    """A row of a table, a column of a table, or a field."""
-
-    code: str
-    label: str
-    value: str = "count"
-
-
-@dataclass(frozen=True)
-class Section:
-    code: str
-    kind: str  # fields | table | list
-    label: str
-    value: str = "count"  # for tables and number fields
-    unit: str = ""
-    cumulative: bool = False
-    fields: tuple[Item, ...] = ()
-    rows: tuple[Item, ...] = ()
-    columns: tuple[Item, ...] = ()
-    place: bool = False  # list: column C holds a place
-
-    def figure_keys(self, rows: tuple[str, ...] | None = None) -> list[str]:
-        """Keys of this section's numeric figures in summaries (`A.NCC.CAN_XM`, `NGAY_CONG`)."""
-        if self.kind == "table":
-            wanted = rows if rows is not None else tuple(r.code for r in self.rows)
-            return [f"{self.code}.{r}.{c.code}" for r in wanted for c in self.columns]
-        if self.kind == "fields":
-            return [f.code for f in self.fields if f.value in ("count", "money")]
-        return []
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """A section a kind must fill, optionally only some rows of a table."""
-
-    section: str
-    rows: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class UnitKind:
-    code: str
-    label: str
-    required: tuple[Requirement, ...]
-    optional: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A check over a unit's figures (see `housing_report.validate.rules`).
-
-    With `table`, `left` and `right` are column codes compared on every row of that table.
-    Otherwise they are expressions over figure keys (`housing_report.config.expressions`), checked
-    once, or once per key that `for_each` selects (`{key}` in the sides stands for it).
-    """
-
-    table: str | None
-    left: str
-    op: str
-    right: str
-    severity: str
-    message: str
-    name: str = ""
-    for_each: tuple[str, ...] = ()  # figure-key patterns (`A.*.CAN_*`) or `cumulative`
-    exclude: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()  # unit kinds it applies to; empty: every kind
-    fix: str = ""  # what to do, appended to the message
-    history: bool = False  # compares with the unit's last accepted figures (`last.`)
-    constants: tuple[tuple[str, float], ...] = ()  # report.yaml's constants, for the sides
-
-
-@dataclass(frozen=True)
-class Outliers:
-    """Unusual increases since a unit's last accepted period (modified z-score, MAD)."""
-
-    figures: tuple[str, ...] = ()
-    threshold: float = 3.5
-    min_peers: int = 5
-    min_history: int = 3
-    severity: str = "warning"
-    message: str = ""
-    fix: str = ""
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=STRICT)
 class Progress:
     """Houses needed, started and completed: column codes of one table, summed over its rows."""
 
-    table: str
-    needed: tuple[str, ...]
-    started: tuple[str, ...]
-    completed: tuple[str, ...]
+    table: Text
+    needed: Annotated[tuple[str, ...], Explain(items)]
+    started: Annotated[tuple[str, ...], Explain(items)]
+    completed: Annotated[tuple[str, ...], Explain(items)]
+
+    @field_validator("table")
+    @classmethod
+    def _table_exists(cls, code: str, info: ValidationInfo) -> str:
+        template = shared(info, "template")
+        if template is not None and not any(s.code == code and s.kind == "table" for s in template.sections):
+            raise problem(f"mã bảng không tồn tại: '{code}'")
+        return code
+
+    @field_validator("needed", "started", "completed", mode="before")
+    @classmethod
+    def _columns(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.context is None:
+            return value
+        codes, table, template = items(value), info.data.get("table"), shared(info, "template")
+        if table is not None and template is not None:
+            section = next(s for s in template.sections if s.code == table and s.kind == "table")
+            columns = {c.code for c in section.columns}
+            for j, code in enumerate(codes):
+                if not hashable(code) or code not in columns:  # a list: no such column (not a crash)
+                    raise problem(f"mã cột không tồn tại trong bảng {table}: '{code}'", j)
+        return tuple(str(c) for c in codes)
 
 
-@dataclass(frozen=True)
-class Template:
-    version: int
-    worksheet: str
-    sections: tuple[Section, ...]
-    kinds: dict[str, UnitKind]
-
-    def section(self, code: str) -> Section:
-        for s in self.sections:
-            if s.code == code:
-                return s
-        raise KeyError(code)
-
-    # Worked out once per template (asked once per sheet and per unit at national scale); the
-    # methods hand out copies, so a caller may change what it gets.
-
-    @cached_property
-    def field_codes(self) -> dict[str, tuple[Section, Item]]:
-        """Field code -> (section, item): shared, not to be changed."""
-        return {f.code: (s, f) for s in self.sections if s.kind == "fields" for f in s.fields}
-
-    @cached_property
-    def _used_keys(self) -> dict[str, tuple[str, ...]]:
-        out = {}
-        for kind, spec in self.kinds.items():
-            keys: list[str] = []
-            for req in spec.required:
-                keys += self.section(req.section).figure_keys(req.rows)
-            out[kind] = tuple(keys)
-        return out
-
-    def used_figure_keys(self, kind: str) -> list[str]:
-        """The figure keys a unit of this kind contributes, in template order."""
-        return list(self._used_keys[kind])
-
-    @cached_property
-    def _cumulative_keys(self) -> frozenset[str]:
-        return frozenset(k for s in self.sections if s.cumulative for k in s.figure_keys())
-
-    def cumulative_keys(self) -> set[str]:
-        return set(self._cumulative_keys)
-
-    @cached_property
-    def _all_keys(self) -> tuple[str, ...]:
-        return tuple(k for s in self.sections for k in s.figure_keys())
-
-    def all_figure_keys(self) -> list[str]:
-        return list(self._all_keys)
-
-    def figure_label(self, key: str, *, column_first: bool = False) -> str:
-        """The Vietnamese label of a figure key: `A.NCC.CAN_XM` -> "<row label> - <column label>",
-        or "<column label> (<row label>)" with `column_first` (as a unit's findings name it)."""
-        parts = key.split(".")
-        if len(parts) == 3:
-            try:
-                section = self.section(parts[0])
-            except KeyError:
-                return key
-            rows = {r.code: r.label for r in section.rows} | {TOTAL_ROW: TOTAL_LABEL}
-            columns = {c.code: c.label for c in section.columns}
-            if parts[1] in rows and parts[2] in columns:
-                if column_first:
-                    return f"{columns[parts[2]]} ({rows[parts[1]]})"
-                return f"{rows[parts[1]]} - {columns[parts[2]]}"
-            return key
-        found = self.field_codes.get(key)
-        return found[1].label if found else key
-
-    def kind_label(self, kind: str) -> str:
-        """The Vietnamese label of a unit kind ("Cấp huyện"); an unknown kind as it is."""
-        spec = self.kinds.get(kind)
-        return spec.label if spec else kind
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=LENIENT)
 class Schedule:
-    collection_days: tuple[int, ...]
-    hour: int
-    timezone: str
+    collection_days: CollectionDays
+    hour: Hour
+    timezone: Text
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_hour(cls, data: Any, info: ValidationInfo) -> Any:
+        data = ignore_other_keys(data, info)
+        return {"hour": 7, **data} if info.context is not None and isinstance(data, dict) else data
+
+    @field_validator("collection_days")
+    @classmethod
+    def _distinct_days(cls, days: tuple[int, ...], info: ValidationInfo) -> tuple[int, ...]:
+        if info.context is None:
+            return days
+        if len(set(days)) != len(days):
+            raise problem("ngày bị trùng")
+        return tuple(sorted(days))
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_exists(cls, timezone: str, info: ValidationInfo) -> str:
+        if info.context is not None:
+            try:
+                ZoneInfo(timezone)
+            except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: "Asia", a folder
+                raise problem(f"múi giờ không tồn tại: '{timezone}'") from exc
+        return timezone
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=STRICT)
 class Signature:
     """The signature block of the report (Nghị định 30/2020, Phụ lục I): who signs, and for whom."""
 
-    title: str  # the signer's position, caps: "PHÓ TRƯỞNG BAN THƯỜNG TRỰC"
-    name: str  # the signer's full name
-    authority: str = ""  # signing on behalf: "K/T TRƯỞNG BAN", "T/M BAN THƯỜNG VỤ"; empty when the head signs
+    title: Text  # the signer's position, caps: "PHÓ TRƯỞNG BAN THƯỜNG TRỰC"
+    name: Text  # the signer's full name
+    # signing on behalf: "K/T TRƯỞNG BAN", "T/M BAN THƯỜNG VỤ"; empty when the head signs
+    authority: Authority = ""
+
+    _order: ClassVar = ("authority", "title", "name")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=STRICT)
 class Issuer:
-    kind: str
-    parent: str
-    name: str
-    place: str
-    report_number_prefix: str
+    kind: Annotated[
+        Literal["party", "state"], Says("phải là party (cơ quan Đảng) hoặc state (cơ quan nhà nước)")
+    ]
+    parent: Text
+    name: Text
+    place: Text
+    report_number_prefix: Text
     signature: Signature | None = None
     # "Nơi nhận" of the report document, each a line ("Sở Lao động - TB&XH tỉnh (b/c)");
     # the list ends with "- Lưu: <archive>".
-    places_to_send: tuple[str, ...] = ()
-    archive: str = "VT"
+    places_to_send: PlacesToSend = ()
+    archive: Text = "VT"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=LENIENT)
 class Programme:
-    title: str
-    short_title: str
-    target_date: dt.date
+    title: Text
+    short_title: Text  # in the file, the title when not given
+    target_date: Annotated[dt.date, Check(iso_date, plain=True)]
+
+    _order: ClassVar = ("target_date", "title", "short_title")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_title(cls, data: Any, info: ValidationInfo) -> Any:
+        data = ignore_other_keys(data, info)
+        if info.context is None or not isinstance(data, dict) or "short_title" in data:
+            return data
+        return {**data, "short_title": data.get("title")}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=STRICT)
 class Unit:
-    code: str
-    name: str
-    kind: str
-    spreadsheet: str
-    worksheet: str
-    emails: tuple[str, ...] = ()
+    code: Text
+    name: Text
+    kind: UnitKindName
+    spreadsheet: Text
+    worksheet: Text  # in the file, the template's when not given
+    emails: Annotated[tuple[Email, ...], Check(items_or_empty)] = ()
+
+    _order: ClassVar = ("code", "kind", "spreadsheet", "worksheet", "emails", "name")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _next_unit(cls, data: Any, info: ValidationInfo) -> Any:
+        if info.context is None:
+            return data
+        current_scope(info).index += 1
+        if isinstance(data, dict) and "worksheet" not in data:
+            return {**data, "worksheet": info.context["template"].worksheet}
+        return data
+
+    @field_validator("code")
+    @classmethod
+    def _unique_code(cls, code: str, info: ValidationInfo) -> str:
+        if info.context is None:
+            return code
+        if not UNIT_CODE_RE.match(code):
+            raise problem(f"mã đơn vị '{code}' chỉ được gồm chữ không dấu, số, '_' và '-'")
+        scope = current_scope(info)
+        if code in scope.codes:
+            raise problem(f"mã đơn vị '{code}' bị trùng với units[{scope.codes[code]}]")
+        scope.codes[code] = scope.index
+        return code
+
+    @field_validator("kind")
+    @classmethod
+    def _kind_declared(cls, kind: str, info: ValidationInfo) -> str:
+        if info.context is not None and kind not in info.context["template"].kinds:
+            raise problem(f"loại đơn vị '{kind}' chưa được khai báo trong report.yaml")
+        return kind
+
+    @field_validator("spreadsheet")
+    @classmethod
+    def _spreadsheet_key(cls, key: str, info: ValidationInfo) -> str:
+        if info.context is not None and not SPREADSHEET_KEY_RE.match(key):
+            raise problem(f"mã bảng tính '{key}' không hợp lệ")
+        return key
+
+    @field_validator("worksheet")
+    @classmethod
+    def _one_unit_a_worksheet(cls, worksheet: str, info: ValidationInfo) -> str:
+        sheet, code = info.data.get("spreadsheet"), info.data.get("code")
+        if info.context is None or sheet is None or code is None:
+            return worksheet
+        places = current_scope(info).places
+        if (sheet, worksheet) in places:
+            raise problem(
+                f"trang tính '{worksheet}' của bảng tính '{sheet}' đã thuộc đơn vị "
+                f"{places[(sheet, worksheet)]}"
+            )
+        places[(sheet, worksheet)] = code
+        return worksheet
 
 
 @dataclass(frozen=True)
@@ -316,25 +285,3 @@ class Config:
 
     def unit(self, code: str) -> Unit:
         return self._units_by_code[code]
-
-
-def total_keys(template: Template) -> list[str]:
-    """`<table>.TONG.<column>` keys: the sum of a table column over its rows."""
-    return [f"{s.code}.TONG.{c.code}" for s in template.sections if s.kind == "table" for c in s.columns]
-
-
-def select_keys(template: Template, patterns: Sequence[str], exclude: Sequence[str] = ()) -> list[str]:
-    """The figure keys a rule's `for_each` selects: glob patterns (`A.*.CAN_*`) or `cumulative`."""
-    keys = template.all_figure_keys() + total_keys(template)
-    cumulative = template.cumulative_keys()
-
-    def matches(key: str, pattern: str) -> bool:
-        if pattern == "cumulative":
-            return key in cumulative
-        if ".TONG." in key and ".TONG." not in pattern:
-            return False  # a table's total only when named: `A.TONG.*`
-        return fnmatch.fnmatchcase(key, pattern)
-
-    return [
-        k for k in keys if any(matches(k, p) for p in patterns) and not any(matches(k, p) for p in exclude)
-    ]
