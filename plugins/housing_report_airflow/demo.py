@@ -56,6 +56,7 @@ def _xcom(run_id: str, task_id: str):
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--run"]:
         return _run_one(argv[1])
+    from housing_report.core.summary import decode_summary
     from housing_report.render.digest import format_digest
 
     periods = argv or list(SAMPLE_PERIODS)
@@ -92,7 +93,7 @@ def main(argv: list[str]) -> int:
             print("\n".join(tail))
             return code
         folder = Path(env["AIRFLOW_VAR_REPORT_OUTPUT_DIR"]) / period
-        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        summary = decode_summary((folder / "summary.json").read_bytes())
         outbox = sorted((folder / "outbox").glob("*.eml")) if (folder / "outbox").is_dir() else []
         outputs = {
             "summary.json": str(folder / "summary.json"),
@@ -109,7 +110,7 @@ def main(argv: list[str]) -> int:
         print(f"   xong trong {elapsed:.1f} s")
         print(format_digest(summary, outputs))
         delivery = json.loads(result_path.read_text(encoding="utf-8")).get("delivery") or {}
-        print(f"Phiên bản {summary.get('version', '?')}. Gửi thư: {delivery.get('reason', 'không rõ')}")
+        print(f"Phiên bản {summary.version or '?'}. Gửi thư: {delivery.get('reason', 'không rõ')}")
         print()
     return 0
 

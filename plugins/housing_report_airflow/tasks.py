@@ -132,17 +132,17 @@ def aggregate(
     folder = period_folder(settings.output_dir, day)
     if replay:
         summary = replay_summary(config, day, store, replay_version or None)
-        folder = folder / f"replay-v{summary['version']}"
+        folder = folder / f"replay-v{summary.version}"
     else:
         summary = summarise(config, day, run_id, store)
     outputs = write_outputs(config, summary, folder, earlier=store.history(day))
     log.info("%s", format_digest(summary, outputs.to_json()))
     return {
         "period": period,
-        "version": summary["version"],
+        "version": summary.version,
         "replay": replay,
-        "status_counts": summary["status_counts"],
-        "completion_percent": summary["completion_percent"],
+        "status_counts": summary.status_counts,
+        "completion_percent": summary.completion_percent,
         "outputs": outputs.to_json(),
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import msgspec
 import pytest
 
 from housing_report.aggregate.forecast import (
@@ -16,6 +17,9 @@ from housing_report.aggregate.forecast import (
     forecast,
     forecast_all,
 )
+from housing_report.core.statuses import ACCEPTED
+from housing_report.core.summary import District, HistoryDistrict, HistoryPoint, Houses
+from tests.support.summary_fixture import make_summary
 
 TARGET = dt.date(2025, 9, 30)
 D = dt.date
@@ -83,20 +87,31 @@ def test_the_pace_is_taken_over_the_recent_periods_only():
 
 
 def test_forecast_all_names_the_districts_at_risk():
-    def summary(period, province, districts):
-        return {
-            "period": period,
-            "houses": {"completed": province[0], "needed": province[1]},
-            "districts": [{"code": c, "name": n, "completed": x, "needed": y} for c, n, x, y in districts],
-        }
+    def district(code, name, completed, needed):
+        return District(
+            code=code, name=name, status=ACCEPTED, carried_forward_from=None, needed=needed,
+            started=completed, completed=completed, percent=None, previous_completed=None, change=None,
+        )  # fmt: skip
 
-    history = [
-        summary("2025-02-27", (100, 1000), [("941", "Thành phố", 80, 500), ("942", "Huyện Mỹ Tú", 20, 500)]),
-        summary("2025-03-12", (230, 1000), [("941", "Thành phố", 200, 500), ("942", "Huyện Mỹ Tú", 30, 500)]),
-    ]
-    result = forecast_all(history, TARGET)
+    # The earlier period as `ReportStore.history` gives it; this period's summary.
+    earlier = HistoryPoint(
+        period="2025-02-27",
+        houses=Houses(completed=100, started=100, needed=1000),
+        districts=[
+            HistoryDistrict(code="941", completed=80, needed=500),
+            HistoryDistrict(code="942", completed=20, needed=500),
+        ],
+    )
+    current = msgspec.structs.replace(
+        make_summary(),
+        period="2025-03-12",
+        houses=Houses(completed=230, started=230, needed=1000),
+        districts=[district("941", "Thành phố", 200, 500), district("942", "Huyện Mỹ Tú", 30, 500)],
+    )
+    result = forecast_all([earlier], current, TARGET)
     by_code = {f.code: f for f in result["districts"]}
     assert [f.code for f in result["districts"]] == ["941", "942"]
+    assert [f.name for f in result["districts"]] == ["Thành phố", "Huyện Mỹ Tú"]
     assert by_code["941"].status == ON_TRACK
     assert by_code["942"].status == AT_RISK
     assert result["province"].status == ON_TRACK

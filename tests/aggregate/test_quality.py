@@ -9,6 +9,7 @@ import pytest
 
 from housing_report.aggregate.quality import completeness_periods
 from housing_report.archive.store import ReportStore
+from housing_report.core.summary import as_dict
 from housing_report.pipeline.report import replay, summarise
 from housing_report.render.email import render_email
 from tests.archive.test_store import read_all
@@ -35,10 +36,10 @@ def test_rates_per_period_kind_and_unit_with_late_units(store, config):
     read_all(config, store, MAR, "second", {"HCCB": None, "949": _rejected(config)})
     summary = summarise(config, MAR, "second", store)
 
-    data = summary["completeness"]
-    assert data["periods"] == [p.isoformat() for p in completeness_periods(config, MAR)]
-    assert len(data["periods"]) == 7
-    by_period = {t["period"]: t for t in data["total"]}
+    data = summary.completeness
+    assert data.periods == [p.isoformat() for p in completeness_periods(config, MAR)]
+    assert len(data.periods) == 7
+    by_period = {t.period: as_dict(t) for t in data.total}
     assert by_period[JAN.isoformat()] == {
         "period": "2025-01-27", "archived": True, "expected": 20, "submitted": 20, "accepted": 20,
         "on_time": 20, "submitted_percent": 100.0, "accepted_percent": 100.0, "on_time_percent": 100.0,
@@ -49,14 +50,15 @@ def test_rates_per_period_kind_and_unit_with_late_units(store, config):
     assert (now["expected"], now["submitted"], now["accepted"], now["on_time"]) == (20, 19, 18, 17)
     assert now["accepted_percent"] == 90.0
     assert now["on_time_percent"] == 85.0
-    districts = data["by_kind"]["district"][-1]
-    assert (districts["expected"], districts["accepted"], districts["on_time"]) == (11, 10, 9)
-    organisations = data["by_kind"]["organization"][-1]
-    assert (organisations["expected"], organisations["submitted"], organisations["accepted"]) == (6, 5, 5)
-    assert data["by_unit"]["942"][-1] == {"period": "2025-02-27", "status": "accepted", "on_time": False}
-    assert data["by_unit"]["941"][-1] == {"period": "2025-02-27", "status": "accepted", "on_time": True}
-    assert data["by_unit"]["HCCB"][-1]["status"] == "missing"
-    assert data["by_unit"]["941"][-2] == {"period": "2025-02-12", "status": None, "on_time": None}
+    districts = data.by_kind["district"][-1]
+    assert (districts.expected, districts.accepted, districts.on_time) == (11, 10, 9)
+    organisations = data.by_kind["organization"][-1]
+    assert (organisations.expected, organisations.submitted, organisations.accepted) == (6, 5, 5)
+    by_unit = {code: [as_dict(p) for p in entries] for code, entries in data.by_unit.items()}
+    assert by_unit["942"][-1] == {"period": "2025-02-27", "status": "accepted", "on_time": False}
+    assert by_unit["941"][-1] == {"period": "2025-02-27", "status": "accepted", "on_time": True}
+    assert by_unit["HCCB"][-1]["status"] == "missing"
+    assert by_unit["941"][-2] == {"period": "2025-02-12", "status": None, "on_time": None}
 
     text = render_email(summary, config).text
     assert "Tiếp nhận muộn (ở lần tổng hợp lại): Huyện Châu Thành." in text
@@ -64,8 +66,8 @@ def test_rates_per_period_kind_and_unit_with_late_units(store, config):
     assert "Kỳ 12/02/2025: chưa có dữ liệu" in text
 
     # A replay of the first version finds what it found then, not what the second run added.
-    first = replay(config, MAR, store, 1)["completeness"]["total"][-1]
-    assert (first["accepted"], first["on_time"]) == (17, 17)
+    first = replay(config, MAR, store, 1).completeness.total[-1]
+    assert (first.accepted, first.on_time) == (17, 17)
 
 
 def _rejected(config):

@@ -60,24 +60,22 @@ def test_summary_totals_and_carry_forward(config, store_url):
     store.ensure_schema()
     _read(config, store, FEB, "run-feb", _all_units(config, "27/02/2025"))
     feb = summarise(config, FEB, "run-feb", store)
-    assert feb["status_counts"][ACCEPTED] == 20
+    assert feb.status_counts[ACCEPTED] == 20
     # 11 districts with the same table A: every total is 11 times the row.
     for row, values in TABLE_A.items():
-        assert feb["totals"][f"A.{row}.CAN_XM"] == 11 * values[0]
+        assert feb.totals[f"A.{row}.CAN_XM"] == 11 * values[0]
     needed = 11 * sum(v[0] + v[1] for v in TABLE_A.values())
     done = 11 * sum(v[4] + v[5] for v in TABLE_A.values())
-    assert feb["houses"]["needed"] == needed
-    assert feb["completion_percent"] == round(100 * done / needed, 2)
+    assert feb.houses.needed == needed
+    assert feb.completion_percent == round(100 * done / needed, 2)
     # XHH is summed over districts and organisations; other B rows over districts only.
-    assert feb["totals"]["B.XHH.HUY_DONG"] == pytest.approx(17 * TABLE_B["XHH"][0])
-    assert feb["totals"]["B.NSTW.GIAI_NGAN"] == pytest.approx(11 * TABLE_B["NSTW"][1])
-    assert feb["totals"]["B.TONG.HUY_DONG"] == pytest.approx(
-        sum(feb["totals"][f"B.{r}.HUY_DONG"] for r in TABLE_B)
-    )
+    assert feb.totals["B.XHH.HUY_DONG"] == pytest.approx(17 * TABLE_B["XHH"][0])
+    assert feb.totals["B.NSTW.GIAI_NGAN"] == pytest.approx(11 * TABLE_B["NSTW"][1])
+    assert feb.totals["B.TONG.HUY_DONG"] == pytest.approx(sum(feb.totals[f"B.{r}.HUY_DONG"] for r in TABLE_B))
     # Propaganda from all 20 units.
-    assert feb["totals"]["C_TIN_BAI"] == 20 * PROPAGANDA["C_TIN_BAI"]
-    assert feb["previous"] is None
-    assert feb["change"] == {}
+    assert feb.totals["C_TIN_BAI"] == 20 * PROPAGANDA["C_TIN_BAI"]
+    assert feb.previous is None
+    assert feb.change == {}
 
     # March: 946 not updated, 949 rejected, HCCB missing; 941 progressed by 5 houses.
     march_941 = unit_rows(config, "district", "12/03/2025", "Thành phố Sóc Trăng")
@@ -102,30 +100,30 @@ def test_summary_totals_and_carry_forward(config, store_url):
         ),
     )
     mar = summarise(config, MAR, "run-mar", store)
-    units = {u["code"]: u for u in mar["units"]}
-    assert units["946"]["status"] == "stale"
-    assert units["949"]["status"] == "rejected"
-    assert units["949"]["errors"][0]["cell"].startswith("BaoCao!G")
-    assert units["HCCB"]["status"] == MISSING
+    units = {u.code: u for u in mar.units}
+    assert units["946"].status == "stale"
+    assert units["949"].status == "rejected"
+    assert units["949"].errors[0].cell.startswith("BaoCao!G")
+    assert units["HCCB"].status == MISSING
     for code in ("946", "949", "HCCB"):
-        assert units[code]["carried_forward_from"] == "2025-02-27"
+        assert units[code].carried_forward_from == "2025-02-27"
     # Carried-forward units give cumulative figures, and nothing to propaganda.
-    assert "C_TIN_BAI" not in mar["by_unit"]["946"]
-    assert mar["by_unit"]["946"]["A.NCC.CAN_XM"] == TABLE_A["NCC"][0]
-    assert mar["totals"]["C_TIN_BAI"] == 17 * PROPAGANDA["C_TIN_BAI"]
-    assert mar["totals"]["A.TONG.HT_XM"] == feb["totals"]["A.TONG.HT_XM"] + 5
-    assert mar["change"]["A.TONG.HT_XM"] == 5
-    assert "C_TIN_BAI" not in mar["change"]  # per-period figures have no cumulative change
-    assert mar["previous"]["period"] == "2025-02-27"
-    district = {d["code"]: d for d in mar["districts"]}
-    assert district["941"]["change"] == 5
-    assert len(mar["districts"]) == 11
+    assert "C_TIN_BAI" not in mar.by_unit["946"]
+    assert mar.by_unit["946"]["A.NCC.CAN_XM"] == TABLE_A["NCC"][0]
+    assert mar.totals["C_TIN_BAI"] == 17 * PROPAGANDA["C_TIN_BAI"]
+    assert mar.totals["A.TONG.HT_XM"] == feb.totals["A.TONG.HT_XM"] + 5
+    assert mar.change["A.TONG.HT_XM"] == 5
+    assert "C_TIN_BAI" not in mar.change  # per-period figures have no cumulative change
+    assert mar.previous.period == "2025-02-27"
+    district = {d.code: d for d in mar.districts}
+    assert district["941"].change == 5
+    assert len(mar.districts) == 11
     # Totals are exactly the sum of the figures used, unit by unit.
-    for key, total in mar["totals"].items():
+    for key, total in mar.totals.items():
         if ".TONG." in key:
             continue
-        assert total == pytest.approx(sum(f.get(key, 0) for f in mar["by_unit"].values())), key
-    assert store.summary(MAR, "run-mar")["totals"] == mar["totals"]
+        assert total == pytest.approx(sum(f.get(key, 0) for f in mar.by_unit.values())), key
+    assert store.summary(MAR, "run-mar").totals == mar.totals
 
 
 def test_rerun_of_a_period_uses_its_own_reads_and_keeps_earlier_accepted(config, store_url):
@@ -138,14 +136,14 @@ def test_rerun_of_a_period_uses_its_own_reads_and_keeps_earlier_accepted(config,
     broken[find(broken, "NCC")][2] = "#REF!"
     _read(config, store, MAR, "second", _all_units(config, "12/03/2025", {"943": broken}))
     second = summarise(config, MAR, "second", store)
-    units = {u["code"]: u for u in second["units"]}
-    assert units["943"]["status"] == "rejected"
-    assert units["943"]["carried_forward_from"] == "2025-03-12"
-    assert second["totals"]["A.TONG.CAN_XM"] == first["totals"]["A.TONG.CAN_XM"]
+    units = {u.code: u for u in second.units}
+    assert units["943"].status == "rejected"
+    assert units["943"].carried_forward_from == "2025-03-12"
+    assert second.totals["A.TONG.CAN_XM"] == first.totals["A.TONG.CAN_XM"]
     # A retried fetch stores a second read; the latest one counts.
     _read(config, store, MAR, "second", {"943": unit_rows(config, "district", "12/03/2025", "Huyện Kế Sách")})
     third = summarise(config, MAR, "second", store)
-    assert {u["code"]: u for u in third["units"]}["943"]["status"] == ACCEPTED
+    assert {u.code: u for u in third.units}["943"].status == ACCEPTED
 
 
 def test_grid_and_hash_are_archived(config, tmp_path):

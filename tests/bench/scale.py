@@ -41,11 +41,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from housing_report.aggregate.corrections import figures_hash
 from housing_report.aggregate.summary import build_summary
 from housing_report.archive.store import ReportStore, sqlite_url
 from housing_report.core.models import UnitReport
 from housing_report.core.statuses import ACCEPTED, REJECTED, STALE
+from housing_report.core.summary import Summary
 from housing_report.deliver.report import Mail
 from housing_report.pipeline.report import collect_batch, plan_batches, summarise
 from tests.bench import print_json
@@ -241,15 +244,15 @@ def measure_period(units: int, archive: Path, render: bool) -> dict[str, Any]:
     out["archive_read_seconds"] = round(spent["read"], 3)
     out["archive_write_seconds"] = round(spent["write"], 3)
     out["statuses"] = counts
-    out["houses"] = summary["houses"]
-    out["warnings"] = sum(len(u["warnings"]) for u in summary["units"])
-    out["errors"] = sum(len(u["errors"]) for u in summary["units"])
+    out["houses"] = msgspec.to_builtins(summary.houses)
+    out["warnings"] = sum(len(u.warnings) for u in summary.units)
+    out["errors"] = sum(len(u.errors) for u in summary.units)
     if render:
         out["render"] = render_outputs(config, summary, store, workdir)
     return out
 
 
-def render_outputs(config, summary: dict[str, Any], store: ReportStore, workdir: Path) -> dict[str, Any]:
+def render_outputs(config, summary: Summary, store: ReportStore, workdir: Path) -> dict[str, Any]:
     from housing_report.deliver.message import build_message
     from housing_report.render.email import render_email
     from housing_report.render.official import prepare
@@ -260,7 +263,7 @@ def render_outputs(config, summary: dict[str, Any], store: ReportStore, workdir:
     reset_peak()
     t: dict[str, float] = {}
     start = time.perf_counter()
-    earlier, t["history"] = _timed(store.history, dt.date.fromisoformat(summary["period"]))
+    earlier, t["history"] = _timed(store.history, dt.date.fromisoformat(summary.period))
     official, t["document"] = _timed(prepare, config, summary, earlier, folder)
     workbook = folder / "tong-hop.xlsx"
     _, t["workbook"] = _timed(

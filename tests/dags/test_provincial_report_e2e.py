@@ -15,6 +15,7 @@ import json
 import os
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from housing_report_airflow.dag_runner import run_dag_test
@@ -167,11 +168,8 @@ def test_replay_rebuilds_the_period_from_the_archive_alone(dag, two_periods, tmp
     """A replay reads no source (here: a folder that does not exist) and gives the same summary."""
     from housing_report.archive.store import ReportStore, sqlite_url
 
-    original = (
-        ReportStore(sqlite_url(two_periods / "reports.sqlite"))
-        .summary_version(dt.date(2025, 3, 12), 1)
-        .summary
-    )
+    stored = ReportStore(sqlite_url(two_periods / "reports.sqlite")).summary_version(dt.date(2025, 3, 12), 1)
+    original = msgspec.to_builtins(stored.summary)
     with environment(
         AIRFLOW_VAR_REPORT_SOURCE=str(tmp_path / "no-such-folder"),
         AIRFLOW_VAR_REPORT_OUTPUT_DIR=str(two_periods),

@@ -127,7 +127,7 @@ def check_received(got, config, summary):
     codes = [c.value for c in ws[5]]
     totals = next(r for r in ws.iter_rows(min_row=6) if r[0].value == "TONG")
     for i, key in enumerate(codes[4:], start=4):
-        assert totals[i].value == summary["totals"][key], key
+        assert totals[i].value == summary.totals[key], key
     assert [(a.display_name, a.addr_spec) for a in message["To"].addresses] == [
         (c.name, c.email) for c in config.report.to
     ]

@@ -7,8 +7,17 @@ from html.parser import HTMLParser
 import pytest
 
 from housing_report.core.statuses import STATUS_LABELS
+from housing_report.core.summary import FindingEntry, Houses
 from housing_report.render.email import ERRORS_SHOWN_PER_UNIT, render_email
-from tests.support.summary_fixture import FORMULA, NFD_TEXT, SCRIPT, make_first_summary, make_summary
+from tests.support.summary_fixture import (
+    FORMULA,
+    NFD_TEXT,
+    SCRIPT,
+    make_first_summary,
+    make_summary,
+    summary_dict,
+    typed,
+)
 
 SUBJECT = "Báo cáo tổng hợp tiến độ xóa nhà tạm, nhà dột nát - kỳ 12/03/2025"
 
@@ -68,7 +77,7 @@ def test_subject_is_exactly_the_agreed_one(rendered):
 
 def test_subject_follows_the_period_label(config):
     summary = make_summary()
-    summary["period_label"] = "27/03/2025"
+    summary.period_label = "27/03/2025"
     assert render_email(summary, config).subject.endswith("- kỳ 27/03/2025")
 
 
@@ -145,11 +154,11 @@ def test_mobilisation_shows_change_and_propaganda_the_period(rendered):
 def test_every_unit_has_its_status(rendered):
     summary = make_summary()
     rows = table_after(rendered.html, "Tình hình báo cáo của các đơn vị")
-    assert len(rows) == 1 + len(summary["units"])
-    for unit, row in zip(summary["units"], rows[1:], strict=True):
-        assert row[0].startswith(unit["name"])
-        assert row[1].startswith(STATUS_LABELS[unit["status"]])
-        assert f"- {unit['name']} (" in rendered.text
+    assert len(rows) == 1 + len(summary.units)
+    for unit, row in zip(summary.units, rows[1:], strict=True):
+        assert row[0].startswith(unit.name)
+        assert row[1].startswith(STATUS_LABELS[unit.status])
+        assert f"- {unit.name} (" in rendered.text
     by_name = {r[0].split(" | ")[0]: r[1] for r in rows[1:]}
     assert "Dùng số liệu kỳ 27/02/2025" in by_name["Huyện Kế Sách"]
     assert "Dùng số liệu kỳ 12/02/2025" in by_name["Huyện Long Phú"]
@@ -171,9 +180,9 @@ def test_errors_of_rejected_units_are_listed_with_cells(rendered):
 
 def test_long_error_lists_are_cut_short(config):
     summary = make_summary()
-    unit = next(u for u in summary["units"] if u["code"] == "943")
-    unit["errors"] = [
-        {"cell": f"BaoCao!D{n}", "code": "CAN_XM", "message": f"Lỗi số {n}"} for n in range(10, 22)
+    unit = next(u for u in summary.units if u.code == "943")
+    unit.errors = [
+        FindingEntry(cell=f"BaoCao!D{n}", code="CAN_XM", message=f"Lỗi số {n}") for n in range(10, 22)
     ]
     rendered = render_email(summary, config)
     shown = [n for n in range(10, 22) if f"BaoCao!D{n}:" in rendered.text]
@@ -232,8 +241,8 @@ def test_first_period_has_nothing_to_compare(config):
 
 def test_no_houses_yet_shows_a_dash_not_a_crash(config):
     summary = make_first_summary()
-    summary["houses"] = {"needed": 0, "started": 0, "completed": 0}
-    summary["completion_percent"] = None
+    summary.houses = Houses(needed=0, started=0, completed=0)
+    summary.completion_percent = None
     rendered = render_email(summary, config)
     assert "0 / 0 căn" in rendered.html
     assert "Đạt –" in rendered.html
@@ -256,14 +265,15 @@ def test_labels_come_from_the_config(rendered, config):
 
 def test_empty_list_says_so(config):
     summary = make_summary()
-    summary["lists"]["E"] = []
+    summary.lists["E"] = []
     rendered = render_email(summary, config)
     e = rendered.text.index("KHÓ KHĂN, VƯỚNG MẮC")
     assert "Trong kỳ, các đơn vị không nêu nội dung này." in rendered.text[e : e + 120]
 
 
 def test_change_of_houses_without_previous_houses_comes_from_the_totals_change(config):
-    summary = make_summary()
-    del summary["previous"]["houses"]  # an older summary.json: only totals and their change
+    data = summary_dict()
+    del data["previous"]["houses"]  # an older summary.json: only totals and their change
+    summary = typed(data)
     rendered = render_email(summary, config)
     assert "số nhà hoàn thành +122 căn" in rendered.text

@@ -9,12 +9,14 @@ import datetime as dt
 import re
 from typing import Any
 
+import msgspec
 import pytest
 
+from housing_report.core.summary import District, Summary
 from housing_report.render.email import EMAIL_ROWS, REJECTED_SHOWN, render_email
 from tests.render.official.conftest import earlier_summary
 from tests.render.test_email import table_after
-from tests.support.summary_fixture import make_summary
+from tests.support.summary_fixture import make_summary, summary_dict, typed
 
 DISTRICTS = 200  # of them, two without figures
 ACCEPTED_UNITS = 250
@@ -39,9 +41,9 @@ def _district(i: int) -> dict[str, Any]:
     }
 
 
-def national_summary(period: str = "2025-03-12") -> dict[str, Any]:
+def national_summary(period: str = "2025-03-12") -> Summary:
     """The fixture's summary with a country's worth of districts, units and list entries."""
-    summary = make_summary()
+    summary = summary_dict()
     summary["period"] = period
     # The furthest ahead first in the summary's order: the email must pick the others.
     summary["districts"] = [_district(i) for i in reversed(range(DISTRICTS))]
@@ -79,7 +81,7 @@ def national_summary(period: str = "2025-03-12") -> dict[str, Any]:
     total = {"period": period, "archived": True, "expected": 100, "submitted": 40, "accepted": 40}
     total |= {"on_time": 0, "submitted_percent": 40.0, "accepted_percent": 40.0, "on_time_percent": 0.0}
     summary["completeness"] = {"periods": [period], "total": [total], "by_kind": {}, "by_unit": by_unit}
-    return summary
+    return typed(summary)
 
 
 @pytest.fixture(scope="module")
@@ -96,9 +98,9 @@ def test_district_table_shows_those_furthest_behind_and_totals_all(national):
     # Without figures first, then the lowest completion: districts 000..029.
     assert names == [f"Xã Thử Nghiệm {i:03d}" for i in range(EMAIL_ROWS)]
     assert rows[-2] == [f"… và {DISTRICTS - EMAIL_ROWS} địa bàn khác"]
-    houses = summary["houses"]
+    houses = summary.houses
     assert rows[-1][0] == "Tổng cộng"
-    assert rows[-1][1] == f"{houses['completed']:,} / {houses['needed']:,}".replace(",", ".")
+    assert rows[-1][1] == f"{houses.completed:,} / {houses.needed:,}".replace(",", ".")
     note = f"Thư nêu {EMAIL_ROWS} địa bàn có tỷ lệ hoàn thành thấp nhất"
     for body_text in (rendered.html, rendered.text):
         assert note in body_text
@@ -112,31 +114,31 @@ def test_status_table_brings_units_not_accepted_forward(national):
     rows = table_after(rendered.html, "Tình hình báo cáo của các đơn vị")
     body = rows[1:-1]
     assert len(body) == EMAIL_ROWS
-    not_accepted = [u["name"] for u in summary["units"] if u["status"] != "accepted"]
+    not_accepted = [u.name for u in summary.units if u.status != "accepted"]
     assert len(not_accepted) < EMAIL_ROWS
     shown = [r[0].split(" | ")[0] for r in body]
     assert set(shown[: len(not_accepted)]) == set(not_accepted)
     # Rejected first, then missing, unreachable, stale; the accepted fill the rest.
     rank = {"rejected": 0, "missing": 1, "unreachable": 2, "stale": 3, "accepted": 4}
-    status_of = {u["name"]: u["status"] for u in summary["units"]}
+    status_of = {u.name: u.status for u in summary.units}
     assert [rank[status_of[n]] for n in shown] == sorted(rank[status_of[n]] for n in shown)
-    total = len(summary["units"])
+    total = len(summary.units)
     assert rows[-1] == [f"… và {total - EMAIL_ROWS} đơn vị khác"]
     assert f"trong tổng số {total} đơn vị" in rendered.html
     assert "trang TinhTrang của tệp Excel đính kèm" in rendered.text
     # The counts above the table are of every unit.
-    assert f"Đã tiếp nhận: {summary['status_counts']['accepted']}" in rendered.text
+    assert f"Đã tiếp nhận: {summary.status_counts['accepted']}" in rendered.text
 
 
 def test_many_rejected_units_do_not_crowd_out_the_missing_ones(config):
     summary = national_summary()
-    rejected = next(u for u in summary["units"] if u["status"] == "rejected")
+    rejected = next(u for u in summary.units if u.status == "rejected")
     many = [
-        {**copy.deepcopy(rejected), "code": f"M{i:03d}", "name": f"Xã Nhiều Lỗi {i:03d}"} for i in range(40)
+        msgspec.structs.replace(rejected, code=f"M{i:03d}", name=f"Xã Nhiều Lỗi {i:03d}") for i in range(40)
     ]
-    summary["units"] = many + summary["units"]
-    others = [u["name"] for u in summary["units"] if u["status"] not in ("accepted", "rejected")]
-    assert {u["status"] for u in summary["units"]} >= {"missing", "stale", "unreachable"}
+    summary.units = many + summary.units
+    others = [u.name for u in summary.units if u.status not in ("accepted", "rejected")]
+    assert {u.status for u in summary.units} >= {"missing", "stale", "unreachable"}
     rows = table_after(render_email(summary, config).html, "Tình hình báo cáo của các đơn vị")
     shown = [r[0].split(" | ")[0] for r in rows[1:-1]]
     assert len(shown) == EMAIL_ROWS
@@ -145,7 +147,7 @@ def test_many_rejected_units_do_not_crowd_out_the_missing_ones(config):
     assert shown[: EMAIL_ROWS - len(others)] == [
         f"Xã Nhiều Lỗi {i:03d}" for i in range(EMAIL_ROWS - len(others))
     ]
-    assert rows[-1] == [f"… và {len(summary['units']) - EMAIL_ROWS} đơn vị khác"]
+    assert rows[-1] == [f"… và {len(summary.units) - EMAIL_ROWS} đơn vị khác"]
 
 
 def test_lists_and_rejected_errors_stop_and_say_how_many_more(national):
@@ -156,10 +158,10 @@ def test_lists_and_rejected_errors_stop_and_say_how_many_more(national):
         assert shown == list(range(EMAIL_ROWS))
     assert rendered.text.count(f"… và {ENTRIES - EMAIL_ROWS} nội dung khác của các đơn vị") == 3
     assert rendered.html.count(f"… và {ENTRIES - EMAIL_ROWS} nội dung khác của các đơn vị") == 3
-    rejected = [u for u in summary["units"] if u["status"] == "rejected"]
+    rejected = [u for u in summary.units if u.status == "rejected"]
     errors = rendered.text[rendered.text.index("LỖI CỦA CÁC BÁO CÁO BỊ TRẢ LẠI") :]
-    listed = [u["name"] for u in rejected if f"\n{u['name']}:\n" in errors]
-    assert listed == [u["name"] for u in rejected][:REJECTED_SHOWN]
+    listed = [u.name for u in rejected if f"\n{u.name}:\n" in errors]
+    assert listed == [u.name for u in rejected][:REJECTED_SHOWN]
     more = f"… và {len(rejected) - REJECTED_SHOWN} đơn vị khác bị trả lại"
     assert more in rendered.text
     assert more in rendered.html
@@ -180,9 +182,9 @@ def test_the_email_stays_small_whatever_the_number_of_units(config):
     """Gmail clips a message beyond 102 kB: ten times the units, the same size within a few kB."""
     small = render_email(national_summary(), config)
     summary = national_summary()
-    summary["districts"] = [_district(i) for i in range(DISTRICTS * 10)]
-    summary["units"] = summary["units"] * 10
-    summary["lists"] = {code: entries * 10 for code, entries in summary["lists"].items()}
+    summary.districts = [msgspec.convert(_district(i), District) for i in range(DISTRICTS * 10)]
+    summary.units = summary.units * 10
+    summary.lists = {code: entries * 10 for code, entries in summary.lists.items()}
     large = render_email(summary, config)
     assert len(large.html.encode()) - len(small.html.encode()) < 2_000
     assert len(large.html.encode()) < 102 * 1024
@@ -194,9 +196,9 @@ def test_a_province_is_listed_whole(config):
     assert "Thư nêu" not in rendered.html
     assert "Thư nêu" not in rendered.text
     rows = table_after(rendered.html, "Tiến độ theo địa bàn")
-    assert len(rows) == 1 + len(summary["districts"]) + 1
-    assert len(summary["districts"]) <= EMAIL_ROWS
-    assert len(summary["units"]) <= EMAIL_ROWS
+    assert len(rows) == 1 + len(summary.districts) + 1
+    assert len(summary.districts) <= EMAIL_ROWS
+    assert len(summary.units) <= EMAIL_ROWS
 
 
 def test_at_risk_districts_and_praise_are_cut_in_the_email_not_in_the_document(config, tmp_path):

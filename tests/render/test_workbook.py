@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 
 from housing_report.core.statuses import STATUS_LABELS
+from housing_report.core.summary import FindingEntry
 from housing_report.render.workbook import COUNT_FORMAT, MONEY_FORMAT, write_summary_workbook
 from tests.support.summary_fixture import FORMULA, make_first_summary, make_summary
 
@@ -53,7 +54,7 @@ def test_columns_add_up_to_the_totals_row_and_the_summary(workbook, summary, she
     for i, key in figure_columns:
         column_sum = sum(row[i].value or 0 for row in units.values())
         assert column_sum == pytest.approx(totals[i].value, abs=1e-6), key
-        assert totals[i].value == pytest.approx(summary["totals"][key], abs=1e-6), key
+        assert totals[i].value == pytest.approx(summary.totals[key], abs=1e-6), key
 
 
 def test_table_a_has_every_cell_code_and_one_row_per_district(workbook, summary, config):
@@ -61,7 +62,7 @@ def test_table_a_has_every_cell_code_and_one_row_per_district(workbook, summary,
     section = config.template.section("A")
     expected = [f"A.{r}.{c.code}" for r in [*(r.code for r in section.rows), "TONG"] for c in section.columns]
     assert codes[4:] == expected
-    assert list(units) == [u["code"] for u in summary["units"] if u["kind"] == "district"]
+    assert list(units) == [u.code for u in summary.units if u.kind == "district"]
     row = units["941"]
     assert row[codes.index("A.NCC.CAN_XM")].value == 40
     assert row[codes.index("A.TONG.HT_XM")].value == 22 + 50 + 70 + 5  # the unit's own total
@@ -134,18 +135,18 @@ def test_summary_sheet(workbook, summary, config):
     rows = {r[0]: r for r in ws.iter_rows(min_row=5, values_only=True) if r[0]}
     assert rows["houses.needed"][2:5] == (4518, "căn", 4518)
     assert rows["houses.completed"][2:6] == (1574, "căn", 1452, 122)
-    assert rows["completion_percent"][2] == pytest.approx(summary["completion_percent"])
+    assert rows["completion_percent"][2] == pytest.approx(summary.completion_percent)
     assert rows["completion_percent"][5] == pytest.approx(34.84 - 32.14)
-    assert rows["B.TONG.HUY_DONG"][2] == pytest.approx(summary["totals"]["B.TONG.HUY_DONG"])
+    assert rows["B.TONG.HUY_DONG"][2] == pytest.approx(summary.totals["B.TONG.HUY_DONG"])
     assert rows["B.TONG.HUY_DONG"][3] == "triệu đồng"
-    assert rows["NGAY_CONG"][2] == summary["totals"]["NGAY_CONG"]
+    assert rows["NGAY_CONG"][2] == summary.totals["NGAY_CONG"]
     assert rows["NGAY_CONG"][1] == "Số ngày công lao động hỗ trợ"
-    assert rows["NGAY_CONG"][5] == summary["change"]["NGAY_CONG"]
-    assert rows["C_TIN_BAI"][2] == summary["totals"]["C_TIN_BAI"]
+    assert rows["NGAY_CONG"][5] == summary.change["NGAY_CONG"]
+    assert rows["C_TIN_BAI"][2] == summary.totals["C_TIN_BAI"]
     assert rows["C_TIN_BAI"][5] is None  # propaganda is per period: no change shown
-    for status, count in summary["status_counts"].items():
+    for status, count in summary.status_counts.items():
         assert rows[f"status_counts.{status}"][1:3] == (STATUS_LABELS[status], count)
-    assert rows["units"][2] == len(summary["units"])
+    assert rows["units"][2] == len(summary.units)
 
 
 def test_summary_sheet_without_a_previous_period(tmp_path, config):
@@ -162,25 +163,25 @@ def test_summary_sheet_without_a_previous_period(tmp_path, config):
 def test_status_sheet(workbook, summary, config):
     ws = workbook["TinhTrang"]
     rows = {r[0]: r for r in ws.iter_rows(min_row=5, values_only=True) if r[0]}
-    assert list(rows) == [u["code"] for u in summary["units"]]
-    for unit in summary["units"]:
-        row = rows[unit["code"]]
-        assert row[1] == unit["name"]
-        assert row[2] == config.template.kinds[unit["kind"]].label
-        assert row[3] == STATUS_LABELS[unit["status"]]
-        carried = unit["carried_forward_from"]
+    assert list(rows) == [u.code for u in summary.units]
+    for unit in summary.units:
+        row = rows[unit.code]
+        assert row[1] == unit.name
+        assert row[2] == config.template.kinds[unit.kind].label
+        assert row[3] == STATUS_LABELS[unit.status]
+        carried = unit.carried_forward_from
         assert (row[4].date().isoformat() if row[4] else None) == carried
-        assert row[5:7] == (len(unit["errors"]), len(unit["warnings"]))
-        assert (row[7] or "") == unit.get("reason", "")
+        assert row[5:7] == (len(unit.errors), len(unit.warnings))
+        assert (row[7] or "") == unit.reason
 
 
 def test_findings_sheet_lists_every_error_and_warning(workbook, summary):
     ws = workbook["LoiCanhBao"]
     rows = [r for r in ws.iter_rows(min_row=5, values_only=True) if r[0]]
     expected = [
-        (u["code"], u["name"], label, f["cell"], f["code"], f["message"])
-        for u in summary["units"]
-        for label, findings in (("Lỗi", u["errors"]), ("Cảnh báo", u["warnings"]))
+        (u.code, u.name, label, f.cell, f.code, f.message)
+        for u in summary.units
+        for label, findings in (("Lỗi", u.errors), ("Cảnh báo", u.warnings))
         for f in findings
     ]
     assert rows == expected
@@ -190,10 +191,10 @@ def test_findings_sheet_lists_every_error_and_warning(workbook, summary):
 def test_text_that_looks_like_a_formula_stays_text(tmp_path, config):
     summary = make_summary()
     dangerous = [FORMULA, "+84 912 345 678", "-2+3", "@SUM(A1:A9)", "=1+1"]
-    unit = next(u for u in summary["units"] if u["code"] == "943")
-    unit["errors"] = [{"cell": text, "code": text, "message": text} for text in dangerous]
-    unit["reason"] = "=cmd|' /C calc'!A0"
-    summary["units"][0]["name"] = '=HYPERLINK("http://evil.example")'
+    unit = next(u for u in summary.units if u.code == "943")
+    unit.errors = [FindingEntry(cell=text, code=text, message=text) for text in dangerous]
+    unit.reason = "=cmd|' /C calc'!A0"
+    summary.units[0].name = '=HYPERLINK("http://evil.example")'
     path = write_summary_workbook(summary, config, tmp_path / "evil.xlsx")
 
     with zipfile.ZipFile(path) as z:
@@ -218,9 +219,9 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path, config):
 
 def test_text_is_nfc_and_control_characters_are_dropped(tmp_path, config):
     summary = make_summary()
-    unit = next(u for u in summary["units"] if u["code"] == "943")
-    unit["name"] = unicodedata.normalize("NFD", "Huyện Kế Sách")
-    unit["errors"][0]["message"] = "Ô BaoCao!G14\x07 ghi\x00 sai"
+    unit = next(u for u in summary.units if u.code == "943")
+    unit.name = unicodedata.normalize("NFD", "Huyện Kế Sách")
+    unit.errors[0].message = "Ô BaoCao!G14\x07 ghi\x00 sai"
     path = write_summary_workbook(summary, config, tmp_path / "ctl.xlsx")
     wb = openpyxl.load_workbook(path)
     status = {r[0]: r for r in wb["TinhTrang"].iter_rows(min_row=5, values_only=True) if r[0]}

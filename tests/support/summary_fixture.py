@@ -1,4 +1,5 @@
-"""A realistic provincial summary (the aggregation step's output), written by hand.
+"""A realistic provincial summary (the aggregation step's output), written by hand: as the
+JSON of `summary.json` (`summary_dict`), and typed (`make_summary`, `core.summary.Summary`).
 
 Units of every kind and every status; units that are not accepted carry their last
 accepted cumulative figures forward (tables A, B, mobilisation) and contribute
@@ -14,6 +15,10 @@ from __future__ import annotations
 import copy
 import unicodedata
 from typing import Any
+
+import msgspec
+
+from housing_report.core.summary import Summary
 
 A_ROWS = ("NCC", "MTQG", "PTTD", "KHAC")
 A_COLUMNS = ("CAN_XM", "CAN_SC", "KC_XM", "KC_SC", "HT_XM", "HT_SC")
@@ -215,7 +220,7 @@ def _unit(
     errors=(),
     warnings=(),
     carried=None,
-    reason=None,
+    reason="",
     sheet="BaoCao",
     spreadsheet=None,
 ) -> dict[str, Any]:
@@ -226,7 +231,7 @@ def _unit(
         "missing": "Không có trang tính",
         "unreachable": "Không đọc được",
     }
-    unit: dict[str, Any] = {
+    return {
         "code": code,
         "name": name,
         "kind": kind,
@@ -235,13 +240,11 @@ def _unit(
         "errors": list(errors),
         "warnings": list(warnings),
         "carried_forward_from": carried,
+        "reason": reason,
         "spreadsheet": spreadsheet or f"st-{code.lower()}",
         "worksheet": sheet,
         "read_at": None if status in ("missing", "unreachable") else "2025-03-12T00:01:12+00:00",
     }
-    if reason is not None:
-        unit["reason"] = reason
-    return unit
 
 
 UNITS = [
@@ -371,8 +374,8 @@ def _percent(houses: dict[str, int]) -> float:
     return round(houses["completed"] * 100 / houses["needed"], 2) if houses["needed"] else 0.0
 
 
-def make_summary() -> dict[str, Any]:
-    """A fresh summary of the period 12/03/2025 (tests may change it freely)."""
+def summary_dict() -> dict[str, Any]:
+    """A fresh summary of the period 12/03/2025 as its JSON's dict."""
     totals = _with_table_totals(_sum_keys(list(BY_UNIT.values())))
     previous_totals = dict(totals)
     for key, grown in GROWTH.items():
@@ -442,10 +445,25 @@ def make_summary() -> dict[str, Any]:
     return copy.deepcopy(summary)
 
 
-def make_first_summary() -> dict[str, Any]:
-    """The same period as the first one ever collected: no previous period."""
-    summary = make_summary()
+def first_summary_dict() -> dict[str, Any]:
+    """The same period as the first one ever collected (no previous period), as a dict."""
+    summary = summary_dict()
     summary.update(previous_period=None, previous=None, change={})
     for d in summary["districts"]:
         d.update(previous_completed=None, change=None)
     return summary
+
+
+def typed(summary: dict[str, Any]) -> Summary:
+    """A summary's dict as the typed summary (checked: a wrong type is an error)."""
+    return msgspec.convert(summary, Summary)
+
+
+def make_summary() -> Summary:
+    """A fresh summary of the period 12/03/2025 (tests may change it freely)."""
+    return typed(summary_dict())
+
+
+def make_first_summary() -> Summary:
+    """The same period as the first one ever collected: no previous period."""
+    return typed(first_summary_dict())

@@ -14,31 +14,35 @@ from typing import Any
 from housing_report.config import Config
 from housing_report.core.formatting import vn_date
 from housing_report.core.statuses import status_label
+from housing_report.core.summary import Summary
 
 CORRECTION_TITLE = "Báo cáo bổ sung, điều chỉnh"
 
 
-def figures_hash(summary: dict[str, Any]) -> str:
-    """A hash of every figure of the summary (totals and the figures used per unit)."""
-    payload = {"totals": summary.get("totals", {}), "by_unit": summary.get("by_unit", {})}
+def figures_hash(summary: Summary) -> str:
+    """A hash of every figure of the summary (totals and the figures used per unit). The
+    archive keeps it beside each version and compares it with later ones: its text is that of
+    the first versions of this code, byte for byte."""
+    payload = {"totals": summary.totals, "by_unit": summary.by_unit}
     text = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def compare(
-    old: dict[str, Any],
-    new: dict[str, Any],
+    old: Summary | None,
+    new: Summary,
     config: Config,
     *,
     old_version: int,
     new_version: int,
     old_sent_at: str | None = None,
 ) -> dict[str, Any]:
-    """The correction view: changed totals (old, new, difference) and the reasons per unit."""
+    """The correction view: changed totals (old, new, difference) and the reasons per unit.
+    `old`: the delivered version (None when the archive no longer has it)."""
     template = config.template
     changes = []
-    old_totals, new_totals = old.get("totals", {}), new.get("totals", {})
-    for key, value in new_totals.items():
+    old_totals = old.totals if old is not None else {}
+    for key, value in new.totals.items():
         before = old_totals.get(key, 0)
         if before != value:
             changes.append(
@@ -51,29 +55,29 @@ def compare(
                 }
             )
     reasons = []
-    old_units = {u["code"]: u for u in old.get("units", [])}
-    old_by_unit, new_by_unit = old.get("by_unit", {}), new.get("by_unit", {})
-    for unit in new.get("units", []):
-        code = unit["code"]
+    old_units = {u.code: u for u in old.units} if old is not None else {}
+    old_by_unit = old.by_unit if old is not None else {}
+    new_by_unit = new.by_unit
+    for unit in new.units:
+        code = unit.code
         before = old_units.get(code)
         figures_changed = old_by_unit.get(code, {}) != new_by_unit.get(code, {})
-        status_changed = before is not None and before["status"] != unit["status"]
+        status_changed = before is not None and before.status != unit.status
         if not figures_changed and not status_changed:
             continue
         parts = []
-        if status_changed:
+        if before is not None and status_changed:
             parts.append(
-                f"tình trạng báo cáo từ «{status_label(before['status'])}» thành "
-                f"«{status_label(unit['status'])}»"
+                f"tình trạng báo cáo từ «{status_label(before.status)}» thành «{status_label(unit.status)}»"
             )
         if figures_changed:
-            carried = unit.get("carried_forward_from")
+            carried = unit.carried_forward_from
             if carried:
                 parts.append(f"dùng số liệu kỳ {vn_date(carried)}")
             else:
                 count = _changed_count(old_by_unit.get(code, {}), new_by_unit.get(code, {}))
                 parts.append(f"{count} chỉ tiêu thay đổi theo số liệu đơn vị cập nhật")
-        reasons.append({"unit_code": code, "unit_name": unit["name"], "text": "; ".join(parts)})
+        reasons.append({"unit_code": code, "unit_name": unit.name, "text": "; ".join(parts)})
     return {
         "title": CORRECTION_TITLE,
         "old_version": old_version,

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from housing_report.core.formatting import to_date, vn_date, vn_number
+from housing_report.core.summary import HistoryPoint, Summary
 
 # How many of the latest periods set the pace (two months of the 12th/27th cycle).
 RECENT_PERIODS = 4
@@ -107,42 +108,39 @@ def forecast(
     return Forecast(code, name, last.completed, last.needed, status, finish, per_day, len(window))
 
 
-def province_points(summaries: Iterable[Mapping[str, Any]]) -> list[Point]:
+def province_points(summaries: Iterable[Summary | HistoryPoint]) -> list[Point]:
     """The province's points from summaries (`houses`), one per period (the last given wins)."""
     out: dict[dt.date, Point] = {}
     for s in summaries:
-        houses = s.get("houses") or {}
-        out[to_date(s["period"])] = Point(
-            to_date(s["period"]), int(houses.get("completed") or 0), int(houses.get("needed") or 0)
-        )
+        houses = s.houses
+        period = to_date(s.period)
+        out[period] = Point(period, houses.completed, houses.needed) if houses else Point(period, 0, 0)
     return [out[k] for k in sorted(out)]
 
 
-def district_points(summaries: Iterable[Mapping[str, Any]]) -> dict[str, list[Point]]:
+def district_points(summaries: Iterable[Summary | HistoryPoint]) -> dict[str, list[Point]]:
     """Each district's points from summaries (`districts`), by unit code."""
     out: dict[str, dict[dt.date, Point]] = {}
     for s in summaries:
-        period = to_date(s["period"])
-        for d in s.get("districts") or []:
-            out.setdefault(d["code"], {})[period] = Point(
-                period, int(d.get("completed") or 0), int(d.get("needed") or 0)
-            )
+        period = to_date(s.period)
+        for d in s.districts:
+            out.setdefault(d.code, {})[period] = Point(period, d.completed, d.needed)
     return {code: [by[k] for k in sorted(by)] for code, by in out.items()}
 
 
 def forecast_all(
-    summaries: Sequence[Mapping[str, Any]], target: dt.date, recent: int = RECENT_PERIODS
+    earlier: Sequence[Summary | HistoryPoint], current: Summary, target: dt.date, recent: int = RECENT_PERIODS
 ) -> dict[str, Any]:
-    """The province's and every district's forecast from the summaries up to this period
-    (the last one is this period's): {"province": Forecast, "districts": [Forecast, ...]}.
+    """The province's and every district's forecast from the earlier periods' summaries and this
+    period's (`current`): {"province": Forecast, "districts": [Forecast, ...]}.
 
-    Districts are those of the last summary, in its order.
+    Districts are those of `current`, in its order.
     """
-    current = summaries[-1]
+    summaries = [*earlier, current]
     by_code = district_points(summaries)
     districts = [
-        forecast(by_code.get(d["code"], []), target, code=d["code"], name=d.get("name", ""), recent=recent)
-        for d in current.get("districts") or []
+        forecast(by_code.get(d.code, []), target, code=d.code, name=d.name, recent=recent)
+        for d in current.districts
     ]
     province = forecast(province_points(summaries), target, name="Toàn tỉnh", recent=recent)
     return {"province": province, "districts": districts}

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from housing_report.archive.records import StoredRead
 from housing_report.archive.store import ReportStore
 from housing_report.config import Config
+from housing_report.core.models import Finding
 from housing_report.core.periods import previous_period
-from housing_report.core.statuses import ACCEPTED, ERROR, SUBMITTED
+from housing_report.core.statuses import ACCEPTED, STATUS_OF, SUBMITTED
+from housing_report.core.summary import Completeness, PeriodCounts, UnitPeriod
 from housing_report.validate.outliers import find_outliers, increases_frame
 
 if TYPE_CHECKING:
@@ -35,8 +37,9 @@ def outlier_findings(
     reads: Mapping[str, StoredRead],
     store: ReportStore,
     max_read_id: int | None,
-) -> dict[str, list[dict[str, str]]]:
-    """Unit code -> the outlier findings of this period's accepted reads (as summary findings)."""
+) -> dict[str, list[Finding]]:
+    """Unit code -> the outlier findings of this period's accepted reads (`build_summary` adds
+    them to the units' errors or warnings)."""
     settings = config.report.outliers
     if not settings.figures:
         return {}
@@ -60,20 +63,10 @@ def outlier_findings(
         past_increases,
         {code: read.cells or {} for code, read in accepted.items()},
     )
-    out: dict[str, list[dict[str, str]]] = {}
+    out: dict[str, list[Finding]] = {}
     for hit in hits:
-        out.setdefault(hit.unit_code, []).append({"severity": hit.finding.severity, **hit.finding.to_dict()})
+        out.setdefault(hit.unit_code, []).append(hit.finding)
     return out
-
-
-def add_findings(summary: dict[str, Any], extra: Mapping[str, Sequence[dict[str, str]]]) -> None:
-    """Append findings made at aggregation to the summary's units (errors or warnings)."""
-    for unit in summary.get("units", []):
-        for finding in extra.get(unit["code"], ()):
-            bucket = "errors" if finding.get("severity") == ERROR else "warnings"
-            unit.setdefault(bucket, []).append(
-                {"cell": finding["cell"], "code": finding["code"], "message": finding["message"]}
-            )
 
 
 # --------------------------------------------------------------------------- completeness
@@ -93,7 +86,7 @@ def _rate(count: int, expected: int) -> float | None:
 
 def completeness(
     config: Config, period: dt.date, store: ReportStore, max_read_id: int | None = None
-) -> dict[str, Any]:
+) -> Completeness:
     """Reporting rates, DHIS2-style, for this period and the six before it (from the archive).
 
     Per period: the units expected (those of units.yaml), those that submitted (read, right
@@ -113,26 +106,26 @@ def completeness(
         if run_id == first_run[day]:
             in_first[day][code] = status
 
-    def counts(codes: Sequence[str], day: dt.date) -> dict[str, Any]:
+    def counts(codes: Sequence[str], day: dt.date) -> PeriodCounts:
         archived = day in first_run
         expected = len(codes)
         if not archived:
-            return {"period": day.isoformat(), "archived": False, "expected": expected}
+            return PeriodCounts(period=day.isoformat(), archived=False, expected=expected)
         statuses, first = final[day], in_first[day]
         submitted = sum(statuses.get(c) in SUBMITTED for c in codes)
         accepted = sum(statuses.get(c) == ACCEPTED for c in codes)
         on_time = sum(first.get(c) == ACCEPTED for c in codes)
-        return {
-            "period": day.isoformat(),
-            "archived": True,
-            "expected": expected,
-            "submitted": submitted,
-            "accepted": accepted,
-            "on_time": on_time,
-            "submitted_percent": _rate(submitted, expected),
-            "accepted_percent": _rate(accepted, expected),
-            "on_time_percent": _rate(on_time, expected),
-        }
+        return PeriodCounts(
+            period=day.isoformat(),
+            archived=True,
+            expected=expected,
+            submitted=submitted,
+            accepted=accepted,
+            on_time=on_time,
+            submitted_percent=_rate(submitted, expected),
+            accepted_percent=_rate(accepted, expected),
+            on_time_percent=_rate(on_time, expected),
+        )
 
     codes = [u.code for u in config.units]
     of_kind: dict[str, list[str]] = {}
@@ -147,18 +140,18 @@ def completeness(
         statuses, first = final[day], in_first[day]
         columns.append(
             [
-                {
-                    "period": iso,
-                    "status": statuses.get(code) if archived else None,
-                    "on_time": first.get(code) == ACCEPTED if archived else None,
-                }
+                UnitPeriod(
+                    period=iso,
+                    status=STATUS_OF[statuses[code]] if archived and code in statuses else None,
+                    on_time=first.get(code) == ACCEPTED if archived else None,
+                )
                 for code in codes
             ]
         )
     by_unit = {code: [column[i] for column in columns] for i, code in enumerate(codes)}
-    return {
-        "periods": [p.isoformat() for p in periods],
-        "total": [counts(codes, day) for day in periods],
-        "by_kind": by_kind,
-        "by_unit": by_unit,
-    }
+    return Completeness(
+        periods=[p.isoformat() for p in periods],
+        total=[counts(codes, day) for day in periods],
+        by_kind=by_kind,
+        by_unit=by_unit,
+    )

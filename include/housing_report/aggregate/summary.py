@@ -1,25 +1,45 @@
 """Aggregate the units' reads of one period into the provincial summary.
 
 Pure function over plain data: `build_summary` takes the config, this run's reads,
-the units' last accepted reads (for carry-forward) and the previous period's
-summary, and returns the summary dict that becomes `summary.json`.
+the units' last accepted reads (for carry-forward), the previous period's summary and
+what was found across units (outliers, reporting rates), and returns the typed summary
+(`core.summary.Summary`) that becomes `summary.json`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
+from msgspec import UNSET, UnsetType
 
 from housing_report.archive.records import StoredRead
 from housing_report.config import Config
 from housing_report.core.formatting import vn_date
-from housing_report.core.models import TOTAL_ROW
-from housing_report.core.statuses import ACCEPTED, STATUS_LABELS, STATUSES, UNREACHABLE
-
-SUMMARY_SCHEMA = 1
+from housing_report.core.models import TOTAL_ROW, Finding
+from housing_report.core.statuses import (
+    ACCEPTED,
+    ERROR,
+    STATUS_LABELS,
+    STATUS_OF,
+    STATUSES,
+    UNREACHABLE,
+    WARNING,
+)
+from housing_report.core.summary import (
+    SCHEMA,
+    Completeness,
+    District,
+    FindingEntry,
+    Houses,
+    ListEntry,
+    Previous,
+    Programme,
+    Summary,
+    UnitEntry,
+)
 
 
 def _round(value: float, money: bool) -> int | float:
@@ -71,15 +91,27 @@ class _Progress:
         def keys(cols: tuple[str, ...]) -> tuple[str, ...]:
             return tuple(f"{p.table}.{r.code}.{c}" for r in section.rows for c in cols)
 
-        self.keys = {"needed": keys(p.needed), "started": keys(p.started), "completed": keys(p.completed)}
+        self.needed, self.started, self.completed = keys(p.needed), keys(p.started), keys(p.completed)
 
-    def __call__(self, figures: Mapping[str, Any]) -> dict[str, int]:
+    def __call__(self, figures: Mapping[str, Any]) -> Houses:
         get = figures.get
-        return {name: int(sum(float(get(k, 0) or 0) for k in keys)) for name, keys in self.keys.items()}
+
+        def total(keys: tuple[str, ...]) -> int:
+            return int(sum(float(get(k, 0) or 0) for k in keys))
+
+        return Houses(needed=total(self.needed), started=total(self.started), completed=total(self.completed))
 
 
 def percent(done: float, of: float) -> float | None:
     return round(100.0 * done / of, 2) if of else None
+
+
+def _finding_entries(findings: Sequence[Mapping[str, str]], severity: str) -> list[FindingEntry]:
+    return [
+        FindingEntry(cell=f["cell"], code=f["code"], message=f["message"])
+        for f in findings
+        if f.get("severity") == severity
+    ]
 
 
 def build_summary(
@@ -88,21 +120,28 @@ def build_summary(
     run_id: str,
     reads: Mapping[str, StoredRead],
     last_accepted: Mapping[str, StoredRead],
-    previous: Mapping[str, Any] | None,
+    previous: Summary | None,
     generated_at: dt.datetime | None = None,
-) -> dict[str, Any]:
+    *,
+    findings: Mapping[str, Sequence[Finding]] | None = None,
+    completeness: Completeness | UnsetType = UNSET,
+) -> Summary:
+    """The summary of `period` (see the module's docstring). `findings`: those made at
+    aggregation (outliers among peers), by unit code, added to the units' errors or warnings
+    after those of their reads; `completeness`: the reporting rates (`aggregate.quality`)."""
     template = config.template
     cumulative = template.cumulative_keys()
     types = figure_types(config)
-    units_out: list[dict[str, Any]] = []
+    extra = findings or {}
+    units_out: list[UnitEntry] = []
     by_unit: dict[str, dict[str, int | float]] = {}
-    lists: dict[str, list[dict[str, str]]] = {s.code: [] for s in template.sections if s.kind == "list"}
+    lists: dict[str, list[ListEntry]] = {s.code: [] for s in template.sections if s.kind == "list"}
 
     for unit in config.units:
         read = reads.get(unit.code)
-        status = read.status if read else UNREACHABLE
+        status = STATUS_OF[read.status] if read else UNREACHABLE
         reason = read.reason if read else "Không có kết quả đọc trang tính trong lần chạy này."
-        findings = read.findings if read else []
+        read_findings = read.findings if read else []
         used_keys = template.used_figure_keys(unit.kind)
         carried_from: str | None = None
         if status == ACCEPTED and read is not None:
@@ -110,7 +149,13 @@ def build_summary(
             for code, entries in read.lists.items():
                 for entry in entries:
                     lists.setdefault(code, []).append(
-                        {"unit_code": unit.code, "unit_name": unit.name, **entry}
+                        ListEntry(
+                            unit_code=unit.code,
+                            unit_name=unit.name,
+                            text=entry["text"],
+                            cell=entry.get("cell", UNSET),
+                            place=entry.get("place", UNSET),
+                        )
                     )
         else:
             earlier = last_accepted.get(unit.code)
@@ -122,29 +167,26 @@ def build_summary(
                 if figures:
                     carried_from = earlier.period.isoformat()
         by_unit[unit.code] = figures
+        errors, warnings = _finding_entries(read_findings, ERROR), _finding_entries(read_findings, WARNING)
+        for finding in extra.get(unit.code, ()):
+            (errors if finding.severity == ERROR else warnings).append(
+                FindingEntry(cell=finding.cell, code=finding.code, message=finding.message)
+            )
         units_out.append(
-            {
-                "code": unit.code,
-                "name": unit.name,
-                "kind": unit.kind,
-                "status": status,
-                "status_label": STATUS_LABELS[status],
-                "errors": [
-                    {"cell": f["cell"], "code": f["code"], "message": f["message"]}
-                    for f in findings
-                    if f.get("severity") == "error"
-                ],
-                "warnings": [
-                    {"cell": f["cell"], "code": f["code"], "message": f["message"]}
-                    for f in findings
-                    if f.get("severity") == "warning"
-                ],
-                "carried_forward_from": carried_from,
-                "reason": reason,
-                "spreadsheet": unit.spreadsheet,
-                "worksheet": unit.worksheet,
-                "read_at": read.read_at.isoformat() if read and read.read_at else None,
-            }
+            UnitEntry(
+                code=unit.code,
+                name=unit.name,
+                kind=unit.kind,
+                status=status,
+                status_label=STATUS_LABELS[status],
+                errors=errors,
+                warnings=warnings,
+                carried_forward_from=carried_from,
+                reason=reason,
+                spreadsheet=unit.spreadsheet,
+                worksheet=unit.worksheet,
+                read_at=read.read_at.isoformat() if read and read.read_at else None,
+            )
         )
 
     # Sum the figures used: one row per unit, one column per figure key.
@@ -156,10 +198,10 @@ def build_summary(
 
     progress = _Progress(config)
     houses = progress(totals)
-    completion = percent(houses["completed"], houses["needed"])
+    completion = percent(houses.completed, houses.needed)
 
-    prev_by_unit: Mapping[str, Any] = (previous or {}).get("by_unit", {})
-    entries = {u["code"]: u for u in units_out}
+    prev_by_unit: Mapping[str, Any] = previous.by_unit if previous is not None else {}
+    entries = {u.code: u for u in units_out}
     progress_table = config.report.progress.table
     districts = []
     for unit in config.units:
@@ -169,62 +211,65 @@ def build_summary(
         figures = by_unit[unit.code]
         p = progress(figures)
         prev_figures = prev_by_unit.get(unit.code)
-        prev_completed = progress(prev_figures)["completed"] if prev_figures else None
+        prev_completed = progress(prev_figures).completed if prev_figures else None
         entry = entries[unit.code]
         districts.append(
-            {
-                "code": unit.code,
-                "name": unit.name,
-                "status": entry["status"],
-                "carried_forward_from": entry["carried_forward_from"],
-                **p,
-                "percent": percent(p["completed"], p["needed"]),
-                "previous_completed": prev_completed,
-                "change": p["completed"] - prev_completed if prev_completed is not None else None,
-            }
+            District(
+                code=unit.code,
+                name=unit.name,
+                status=entry.status,
+                carried_forward_from=entry.carried_forward_from,
+                needed=p.needed,
+                started=p.started,
+                completed=p.completed,
+                percent=percent(p.completed, p.needed),
+                previous_completed=prev_completed,
+                change=p.completed - prev_completed if prev_completed is not None else None,
+            )
         )
 
     change: dict[str, int | float] = {}
     previous_out = None
-    if previous:
-        prev_totals = previous.get("totals", {})
+    if previous is not None:
+        prev_totals = previous.totals
         for key, money in types.items():
             is_cumulative = (
                 template.section(key.split(".")[0]).cumulative if "." in key else key in cumulative
             )
             if is_cumulative and key in prev_totals:
                 change[key] = _round(totals[key] - float(prev_totals[key]), money)
-        previous_out = {
-            "period": previous.get("period"),
-            "completion_percent": previous.get("completion_percent"),
-            "houses": previous.get("houses"),
-            "totals": prev_totals,
-        }
+        previous_out = Previous(
+            period=previous.period,
+            completion_percent=previous.completion_percent,
+            houses=previous.houses,
+            totals=prev_totals,
+        )
 
     counts = {s: 0 for s in STATUSES}
     for u in units_out:
-        counts[u["status"]] += 1
+        counts[u.status] += 1
 
     by_unit_out = {code: _rounded(figures, types) for code, figures in by_unit.items()}
-    return {
-        "schema": SUMMARY_SCHEMA,
-        "period": period.isoformat(),
-        "period_label": vn_date(period),
-        "previous_period": previous.get("period") if previous else None,
-        "generated_at": (generated_at or dt.datetime.now(dt.UTC)).isoformat(),
-        "run_id": run_id,
-        "programme": {
-            "title": config.report.programme.title,
-            "target_date": config.report.programme.target_date.isoformat(),
-        },
-        "units": units_out,
-        "status_counts": counts,
-        "totals": totals,
-        "by_unit": by_unit_out,
-        "completion_percent": completion,
-        "houses": houses,
-        "districts": districts,
-        "previous": previous_out,
-        "change": change,
-        "lists": lists,
-    }
+    return Summary(
+        schema=SCHEMA,
+        period=period.isoformat(),
+        period_label=vn_date(period),
+        previous_period=previous.period if previous is not None else None,
+        generated_at=(generated_at or dt.datetime.now(dt.UTC)).isoformat(),
+        run_id=run_id,
+        programme=Programme(
+            title=config.report.programme.title,
+            target_date=config.report.programme.target_date.isoformat(),
+        ),
+        units=units_out,
+        status_counts=counts,
+        totals=totals,
+        by_unit=by_unit_out,
+        completion_percent=completion,
+        houses=houses,
+        districts=districts,
+        previous=previous_out,
+        change=change,
+        lists=lists,
+        completeness=completeness,
+    )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from housing_report.core.models import Finding
+from housing_report.core.summary import Summary
 
 
 class StoreError(RuntimeError):
@@ -39,7 +40,7 @@ class SummaryRow:
     run_id: str
     version: int
     created_at: dt.datetime
-    summary: dict[str, Any]
+    summary: Summary
     figures_hash: str
     max_read_id: int
     previous_summary_id: int | None

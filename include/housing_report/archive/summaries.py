@@ -4,16 +4,18 @@ the charts and the monthly praise read of the earlier ones (a part of `ReportSto
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 
 from housing_report.archive.records import StoreError, SummaryRow, aware
 from housing_report.archive.schema import summaries
+from housing_report.core.summary import HistoryPoint, Summary, decode_summary
 
 # What `history` reads of each earlier summary (besides the lists of the month's periods).
 _HISTORY_KEYS = ("period", "houses", "completion_percent", "totals", "districts")
-_DISTRICT_KEYS = ("code", "completed", "needed")
+# The summary column as its text, decoded into a `Summary` here (not into dicts by the engine).
+_SUMMARY_TEXT = sa.cast(summaries.c.summary, sa.Text).label("summary_text")
 
 
 class SummaryArchive:
@@ -27,7 +29,7 @@ class SummaryArchive:
         self,
         period: dt.date,
         run_id: str,
-        summary: dict[str, Any],
+        summary: Summary,
         *,
         figures_hash: str,
         max_read_id: int,
@@ -53,14 +55,14 @@ class SummaryArchive:
             try:
                 with self.engine.begin() as conn:
                     if existing is not None:
-                        values["summary"] = {**summary, "version": existing.version}
+                        values["summary"] = msgspec.structs.replace(summary, version=existing.version)
                         conn.execute(summaries.update().where(summaries.c.id == existing.id).values(**values))
                         return existing.version
                     latest = conn.execute(
                         sa.select(sa.func.max(summaries.c.version)).where(summaries.c.period == period)
                     ).scalar()
                     version = int(latest or 0) + 1
-                    values["summary"] = {**summary, "version": version}
+                    values["summary"] = msgspec.structs.replace(summary, version=version)
                     conn.execute(
                         summaries.insert().values(period=period, run_id=run_id, version=version, **values)
                     )
@@ -87,7 +89,7 @@ class SummaryArchive:
             summaries.c.period < period, order=(summaries.c.period.desc(), summaries.c.version.desc())
         )
 
-    def history(self, before: dt.date, limit: int = 48) -> list[dict[str, Any]]:
+    def history(self, before: dt.date, limit: int = 48) -> list[HistoryPoint]:
         """What the charts, the forecast and the monthly praise of the official report read of the
         latest version of each period before `before`, oldest first (at most `limit` periods).
 
@@ -117,20 +119,18 @@ class SummaryArchive:
         out = []
         with self.engine.connect() as conn:
             for row in conn.execute(query):
-                item = {key: row._mapping[key] for key in _HISTORY_KEYS if row._mapping[key] is not None}
-                districts = item.get("districts") or []
-                item["districts"] = [{k: d.get(k) for k in _DISTRICT_KEYS} for d in districts]
-                if row.lists is not None:
-                    item["lists"] = row.lists
-                out.append(item)
+                # A district's other fields are left out by `HistoryDistrict`.
+                item = {key: row._mapping[key] for key in (*_HISTORY_KEYS, "lists")}
+                out.append(msgspec.convert({k: v for k, v in item.items() if v is not None}, HistoryPoint))
         return out[::-1]
 
-    def summary(self, period: dt.date, run_id: str) -> dict[str, Any] | None:
+    def summary(self, period: dt.date, run_id: str) -> Summary | None:
         row = self.summary_row(period, run_id)
         return row.summary if row else None
 
     def _summary_where(self, *conditions, order=None) -> SummaryRow | None:
-        query = sa.select(summaries).where(*conditions)
+        columns = [c for c in summaries.c if c.name != "summary"]
+        query = sa.select(*columns, _SUMMARY_TEXT).where(*conditions)
         if order is not None:
             query = query.order_by(*(order if isinstance(order, tuple) else (order,)))
         with self.engine.connect() as conn:
@@ -143,7 +143,7 @@ class SummaryArchive:
             run_id=row.run_id,
             version=row.version,
             created_at=aware(row.created_at),
-            summary=row.summary,
+            summary=decode_summary(row.summary_text),
             figures_hash=row.figures_hash,
             max_read_id=row.max_read_id,
             previous_summary_id=row.previous_summary_id,

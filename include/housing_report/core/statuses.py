@@ -22,6 +22,9 @@ STALE = Status.STALE
 MISSING = Status.MISSING
 UNREACHABLE = Status.UNREACHABLE
 STATUSES = tuple(Status)
+# A status as stored (text) -> its member: a dict lookup, for thousands of units (`Status(text)`
+# is twenty times slower).
+STATUS_OF = {s.value: s for s in Status}
 # Read for the right period, whatever its errors (stale, missing, unreachable: not submitted).
 SUBMITTED = (ACCEPTED, REJECTED)
 

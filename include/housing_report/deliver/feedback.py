@@ -21,6 +21,7 @@ from typing import Any
 from housing_report.archive.deliveries import FAILED, SENT, DeliveryConflict, recipients_key
 from housing_report.archive.store import ReportStore
 from housing_report.config import Config, Contact, Unit
+from housing_report.core.summary import UnitEntry
 from housing_report.deliver.message import build_message
 from housing_report.deliver.transports import Delivery, DeliveryError
 from housing_report.render.feedback import needs_feedback, render_feedback
@@ -44,12 +45,12 @@ class FeedbackOutcome:
         return {"sent": self.sent, "skipped": self.skipped, "failed": self.failed}
 
 
-def content_hash(unit_entry: dict[str, Any]) -> str:
+def content_hash(unit_entry: UnitEntry) -> str:
     """What the unit is told: its status and findings (not the version or the time)."""
     payload = {
-        "status": unit_entry.get("status"),
-        "errors": [[f["cell"], f["message"]] for f in unit_entry.get("errors") or []],
-        "warnings": [[f["cell"], f["message"]] for f in unit_entry.get("warnings") or []],
+        "status": unit_entry.status,
+        "errors": [[f.cell, f.message] for f in unit_entry.errors],
+        "warnings": [[f.cell, f.message] for f in unit_entry.warnings],
     }
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
@@ -74,11 +75,11 @@ def send_feedback(
         raise RuntimeError(f"Không tìm thấy bản tổng hợp kỳ {period:%d/%m/%Y} của lần chạy {run_id}.")
     outcome = FeedbackOutcome()
     reply_to = config.report.admins[0] if config.report.admins else None
-    for entry in row.summary.get("units", []):
+    for entry in row.summary.units:
         if not needs_feedback(entry):
             continue
         try:
-            unit = config.unit(entry["code"])
+            unit = config.unit(entry.code)
         except KeyError:
             continue  # removed from units.yaml since
         if not unit.emails:

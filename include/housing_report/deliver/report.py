@@ -27,7 +27,7 @@ import datetime as dt
 import logging
 import secrets
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -37,6 +37,7 @@ from housing_report.aggregate.corrections import compare
 from housing_report.archive.deliveries import FAILED, SENT, DeliveryConflict, recipients_key
 from housing_report.archive.store import ReportStore
 from housing_report.config import Config, Contact
+from housing_report.core.summary import HistoryPoint, Summary
 from housing_report.deliver.message import build_message
 from housing_report.deliver.transports import Delivery, DeliveryError
 from housing_report.render.outputs import render_version
@@ -142,7 +143,7 @@ def dispatch(
                 sent.version,
             )
         correction = compare(
-            delivered.summary if delivered else {},
+            delivered.summary if delivered else None,
             row.summary,
             config,
             old_version=sent.version,
@@ -187,11 +188,11 @@ def dispatch(
 
 def build_report_message(
     config: Config,
-    summary: dict[str, Any],
+    summary: Summary,
     mail: Mail,
     workdir: Path,
     correction: dict | None = None,
-    earlier: Sequence[Mapping[str, Any]] = (),
+    earlier: Sequence[HistoryPoint] = (),
 ) -> EmailMessage:
     """The provincial report's email (or its correction), rendered into `workdir` as the output
     writer renders it (`render.outputs.render_version`): the charts inline, the report document

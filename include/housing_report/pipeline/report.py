@@ -14,16 +14,18 @@ import logging
 from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+
+import msgspec
 
 from housing_report.aggregate.corrections import figures_hash
-from housing_report.aggregate.quality import add_findings, completeness, outlier_findings
+from housing_report.aggregate.quality import completeness, outlier_findings
 from housing_report.aggregate.summary import build_summary
 from housing_report.archive.store import ReportStore
 from housing_report.collect.base import ReportSource
 from housing_report.config import Config, Unit
 from housing_report.core.models import FetchResult, UnitReport
 from housing_report.core.statuses import ACCEPTED, ERROR, FETCH_OK, STATUSES
+from housing_report.core.summary import Summary
 from housing_report.validate.history import apply_history_rules, compared_units
 from housing_report.validate.parse import parse_reports
 
@@ -125,8 +127,9 @@ def _unit_lines(unit: Unit, status: str, report: UnitReport) -> list[str]:
     return lines
 
 
-def summarise(config: Config, period: dt.date, run_id: str, store: ReportStore) -> dict[str, Any]:
-    """Aggregate this run's reads into the provincial summary; store it as the period's next version."""
+def summarise(config: Config, period: dt.date, run_id: str, store: ReportStore) -> Summary:
+    """Aggregate this run's reads into the provincial summary; store it as the period's next
+    version, and return it with that version."""
     max_read_id = store.max_read_id()
     with gc_paused():
         previous = store.previous_summary(period)
@@ -139,24 +142,38 @@ def summarise(config: Config, period: dt.date, run_id: str, store: ReportStore) 
             max_read_id=max_read_id,
             previous_summary_id=previous.id if previous else None,
         )
-    summary["version"] = version
-    return summary
+    return msgspec.structs.replace(summary, version=version)
 
 
-def _build(config, period, run_id, store, max_read_id, previous, generated_at=None) -> dict[str, Any]:
+def _build(
+    config: Config,
+    period: dt.date,
+    run_id: str,
+    store: ReportStore,
+    max_read_id: int,
+    previous: Summary | None,
+    generated_at: dt.datetime | None = None,
+) -> Summary:
     codes = [u.code for u in config.units]
     reads = store.latest_reads(period, run_id, codes, max_read_id)
     # Figures carried forward: only for the units without an accepted read in this run.
     unaccepted = [c for c in codes if c not in reads or reads[c].status != ACCEPTED]
     carry = store.last_accepted(period, run_id, unaccepted, max_read_id)
-    summary = build_summary(config, period, run_id, reads, carry, previous, generated_at)
-    # Data quality across units and periods (issue 5): outliers among peers, reporting rates.
-    add_findings(summary, outlier_findings(config, period, reads, store, max_read_id))
-    summary["completeness"] = completeness(config, period, store, max_read_id)
-    return summary
+    return build_summary(
+        config,
+        period,
+        run_id,
+        reads,
+        carry,
+        previous,
+        generated_at,
+        # Data quality across units and periods (issue 5): outliers among peers, reporting rates.
+        findings=outlier_findings(config, period, reads, store, max_read_id),
+        completeness=completeness(config, period, store, max_read_id),
+    )
 
 
-def replay(config: Config, period: dt.date, store: ReportStore, version: int | None = None) -> dict[str, Any]:
+def replay(config: Config, period: dt.date, store: ReportStore, version: int | None = None) -> Summary:
     """Rebuild an archived version of a period's summary from the archive alone (no source is read).
 
     Uses the reads of that version's run and what it was built from (the reads that existed
@@ -171,8 +188,7 @@ def replay(config: Config, period: dt.date, store: ReportStore, version: int | N
     summary = _build(
         config, period, original.run_id, store, original.max_read_id, previous.summary if previous else None
     )
-    summary["version"] = original.version
-    return summary
+    return msgspec.structs.replace(summary, version=original.version)
 
 
 def period_folder(output_dir: Path, period: dt.date) -> Path:

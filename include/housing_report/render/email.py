@@ -27,6 +27,7 @@ from housing_report.core.statuses import (
     UNREACHABLE,
     status_label,
 )
+from housing_report.core.summary import District, Summary, UnitEntry, as_dict
 from housing_report.core.text import clean_text, trim_text
 from housing_report.render.environment import RenderedEmail, render_parts
 from housing_report.render.figures import carried_label, houses_change, number_sections, table_total
@@ -103,26 +104,26 @@ def _fields_view(
     }
 
 
-def _unit_view(unit: dict[str, Any], template: Template) -> dict[str, Any]:
+def _unit_view(unit: UnitEntry, template: Template) -> dict[str, Any]:
     return {
-        "code": clean_text(unit.get("code")),
-        "name": clean_text(unit.get("name")),
-        "kind_label": template.kind_label(unit.get("kind", "")),
-        "status": unit.get("status", ""),
-        "status_label": status_label(unit.get("status", "")),
-        "carried": carried_label(unit.get("carried_forward_from")),
-        "reason": clean_text(unit.get("reason")),
-        "error_count": len(unit.get("errors") or []),
-        "warning_count": len(unit.get("warnings") or []),
+        "code": clean_text(unit.code),
+        "name": clean_text(unit.name),
+        "kind_label": template.kind_label(unit.kind),
+        "status": unit.status,
+        "status_label": status_label(unit.status),
+        "carried": carried_label(unit.carried_forward_from),
+        "reason": clean_text(unit.reason),
+        "error_count": len(unit.errors),
+        "warning_count": len(unit.warnings),
     }
 
 
-def _district_note(district: dict[str, Any], needed: int) -> str:
+def _district_note(district: District, needed: int) -> str:
     """Under a district's name: why its figures are not this period's ('' when they are)."""
-    status = district.get("status", "")
+    status = district.status
     if status == ACCEPTED:
         return ""
-    carried = carried_label(district.get("carried_forward_from"))
+    carried = carried_label(district.carried_forward_from)
     if carried:
         return f"{status_label(status)}; {carried}"
     return f"{status_label(status)}; chưa có số liệu" if not needed else status_label(status)
@@ -156,7 +157,7 @@ def _needing_attention(units: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(picked, key=by_status)  # stable: the summary's order within a status
 
 
-def build_context(summary: dict[str, Any], config: Config) -> dict[str, Any]:
+def build_context(summary: Summary, config: Config) -> dict[str, Any]:
     """The view the email templates lay out (plain data, labels resolved, sheet text cleaned).
 
     Every list of districts, units or entries is cut to `EMAIL_ROWS`, with how many were left
@@ -164,12 +165,12 @@ def build_context(summary: dict[str, Any], config: Config) -> dict[str, Any]:
     it, the districts furthest behind and the units not accepted come first."""
     template = config.template
     report = config.report
-    totals = summary.get("totals") or {}
-    change = summary.get("change") or {}
-    previous = summary.get("previous")
-    houses = summary.get("houses") or {}
-    percent = summary.get("completion_percent")
-    previous_percent = previous.get("completion_percent") if previous else None
+    totals = summary.totals
+    change = summary.change
+    previous = summary.previous
+    houses = summary.houses
+    percent = summary.completion_percent
+    previous_percent = previous.completion_percent if previous else None
 
     figure_sections = []
     for section in number_sections(template):
@@ -179,34 +180,33 @@ def build_context(summary: dict[str, Any], config: Config) -> dict[str, Any]:
             figure_sections.append(_fields_view(section, template, totals, change))
 
     districts = []
-    for d in summary.get("districts") or []:
-        needed = d.get("needed") or 0
+    for d in summary.districts:
+        needed = d.needed
         districts.append(
             {
-                "name": clean_text(d.get("name")),
-                "status": d.get("status", ""),
-                "status_label": status_label(d.get("status", "")),
+                "name": clean_text(d.name),
+                "status": d.status,
+                "status_label": status_label(d.status),
                 "needed": needed,
-                "completed": d.get("completed") or 0,
-                "percent": d.get("percent") if needed else None,
-                "change": d.get("change"),
+                "completed": d.completed,
+                "percent": d.percent if needed else None,
+                "change": d.change,
                 "note": _district_note(d, needed),
-                "no_data": not needed and d.get("status") != ACCEPTED,
+                "no_data": not needed and d.status != ACCEPTED,
             }
         )
 
     lists = []
-    raw_lists = summary.get("lists") or {}
     for section in template.sections:
         if section.kind != "list":
             continue
         items = [
             {
-                "unit_name": clean_text(item.get("unit_name")),
-                "text": trim_text(clean_text(item.get("text"))),
-                "place": clean_text(item.get("place")) if section.place else "",
+                "unit_name": clean_text(item.unit_name),
+                "text": trim_text(clean_text(item.text)),
+                "place": clean_text(item.place or "") if section.place else "",
             }
-            for item in raw_lists.get(section.code) or []
+            for item in summary.lists.get(section.code) or []
         ]
         entries, more = _shown(items)
         lists.append({"code": section.code, "label": section.label, "entries": entries, "more": more})
@@ -216,21 +216,21 @@ def build_context(summary: dict[str, Any], config: Config) -> dict[str, Any]:
         districts = _furthest_behind(districts)
     districts, districts_more = _shown(districts)
 
-    units = [_unit_view(u, template) for u in summary.get("units") or []]
+    units = [_unit_view(u, template) for u in summary.units]
     unit_count = len(units)
     if unit_count > EMAIL_ROWS:
         units = _needing_attention(units)
     units_more = unit_count - len(units)
     rejected = []
-    for u in summary.get("units") or []:
-        if u.get("status") != REJECTED:
+    for u in summary.units:
+        if u.status != REJECTED:
             continue
-        errors = u.get("errors") or []
+        errors = u.errors
         rejected.append(
             {
-                "name": clean_text(u.get("name")),
+                "name": clean_text(u.name),
                 "errors": [
-                    {"cell": clean_text(e.get("cell")), "message": clean_text(e.get("message"))}
+                    {"cell": clean_text(e.cell), "message": clean_text(e.message)}
                     for e in errors[:ERRORS_SHOWN_PER_UNIT]
                 ],
                 "more": max(0, len(errors) - ERRORS_SHOWN_PER_UNIT),
@@ -238,25 +238,25 @@ def build_context(summary: dict[str, Any], config: Config) -> dict[str, Any]:
         )
     rejected, rejected_more = _shown(rejected, REJECTED_SHOWN)
 
-    counts = summary.get("status_counts") or {}
-    programme = summary.get("programme") or {}
+    counts = summary.status_counts
+    programme = summary.programme
     house_change = houses_change(summary, config)
     percent_change = (
         round(percent - previous_percent, 2) if percent is not None and previous_percent is not None else None
     )
     return {
-        "programme_title": clean_text(programme.get("title") or report.programme.title),
+        "programme_title": clean_text(programme.title or report.programme.title),
         "short_title": report.programme.short_title,
-        "target_date_label": vn_date(programme.get("target_date") or report.programme.target_date),
-        "period_label": summary.get("period_label") or vn_date(summary["period"]),
-        "place_date": vn_long_date(report.issuer.place, summary["period"]),
-        "previous_period_label": vn_date(previous.get("period")) if previous else "",
-        "generated_label": vn_datetime(summary.get("generated_at"), report.schedule.timezone),
-        "run_id": clean_text(summary.get("run_id")),
+        "target_date_label": vn_date(programme.target_date or report.programme.target_date),
+        "period_label": summary.period_label or vn_date(summary.period),
+        "place_date": vn_long_date(report.issuer.place, summary.period),
+        "previous_period_label": vn_date(previous.period) if previous else "",
+        "generated_label": vn_datetime(summary.generated_at, report.schedule.timezone),
+        "run_id": clean_text(summary.run_id),
         "headline": {
-            "needed": houses.get("needed"),
-            "started": houses.get("started"),
-            "completed": houses.get("completed"),
+            "needed": houses.needed,
+            "started": houses.started,
+            "completed": houses.completed,
             "percent": percent,
             "bar_percent": max(0, min(100, round(percent or 0))),
             "completed_change": house_change["completed"],
@@ -311,26 +311,27 @@ def _capped_official(official: dict[str, Any] | None) -> dict[str, Any] | None:
     return official
 
 
-def completeness_view(summary: dict[str, Any], config: Config) -> dict[str, Any] | None:
-    """What the email shows of `summary["completeness"]` (None when the summary has none)."""
-    data = summary.get("completeness")
+def completeness_view(summary: Summary, config: Config) -> dict[str, Any] | None:
+    """What the email shows of `summary.completeness` (None when the summary has none)."""
+    data = summary.completeness
     if not data:
         return None
     names = {u.code: u.name for u in config.units}
     periods = []
-    for entry in reversed(data.get("total", [])):  # newest first
-        periods.append({**entry, "label": vn_date(dt.date.fromisoformat(entry["period"]))})
+    for entry in reversed(data.total):  # newest first
+        periods.append({**as_dict(entry), "label": vn_date(dt.date.fromisoformat(entry.period))})
     kinds = []
-    for kind, entries in (data.get("by_kind") or {}).items():
+    for kind, entries in data.by_kind.items():
         if entries:
             spec = config.template.kinds.get(kind)
-            kinds.append({"label": spec.label if spec else kind, **entries[-1]})
+            kinds.append({"label": spec.label if spec else kind, **as_dict(entries[-1])})
     late, not_submitted = [], []
-    for code, entries in (data.get("by_unit") or {}).items():
-        now = entries[-1] if entries else {}
-        if now.get("status") == ACCEPTED and now.get("on_time") is False:
+    for code, entries in data.by_unit.items():
+        now = entries[-1] if entries else None
+        status = now.status if now else None
+        if status == ACCEPTED and now and now.on_time is False:
             late.append(names.get(code, code))
-        elif now.get("status") not in SUBMITTED:
+        elif status not in SUBMITTED:
             not_submitted.append(names.get(code, code))
     return {"periods": periods, "kinds": kinds, "late": late, "not_submitted": not_submitted}
 
@@ -349,7 +350,7 @@ def _clean_correction(correction: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_email(
-    summary: dict[str, Any], config: Config, correction: dict | None = None, official: dict | None = None
+    summary: Summary, config: Config, correction: dict | None = None, official: dict | None = None
 ) -> RenderedEmail:
     """Subject, HTML and plain text of the summary email for `summary`'s period.
 

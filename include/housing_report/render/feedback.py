@@ -8,14 +8,15 @@ from typing import Any
 from housing_report.config import Config
 from housing_report.core.formatting import vn_date
 from housing_report.core.statuses import REJECTED, STALE, status_label
+from housing_report.core.summary import Summary, UnitEntry
 from housing_report.core.text import clean_text, sheet_url
 from housing_report.render.environment import RenderedEmail, render_parts
 
 TOLD = (REJECTED, STALE)  # statuses a unit is always told about (and any unit with warnings)
 
 
-def needs_feedback(unit_entry: dict[str, Any]) -> bool:
-    return unit_entry.get("status") in TOLD or bool(unit_entry.get("warnings"))
+def needs_feedback(unit_entry: UnitEntry) -> bool:
+    return unit_entry.status in TOLD or bool(unit_entry.warnings)
 
 
 def _what(message: str, unit_name: str, cell: str) -> str:
@@ -27,37 +28,37 @@ def _what(message: str, unit_name: str, cell: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def feedback_context(unit_entry: dict[str, Any], summary: dict[str, Any], config: Config) -> dict[str, Any]:
-    unit = config.unit(unit_entry["code"])
+def feedback_context(unit_entry: UnitEntry, summary: Summary, config: Config) -> dict[str, Any]:
+    unit = config.unit(unit_entry.code)
     findings = [
         {
             "severity": "Lỗi",
             "error": True,
-            "cell": f["cell"],
-            "text": _what(f["message"], unit.name, f["cell"]),
+            "cell": f.cell,
+            "text": _what(f.message, unit.name, f.cell),
         }
-        for f in unit_entry.get("errors") or []
+        for f in unit_entry.errors
     ] + [
         {
             "severity": "Cảnh báo",
             "error": False,
-            "cell": f["cell"],
-            "text": _what(f["message"], unit.name, f["cell"]),
+            "cell": f.cell,
+            "text": _what(f.message, unit.name, f.cell),
         }
-        for f in unit_entry.get("warnings") or []
+        for f in unit_entry.warnings
     ]
-    carried = unit_entry.get("carried_forward_from")
+    carried = unit_entry.carried_forward_from
     return {
         "unit_name": unit.name,
-        "period_label": summary.get("period_label") or vn_date(dt.date.fromisoformat(summary["period"])),
+        "period_label": summary.period_label or vn_date(dt.date.fromisoformat(summary.period)),
         "programme_title": config.report.programme.title,
         "short_title": config.report.programme.short_title,
-        "status": unit_entry.get("status"),
-        "status_label": status_label(unit_entry.get("status", "")),
-        "rejected": unit_entry.get("status") == REJECTED,
-        "stale": unit_entry.get("status") == STALE,
-        "error_count": len(unit_entry.get("errors") or []),
-        "warning_count": len(unit_entry.get("warnings") or []),
+        "status": unit_entry.status,
+        "status_label": status_label(unit_entry.status),
+        "rejected": unit_entry.status == REJECTED,
+        "stale": unit_entry.status == STALE,
+        "error_count": len(unit_entry.errors),
+        "warning_count": len(unit_entry.warnings),
         "carried_label": vn_date(dt.date.fromisoformat(carried)) if carried else "",
         "findings": findings,
         "sheet_url": sheet_url(unit.spreadsheet),
@@ -66,5 +67,5 @@ def feedback_context(unit_entry: dict[str, Any], summary: dict[str, Any], config
     }
 
 
-def render_feedback(unit_entry: dict[str, Any], summary: dict[str, Any], config: Config) -> RenderedEmail:
+def render_feedback(unit_entry: UnitEntry, summary: Summary, config: Config) -> RenderedEmail:
     return render_parts("feedback", feedback_context(unit_entry, summary, config))

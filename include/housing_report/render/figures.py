@@ -8,6 +8,7 @@ from typing import Any
 from housing_report.config import Config, Section, Template
 from housing_report.core.formatting import vn_date
 from housing_report.core.models import TOTAL_ROW
+from housing_report.core.summary import Summary
 
 HOUSE_MEASURES = ("needed", "started", "completed")
 
@@ -34,24 +35,24 @@ def table_total(figures: dict[str, Any], section: Section, column: str) -> int |
     return round(total, 3) if isinstance(total, float) else total
 
 
-def houses_change(summary: dict[str, Any], config: Config) -> dict[str, int | None]:
+def houses_change(summary: Summary, config: Config) -> dict[str, int | None]:
     """Change of houses needed/started/completed since the previous period (None without one).
 
     From the previous summary's `houses` when it has them, else from the change of the
     progress table's `TONG` columns (`config.report.progress`).
     """
-    previous = summary.get("previous")
+    previous = summary.previous
     if not previous:
         return dict.fromkeys(HOUSE_MEASURES)
-    houses = summary.get("houses") or {}
-    before = previous.get("houses") or {}
-    change = summary.get("change") or {}
+    houses = summary.houses
+    before = previous.houses
+    change = summary.change
     progress = config.report.progress
     out: dict[str, int | None] = {}
     for name in HOUSE_MEASURES:
         keys = [f"{progress.table}.{TOTAL_ROW}.{c}" for c in getattr(progress, name)]
-        if houses.get(name) is not None and before.get(name) is not None:
-            out[name] = houses[name] - before[name]
+        if before is not None:
+            out[name] = getattr(houses, name) - getattr(before, name)
         elif all(k in change for k in keys):
             out[name] = sum(change[k] for k in keys)
         else:

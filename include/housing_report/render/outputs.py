@@ -9,13 +9,13 @@ and what is sent are the same rendering.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from housing_report.config import Config
+from housing_report.core.summary import HistoryPoint, Summary, summary_json
 from housing_report.render.email import RenderedEmail, render_email
 from housing_report.render.official import OfficialReport, prepare
 from housing_report.render.workbook import write_summary_workbook
@@ -44,20 +44,20 @@ class Outputs:
         return {name: str(path) for name, path in self.files.items()}
 
 
-def workbook_name(summary: Mapping[str, Any]) -> str:
-    return f"tong-hop-xoa-nha-tam-{summary['period']}.xlsx"
+def workbook_name(summary: Summary) -> str:
+    return f"tong-hop-xoa-nha-tam-{summary.period}.xlsx"
 
 
 def render_version(
     config: Config,
-    summary: dict[str, Any],
-    earlier: Sequence[Mapping[str, Any]],
+    summary: Summary,
+    earlier: Sequence[HistoryPoint],
     folder: Path,
     *,
     chart_src: Callable[[str, Path], str] | None = None,
     correction: dict[str, Any] | None = None,
 ) -> RenderedVersion:
-    """Render `summary`'s version into `folder`. `earlier`: the earlier periods' summaries
+    """Render `summary`'s version into `folder`. `earlier`: the earlier periods' points
     (`ReportStore.history`), for the forecast and the charts; `chart_src(name, path)`: how the
     email's HTML refers to a chart (default: its file name, beside the HTML); `correction`
     (`aggregate.corrections.compare`): the email is the correction of a delivered version."""
@@ -70,15 +70,13 @@ def render_version(
 
 
 def write_outputs(
-    config: Config, summary: dict[str, Any], folder: Path, earlier: Sequence[Mapping[str, Any]] = ()
+    config: Config, summary: Summary, folder: Path, earlier: Sequence[HistoryPoint] = ()
 ) -> Outputs:
     """Write summary.json, then the version's rendering (`render_version`) and the email's
     bodies (`email.html`, `email.txt`) into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     out = Outputs(folder)
-    out.files["summary"] = _write_text(
-        folder / SUMMARY_FILE, json.dumps(summary, ensure_ascii=False, indent=2) + "\n"
-    )
+    out.files["summary"] = _write_text(folder / SUMMARY_FILE, summary_json(summary))
     rendered = render_version(config, summary, earlier, folder)
     out.files["document"] = rendered.official.document
     out.files.update({f"chart_{name}": path for name, path in rendered.official.charts.items()})

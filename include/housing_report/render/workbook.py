@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 from housing_report.config import Config, Section, Template
 from housing_report.core.formatting import to_date, vn_date, vn_datetime
 from housing_report.core.models import TOTAL_LABEL, TOTAL_ROW
-from housing_report.core.statuses import STATUSES, status_label
+from housing_report.core.statuses import ACCEPTED, STATUSES, status_label
+from housing_report.core.summary import Summary, UnitEntry
 from housing_report.render.figures import HOUSE_MEASURES, houses_change, number_sections, table_total
 
 if TYPE_CHECKING:
@@ -189,29 +190,29 @@ def _value(figures: dict[str, Any], column: FigureColumn) -> int | float | None:
     return None
 
 
-def _units_using(summary: dict[str, Any], template: Template, keys: set[str]) -> list[dict[str, Any]]:
+def _units_using(summary: Summary, template: Template, keys: set[str]) -> list[UnitEntry]:
     """The summary's units whose kind fills any of `keys` (or that have figures for them)."""
-    by_unit = summary.get("by_unit") or {}
+    by_unit = summary.by_unit
     out = []
-    for unit in summary.get("units") or []:
-        kind = unit.get("kind")
+    for unit in summary.units:
+        kind = unit.kind
         uses = set(template.used_figure_keys(kind)) if kind in template.kinds else set()
-        if uses & keys or set(by_unit.get(unit.get("code")) or {}) & keys:
+        if uses & keys or set(by_unit.get(unit.code) or {}) & keys:
             out.append(unit)
     return out
 
 
-def _data_period(unit: dict[str, Any], summary: dict[str, Any]) -> dt.date | None:
+def _data_period(unit: UnitEntry, summary: Summary) -> dt.date | None:
     """The period a unit's figures come from: this one if accepted, else the carried one."""
-    if unit.get("carried_forward_from"):
-        return to_date(unit["carried_forward_from"])
-    if unit.get("status") == "accepted":
-        return to_date(summary["period"])
+    if unit.carried_forward_from:
+        return to_date(unit.carried_forward_from)
+    if unit.status == ACCEPTED:
+        return to_date(summary.period)
     return None
 
 
 def _figure_sheet(
-    ws: Worksheet, summary: dict[str, Any], config: Config, title: str, note: str, columns: list[FigureColumn]
+    ws: Worksheet, summary: Summary, config: Config, title: str, note: str, columns: list[FigureColumn]
 ) -> None:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -240,19 +241,19 @@ def _figure_sheet(
     ws.row_dimensions[GROUP_ROW].height = 45
     ws.row_dimensions[LABEL_ROW].height = 60
 
-    by_unit = summary.get("by_unit") or {}
+    by_unit = summary.by_unit
     row = FIRST_DATA_ROW
     for unit in _units_using(summary, template, {c.key for c in columns}):
-        figures = by_unit.get(unit.get("code")) or {}
-        put(ws, row, 1, str(unit.get("code", "")))
-        put(ws, row, 2, str(unit.get("name", "")))
-        put(ws, row, 3, status_label(unit.get("status", "")))
+        figures = by_unit.get(unit.code) or {}
+        put(ws, row, 1, unit.code)
+        put(ws, row, 2, unit.name)
+        put(ws, row, 3, status_label(unit.status))
         put(ws, row, 4, _data_period(unit, summary), DATE_FORMAT)
         for i, column in enumerate(columns):
             put(ws, row, first + i, _value(figures, column), column.number_format)
         row += 1
 
-    totals = summary.get("totals") or {}
+    totals = summary.totals
     put(ws, row, 1, TOTAL_ROW, bold=True)
     put(ws, row, 2, TOTAL_LABEL, bold=True)
     for i, column in enumerate(columns):
@@ -268,21 +269,21 @@ def _figure_sheet(
 # --------------------------------------------------------------------------- sheets
 
 
-def _summary_sheet(ws: Worksheet, summary: dict[str, Any], config: Config) -> None:
+def _summary_sheet(ws: Worksheet, summary: Summary, config: Config) -> None:
     from openpyxl.styles import Alignment
 
     template = config.template
-    totals = summary.get("totals") or {}
-    previous = summary.get("previous") or None
-    previous_totals = (previous or {}).get("totals") or {}
-    change = summary.get("change") or {}
-    houses = summary.get("houses") or {}
+    totals = summary.totals
+    previous = summary.previous
+    previous_totals = previous.totals if previous else {}
+    change = summary.change
+    houses = summary.houses
 
-    period = vn_date(summary["period"])
+    period = vn_date(summary.period)
     note = f"Kỳ báo cáo {period}"
     if previous:
-        note += f"; so sánh với kỳ {vn_date(previous.get('period'))}"
-    note += f"; lập lúc {vn_datetime(summary.get('generated_at'), config.report.schedule.timezone)}"
+        note += f"; so sánh với kỳ {vn_date(previous.period)}"
+    note += f"; lập lúc {vn_datetime(summary.generated_at, config.report.schedule.timezone)}"
     _title(ws, f"Báo cáo tổng hợp tiến độ {config.report.programme.short_title} - kỳ {period}", note)
     header_row = 4
     _header(ws, header_row, ["Mã", "Chỉ tiêu", "Giá trị", "Đơn vị tính", "Kỳ trước", "So với kỳ trước"])
@@ -291,21 +292,21 @@ def _summary_sheet(ws: Worksheet, summary: dict[str, Any], config: Config) -> No
     house_change = houses_change(summary, config)
     progress = config.report.progress
     house_unit = template.section(progress.table).unit
-    before_houses = (previous or {}).get("houses") or {}
+    before_houses = previous.houses if previous else None
     for name in HOUSE_MEASURES:
         rows.append(
             (
                 f"houses.{name}",
                 HOUSE_LABELS[name],
-                houses.get(name),
+                getattr(houses, name),
                 house_unit,
-                before_houses.get(name),
+                getattr(before_houses, name) if before_houses else None,
                 house_change[name],
                 COUNT_FORMAT,
             )
         )
-    percent = summary.get("completion_percent")
-    before_percent = previous.get("completion_percent") if previous else None
+    percent = summary.completion_percent
+    before_percent = previous.completion_percent if previous else None
     percent_change = (
         round(percent - before_percent, 2) if percent is not None and before_percent is not None else None
     )
@@ -366,7 +367,7 @@ def _summary_sheet(ws: Worksheet, summary: dict[str, Any], config: Config) -> No
     row += 1
     put(ws, row, 2, "Tình trạng báo cáo của các đơn vị", bold=True)
     row += 1
-    counts = summary.get("status_counts") or {}
+    counts = summary.status_counts
     for status in STATUSES:
         put(ws, row, 1, f"status_counts.{status}")
         put(ws, row, 2, status_label(status))
@@ -375,7 +376,7 @@ def _summary_sheet(ws: Worksheet, summary: dict[str, Any], config: Config) -> No
         row += 1
     put(ws, row, 1, "units", bold=True)
     put(ws, row, 2, "Tổng số đơn vị", bold=True)
-    put(ws, row, 3, len(summary.get("units") or []), COUNT_FORMAT, bold=True)
+    put(ws, row, 3, len(summary.units), COUNT_FORMAT, bold=True)
     put(ws, row, 4, "đơn vị")
 
     _widths(ws, [22, 62, 16, 13, 16, 16])
@@ -383,11 +384,11 @@ def _summary_sheet(ws: Worksheet, summary: dict[str, Any], config: Config) -> No
     _print_setup(ws, header_row)
 
 
-def _status_sheet(ws: Worksheet, summary: dict[str, Any], config: Config) -> None:
+def _status_sheet(ws: Worksheet, summary: Summary, config: Config) -> None:
     template = config.template
     timezone = config.report.schedule.timezone
     header_row = 4
-    _title(ws, "Tình trạng báo cáo của các đơn vị", f"Kỳ báo cáo {vn_date(summary['period'])}")
+    _title(ws, "Tình trạng báo cáo của các đơn vị", f"Kỳ báo cáo {vn_date(summary.period)}")
     labels = [
         "Mã đơn vị",
         "Tên đơn vị",
@@ -403,19 +404,19 @@ def _status_sheet(ws: Worksheet, summary: dict[str, Any], config: Config) -> Non
     ]
     _header(ws, header_row, labels)
     row = header_row + 1
-    for unit in summary.get("units") or []:
+    for unit in summary.units:
         values = [
-            str(unit.get("code", "")),
-            str(unit.get("name", "")),
-            template.kind_label(unit.get("kind", "")),
-            status_label(unit.get("status", "")),
-            _date_or_none(unit.get("carried_forward_from")),
-            len(unit.get("errors") or []),
-            len(unit.get("warnings") or []),
-            str(unit.get("reason") or ""),
-            str(unit.get("spreadsheet") or ""),
-            str(unit.get("worksheet") or ""),
-            vn_datetime(unit.get("read_at"), timezone),
+            unit.code,
+            unit.name,
+            template.kind_label(unit.kind),
+            status_label(unit.status),
+            _date_or_none(unit.carried_forward_from),
+            len(unit.errors),
+            len(unit.warnings),
+            unit.reason,
+            unit.spreadsheet,
+            unit.worksheet,
+            vn_datetime(unit.read_at, timezone),
         ]
         for column, value in enumerate(values, start=1):
             fmt = DATE_FORMAT if isinstance(value, dt.date) else COUNT_FORMAT
@@ -426,26 +427,19 @@ def _status_sheet(ws: Worksheet, summary: dict[str, Any], config: Config) -> Non
     _print_setup(ws, header_row)
 
 
-def _findings_sheet(ws: Worksheet, summary: dict[str, Any]) -> None:
+def _findings_sheet(ws: Worksheet, summary: Summary) -> None:
     header_row = 4
     _title(
         ws,
         "Lỗi và cảnh báo trong báo cáo của các đơn vị",
-        f"Kỳ báo cáo {vn_date(summary['period'])}. Báo cáo có lỗi bị trả lại; cảnh báo không làm trả lại.",
+        f"Kỳ báo cáo {vn_date(summary.period)}. Báo cáo có lỗi bị trả lại; cảnh báo không làm trả lại.",
     )
     _header(ws, header_row, ["Mã đơn vị", "Tên đơn vị", "Mức độ", "Ô", "Mã", "Nội dung"])
     row = header_row + 1
-    for unit in summary.get("units") or []:
-        for severity, findings in (("error", unit.get("errors")), ("warning", unit.get("warnings"))):
-            for finding in findings or []:
-                values = [
-                    str(unit.get("code", "")),
-                    str(unit.get("name", "")),
-                    SEVERITY_LABELS[severity],
-                    str(finding.get("cell", "")),
-                    str(finding.get("code", "")),
-                    str(finding.get("message", "")),
-                ]
+    for unit in summary.units:
+        for severity, findings in (("error", unit.errors), ("warning", unit.warnings)):
+            for f in findings:
+                values = [unit.code, unit.name, SEVERITY_LABELS[severity], f.cell, f.code, f.message]
                 for column, value in enumerate(values, start=1):
                     put(ws, row, column, value)
                 row += 1
@@ -457,7 +451,7 @@ def _findings_sheet(ws: Worksheet, summary: dict[str, Any]) -> None:
 
 
 def write_summary_workbook(
-    summary: dict[str, Any],
+    summary: Summary,
     config: Config,
     path: str | Path,
     *,
@@ -471,7 +465,7 @@ def write_summary_workbook(
     from openpyxl import Workbook
 
     template = config.template
-    period = vn_date(summary["period"])
+    period = vn_date(summary.period)
     wb = Workbook()
     ws = wb.active
     ws.title = "TongHop"

@@ -54,16 +54,16 @@ def test_districts_annex_matches_the_summary(book, summary):
     ws = book["PL_I"]
     assert ws["A4"].value == "Đơn vị tính: căn"
     rows = rows_by_label(ws)
-    for d in summary["districts"]:
-        assert rows[d["name"]][2] == d["needed"]
-        assert rows[d["name"]][4] == d["completed"]
+    for d in summary.districts:
+        assert rows[d.name][2] == d.needed
+        assert rows[d.name][4] == d.completed
     total = rows["Tổng cộng"]
-    assert (total[2], total[4]) == (summary["houses"]["needed"], summary["houses"]["completed"])
+    assert (total[2], total[4]) == (summary.houses.needed, summary.houses.completed)
     assert ws.cell(row=6, column=3).number_format == FORMATS["count"]
 
 
 def test_table_annexes_totals_equal_summary_totals(book, summary, config):
-    totals = summary["totals"]
+    totals = summary.totals
     for sheet, section in (("PL_II", "A"), ("PL_III", "B")):
         ws = book[sheet]
         columns = [c.code for c in config.template.section(section).columns]
@@ -83,11 +83,11 @@ def test_formula_like_text_is_written_as_text(config, summary, tmp_path):
     from housing_report.render.official import prepare
     from housing_report.render.workbook import write_summary_workbook
 
-    unit = next(u for u in summary["units"] if u["code"] == "941")
-    unit["name"] = FORMULA
-    for d in summary["districts"]:
-        if d["code"] == "941":
-            d["name"] = "+84 " + FORMULA
+    unit = next(u for u in summary.units if u.code == "941")
+    unit.name = FORMULA
+    for d in summary.districts:
+        if d.code == "941":
+            d.name = "+84 " + FORMULA
     official = prepare(config, summary, [], tmp_path, document=False)
     path = write_summary_workbook(summary, config, tmp_path / "b.xlsx", annexes=official.add_annex_sheets)
     with zipfile.ZipFile(path) as z:

@@ -9,6 +9,7 @@ from docx import Document
 from docx.shared import Pt
 
 from housing_report.core.formatting import vn_number
+from housing_report.core.summary import ListEntry
 
 
 def texts(doc) -> list[str]:
@@ -72,8 +73,8 @@ def test_title_body_and_sections(official, summary):
     headings += ["4. Nguồn lực và giải ngân", "II. KHÓ KHĂN, VƯỚNG MẮC", "III. KIẾN NGHỊ, ĐỀ XUẤT"]
     for heading in headings:
         assert heading in paragraphs, heading
-    h = summary["houses"]
-    assert any(f"{vn_number(h['completed'])}/{vn_number(h['needed'])} căn" in t for t in paragraphs)
+    h = summary.houses
+    assert any(f"{vn_number(h.completed)}/{vn_number(h.needed)} căn" in t for t in paragraphs)
     body = next(p for p in doc.paragraphs if p.text.startswith("Toàn tỉnh đã hoàn thành"))
     assert body.alignment == 3  # justified
     assert body.paragraph_format.first_line_indent > 0
@@ -86,13 +87,13 @@ def test_every_district_in_annex_one_and_totals_match(official, summary):
     doc = Document(official.document)
     annex = next(t for t in doc.tables if t.rows[0].cells[1].text == "Địa bàn")
     rows = {r.cells[1].text: [c.text for c in r.cells] for r in annex.rows[1:]}
-    for d in summary["districts"]:
-        row = rows[d["name"]]
-        assert row[2] == vn_number(d["needed"])
-        assert row[4] == vn_number(d["completed"])
+    for d in summary.districts:
+        row = rows[d.name]
+        assert row[2] == vn_number(d.needed)
+        assert row[4] == vn_number(d.completed)
     total = rows["Tổng cộng"]
-    assert total[2] == vn_number(summary["houses"]["needed"])
-    assert total[4] == vn_number(summary["houses"]["completed"])
+    assert total[2] == vn_number(summary.houses.needed)
+    assert total[4] == vn_number(summary.houses.completed)
     paragraphs = texts(doc)
     assert "Phụ lục I" in paragraphs
     assert "Phụ lục IV" in paragraphs
@@ -120,9 +121,7 @@ def test_places_to_send_and_signature_from_config(official, config):
 def test_long_entries_are_trimmed(config, summary, tmp_path, code):
     from housing_report.render.official import prepare
 
-    summary["lists"][code] = [
-        {"unit_code": "941", "unit_name": "Thành phố Sóc Trăng", "text": "rất dài " * 400}
-    ]
+    summary.lists[code] = [ListEntry(unit_code="941", unit_name="Thành phố Sóc Trăng", text="rất dài " * 400)]
     doc = Document(prepare(config, summary, [], tmp_path).document)
     entry = next(p.text for p in doc.paragraphs if p.text.startswith("- Thành phố Sóc Trăng: rất dài"))
     assert len(entry) < 540

@@ -7,12 +7,14 @@ import email
 import email.policy
 import re
 
+import msgspec
 import pytest
 
+from housing_report.core.summary import ListEntry
 from housing_report.deliver.message import wire_bytes
 from housing_report.deliver.report import Mail, build_report_message
 from housing_report.render.official.view import monthly_praise
-from tests.render.official.conftest import earlier_summary
+from tests.render.official.conftest import earlier_summary, history_point
 from tests.support.summary_fixture import SCRIPT
 
 
@@ -68,12 +70,12 @@ def test_a_correction_keeps_the_attachments_and_images(config, summary, tmp_path
 
 def test_monthly_praise_only_on_the_27th_with_both_periods(config, summary):
     assert monthly_praise(config, summary, []) is None  # the 12th
-    twelfth = dict(summary)
-    twenty_seventh = earlier_summary(summary, "2025-03-27", 1.0)
-    twenty_seventh["lists"] = {"D": [{"unit_code": "942", "unit_name": "Huyện Châu Thành",
-                                      "text": "Tổ thợ thanh niên", "place": "Xã Phú Tân"}]}  # fmt: skip
+    twelfth = history_point(summary)
+    twenty_seventh = msgspec.structs.replace(summary, period="2025-03-27", lists={"D": [
+        ListEntry(unit_code="942", unit_name="Huyện Châu Thành", text="Tổ thợ thanh niên", place="Xã Phú Tân")
+    ]})  # fmt: skip
     february = earlier_summary(summary, "2025-02-27", 0.8)
-    february["lists"] = {"D": [{"unit_code": "943", "unit_name": "Huyện Kế Sách", "text": "Tháng trước"}]}
+    february.lists = {"D": [ListEntry(unit_code="943", unit_name="Huyện Kế Sách", text="Tháng trước")]}
     praise = monthly_praise(config, twenty_seventh, [february, twelfth])
     assert praise["month_label"] == "tháng 3/2025"
     assert praise["periods"] == ["12/03/2025", "27/03/2025"]
@@ -90,9 +92,8 @@ def test_monthly_praise_section_in_document_and_email(config, summary, tmp_path)
     from housing_report.render.email import render_email
     from housing_report.render.official import prepare
 
-    twenty_seventh = earlier_summary(summary, "2025-03-27", 1.0)
-    twenty_seventh["lists"] = {"D": []}
-    official = prepare(config, twenty_seventh, [summary], tmp_path)
+    twenty_seventh = msgspec.structs.replace(summary, period="2025-03-27", lists={"D": []})
+    official = prepare(config, twenty_seventh, [history_point(summary)], tmp_path)
     paragraphs = [p.text for p in Document(official.document).paragraphs]
     assert any(p.endswith("Biểu dương gương điển hình tháng 3/2025") for p in paragraphs)
     rendered = render_email(twenty_seventh, config, official=official.email_view({}))

@@ -17,6 +17,7 @@ from typing import Any
 
 from housing_report.config import Config
 from housing_report.core.formatting import vn_date
+from housing_report.core.summary import HistoryPoint, Summary
 from housing_report.render.environment import make_environment
 from housing_report.render.official.annexes import Annex, add_annex_sheets, build_annexes
 from housing_report.render.official.charts import district_chart, progress_chart
@@ -58,8 +59,8 @@ CHART_ALT = {
 }
 
 
-def file_stem(summary: Mapping[str, Any]) -> str:
-    return f"bao-cao-xoa-nha-tam-{summary['period']}"
+def file_stem(summary: Summary) -> str:
+    return f"bao-cao-xoa-nha-tam-{summary.period}"
 
 
 def body_text(view: Mapping[str, Any]) -> str:
@@ -86,8 +87,8 @@ def sentence(text: str, aside: str = "") -> str:
 
 def prepare(
     config: Config,
-    summary: dict[str, Any],
-    earlier: Sequence[Mapping[str, Any]],
+    summary: Summary,
+    earlier: Sequence[HistoryPoint],
     folder: str | Path,
     *,
     document: bool = True,
@@ -97,7 +98,7 @@ def prepare(
     folder.mkdir(parents=True, exist_ok=True)
     view = build_view(config, summary, earlier)
     report = OfficialReport(view, build_annexes(config, summary, view))
-    period = vn_date(summary["period"])
+    period = vn_date(summary.period)
     report.charts["progress"] = progress_chart(
         view["province_points"],
         config.report.programme.target_date,

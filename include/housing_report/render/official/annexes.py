@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from housing_report.config import Config
 from housing_report.core.models import TOTAL_LABEL, TOTAL_ROW
+from housing_report.core.summary import Summary
 from housing_report.core.text import clean_text
 from housing_report.render.figures import number_sections, table_total
 from housing_report.render.workbook import put
@@ -117,10 +118,10 @@ def _district_annex(view: dict[str, Any], unit: str) -> Annex:
     return Annex("", "Tiến độ hỗ trợ nhà ở theo địa bàn", unit, columns, rows, total)
 
 
-def build_annexes(config: Config, summary: dict[str, Any], view: dict[str, Any]) -> list[Annex]:
+def build_annexes(config: Config, summary: Summary, view: dict[str, Any]) -> list[Annex]:
     """The annexes of `summary` (see the module's docstring), numbered I, II..."""
     template = config.template
-    totals = summary.get("totals") or {}
+    totals = summary.totals
     progress = config.report.progress
     annexes = [_district_annex(view, template.section(progress.table).unit)]
     for section in number_sections(template):
@@ -155,17 +156,15 @@ def build_annexes(config: Config, summary: dict[str, Any], view: dict[str, Any])
             Column(template.figure_label(k), "money" if s.value == "money" else "count", 1.9)
             for s, k in keys
         ]
-        by_unit = summary.get("by_unit") or {}
+        by_unit = summary.by_unit
         wanted = {k for _, k in keys}
         rows = []
-        for unit in summary.get("units") or []:
-            figures = by_unit.get(unit.get("code")) or {}
-            uses = (
-                set(template.used_figure_keys(unit["kind"])) if unit.get("kind") in template.kinds else set()
-            )
+        for unit in summary.units:
+            figures = by_unit.get(unit.code) or {}
+            uses = set(template.used_figure_keys(unit.kind)) if unit.kind in template.kinds else set()
             if not (uses | set(figures)) & wanted:
                 continue
-            rows.append([len(rows) + 1, clean_text(unit.get("name")), *(figures.get(k) for _, k in keys)])
+            rows.append([len(rows) + 1, clean_text(unit.name), *(figures.get(k) for _, k in keys)])
         total = [None, TOTAL_LABEL, *(totals.get(k) for _, k in keys)]
         units = {s.unit for s in fields}
         annexes.append(

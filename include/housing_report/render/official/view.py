@@ -1,8 +1,8 @@
 """What the official report says, as plain data (pure): the document, the annexes and the
 email's additions (forecast, at-risk districts, monthly praise) are laid out from it.
 
-`build_view(config, summary, earlier)` takes this period's summary and the earlier periods'
-summaries from the archive (oldest first, `ReportStore.history`) and returns a dict that
+`build_view(config, summary, earlier)` takes this period's summary and what the archive keeps
+of the earlier periods' (oldest first, `ReportStore.history`'s points) and returns a dict that
 extends the email's view (`render.build_context`) with the header of the document (issuing
 body, number line, place and date, subject), the body's figures by beneficiary group, by
 district (leading, lagging), funds, mobilisation and propaganda, the lists D, E, F, the
@@ -20,6 +20,7 @@ from housing_report.config import Config
 from housing_report.core.formatting import to_date, vn_date, vn_long_date
 from housing_report.core.models import TOTAL_ROW
 from housing_report.core.statuses import ACCEPTED, status_label
+from housing_report.core.summary import HistoryDistrict, HistoryPoint, Previous, Summary
 from housing_report.core.text import clean_text, trim_text
 from housing_report.render.email import build_context
 from housing_report.render.figures import table_total
@@ -43,36 +44,36 @@ def is_month_end_run(config: Config, period: dt.date) -> bool:
     return period.day == max(config.report.schedule.collection_days)
 
 
-def _entries(summary: Mapping[str, Any], code: str, with_place: bool) -> list[dict[str, str]]:
+def _entries(summary: Summary | HistoryPoint, code: str, with_place: bool) -> list[dict[str, str]]:
     return [
         {
-            "unit_code": clean_text(item.get("unit_code")),
-            "unit_name": clean_text(item.get("unit_name")),
-            "text": trim_text(clean_text(item.get("text"))),
-            "place": clean_text(item.get("place")) if with_place else "",
-            "period_label": vn_date(summary["period"]),
+            "unit_code": clean_text(item.unit_code),
+            "unit_name": clean_text(item.unit_name),
+            "text": trim_text(clean_text(item.text)),
+            "place": clean_text(item.place or "") if with_place else "",
+            "period_label": vn_date(summary.period),
         }
-        for item in (summary.get("lists") or {}).get(code) or []
-        if clean_text(item.get("text"))
+        for item in summary.lists.get(code) or []
+        if clean_text(item.text)
     ]
 
 
 def monthly_praise(
-    config: Config, summary: Mapping[str, Any], earlier: Sequence[Mapping[str, Any]]
+    config: Config, summary: Summary, earlier: Sequence[HistoryPoint]
 ) -> dict[str, Any] | None:
     """On the month's last collection day: the list D entries of every period of the month
     (earlier ones from the archive), each model once; else None."""
-    period = to_date(summary["period"])
+    period = to_date(summary.period)
     if not is_month_end_run(config, period):
         return None
     list_code = next((s.code for s in config.template.sections if s.kind == "list" and s.place), None)
     if list_code is None:
         return None
     place = True
-    month = [
-        s for s in earlier if (d := to_date(s["period"])).year == period.year and d.month == period.month
+    month: list[Summary | HistoryPoint] = [
+        s for s in earlier if (d := to_date(s.period)).year == period.year and d.month == period.month
     ]
-    month = [s for s in month if to_date(s["period"]) < period] + [summary]
+    month = [s for s in month if to_date(s.period) < period] + [summary]
     seen: set[tuple[str, str, str]] = set()
     entries = []
     for s in month:
@@ -83,7 +84,7 @@ def monthly_praise(
                 entries.append(e)
     return {
         "month_label": f"tháng {period.month}/{period.year}",
-        "periods": [vn_date(s["period"]) for s in month],
+        "periods": [vn_date(s.period) for s in month],
         "list_label": config.template.section(list_code).label,
         "entries": entries,
     }
@@ -167,52 +168,50 @@ def _fields(config: Config, totals: Mapping[str, Any], change: Mapping[str, Any]
     return out
 
 
-def _previous_point(summary: Mapping[str, Any]) -> dict[str, Any]:
-    """The previous period as a summary-like point, from what this summary says of it: used
+def _previous_point(summary: Summary, previous: Previous) -> HistoryPoint:
+    """The previous period as a point of the history, from what this summary says of it: used
     when the archive does not hold that period (a district's needed count is this period's)."""
-    previous = summary["previous"]
-    return {
-        "period": previous["period"],
-        "houses": previous.get("houses") or {},
-        "districts": [
-            {"code": d["code"], "completed": d["previous_completed"], "needed": d.get("needed")}
-            for d in summary.get("districts") or []
-            if d.get("previous_completed") is not None
+    return HistoryPoint(
+        period=previous.period,
+        houses=previous.houses,
+        districts=[
+            HistoryDistrict(code=d.code, completed=d.previous_completed, needed=d.needed)
+            for d in summary.districts
+            if d.previous_completed is not None
         ],
-    }
+    )
 
 
-def build_view(
-    config: Config, summary: dict[str, Any], earlier: Sequence[Mapping[str, Any]] = ()
-) -> dict[str, Any]:
+def build_view(config: Config, summary: Summary, earlier: Sequence[HistoryPoint] = ()) -> dict[str, Any]:
     """The official report's view of `summary` (see the module's docstring)."""
     report = config.report
     issuer = report.issuer
-    period = to_date(summary["period"])
+    period = to_date(summary.period)
     target = report.programme.target_date
     base = build_context(summary, config)
-    totals = summary.get("totals") or {}
-    history = [s for s in earlier if to_date(s["period"]) < period] + [summary]
-    if len(history) == 1 and summary.get("previous"):
-        history.insert(0, _previous_point(summary))
-    forecasts = forecast_all(history, target)
+    totals = summary.totals
+    before: list[Summary | HistoryPoint] = [s for s in earlier if to_date(s.period) < period]
+    if not before and summary.previous:
+        before = [_previous_point(summary, summary.previous)]
+    history = [*before, summary]
+    forecasts = forecast_all(before, summary, target)
     by_code = {f.code: f for f in forecasts["districts"]}
 
     districts = []
-    for d in summary.get("districts") or []:
-        f = by_code.get(d["code"])
+    for d in summary.districts:
+        f = by_code.get(d.code)
         districts.append(
             {
-                "code": d["code"],
-                "name": clean_text(d.get("name")),
-                "status": d.get("status", ""),
-                "status_label": status_label(d.get("status", "")),
-                "carried_from": vn_date(d.get("carried_forward_from")),
-                "needed": d.get("needed") or 0,
-                "started": d.get("started") or 0,
-                "completed": d.get("completed") or 0,
-                "percent": d.get("percent") if d.get("needed") else None,
-                "change": d.get("change"),
+                "code": d.code,
+                "name": clean_text(d.name),
+                "status": d.status,
+                "status_label": status_label(d.status),
+                "carried_from": vn_date(d.carried_forward_from),
+                "needed": d.needed,
+                "started": d.started,
+                "completed": d.completed,
+                "percent": d.percent if d.needed else None,
+                "change": d.change,
                 "forecast": f,
                 "forecast_label": f.label() if f else "",
             }
@@ -230,12 +229,12 @@ def build_view(
     }
     not_accepted = [
         {
-            "name": clean_text(u.get("name")),
-            "status_label": status_label(u.get("status", "")),
-            "carried": vn_date(u.get("carried_forward_from")),
+            "name": clean_text(u.name),
+            "status_label": status_label(u.status),
+            "carried": vn_date(u.carried_forward_from),
         }
-        for u in summary.get("units") or []
-        if u.get("status") != ACCEPTED
+        for u in summary.units
+        if u.status != ACCEPTED
     ]
     province = forecasts["province"]
     signature = issuer.signature
@@ -264,7 +263,7 @@ def build_view(
         "leading": leading,
         "lagging": lagging,
         "funds": _funds(config, totals),
-        "field_sections": _fields(config, totals, summary.get("change") or {}),
+        "field_sections": _fields(config, totals, summary.change),
         "official_lists": lists,
         "not_accepted": not_accepted,
         "forecast": {
@@ -282,6 +281,6 @@ def build_view(
             "title": signature.title if signature else "",
             "name": signature.name if signature else "",
         },
-        "history_periods": [vn_date(s["period"]) for s in history],
+        "history_periods": [vn_date(s.period) for s in history],
         "province_points": province_points(history),
     }
