@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.bench.dag_parse import EMPTY, ONE_TASK, TWIN
+from tests.bench.dag_parse import ONE_TASK, TWIN
 
 REPO = Path(__file__).resolve().parents[2]
 HISTORY = Path(__file__).with_name("history.md")

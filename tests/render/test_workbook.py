@@ -9,7 +9,8 @@ import pytest
 
 from housing_report.core.statuses import STATUS_LABELS
 from housing_report.core.summary import FindingEntry
-from housing_report.render.workbook import COUNT_FORMAT, MONEY_FORMAT, write_summary_workbook
+from housing_report.render.cells import COUNT_FORMAT, MONEY_FORMAT
+from housing_report.render.workbook import write_summary_workbook
 from tests.support.summary_fixture import FORMULA, make_first_summary, make_summary
 
 SHEETS = ["TongHop", "BangA", "BangB", "TuyenTruyen", "TinhTrang", "LoiCanhBao"]

@@ -21,7 +21,6 @@ never as a formula. openpyxl is imported when a workbook is written, not at impo
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,17 @@ from housing_report.core.formatting import to_date, vn_date, vn_datetime
 from housing_report.core.models import TOTAL_LABEL, TOTAL_ROW
 from housing_report.core.statuses import ACCEPTED, STATUSES, status_label
 from housing_report.core.summary import Summary, UnitEntry
+from housing_report.render.cells import (
+    COUNT_FORMAT,
+    DATE_FORMAT,
+    MONEY_FORMAT,
+    PERCENT_FORMAT,
+    header,
+    print_setup,
+    put,
+    sheet_title,
+    widths,
+)
 from housing_report.render.figures import HOUSE_MEASURES, houses_change, number_sections, table_total
 
 if TYPE_CHECKING:
@@ -39,16 +49,8 @@ if TYPE_CHECKING:
     from openpyxl import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
 
-COUNT_FORMAT = "#,##0"
-MONEY_FORMAT = "#,##0.0##"
-PERCENT_FORMAT = "#,##0.00"
-DATE_FORMAT = "DD/MM/YYYY"
-# A string starting with one of these could be taken for a formula by a spreadsheet.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 # Layout of the figure sheets (1-based rows).
-TITLE_ROW = 1
-NOTE_ROW = 2
 GROUP_ROW = 3
 LABEL_ROW = 4
 CODE_ROW = 5
@@ -77,74 +79,6 @@ class FigureColumn:
     label: str
     number_format: str
     section: Section
-
-
-# --------------------------------------------------------------------------- cells
-
-
-def _text(value: str) -> str:
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub("", unicodedata.normalize("NFC", value))
-
-
-def put(
-    ws: Worksheet, row: int, column: int, value: Any, number_format: str | None = None, *, bold: bool = False
-) -> None:
-    """Write one cell. A string is always a string: `=HYPERLINK(...)` stays text."""
-    from openpyxl.styles import Font
-
-    cell = ws.cell(row=row, column=column)
-    if isinstance(value, str):
-        text = _text(value)
-        cell.value = text
-        cell.data_type = "s"  # openpyxl would make "=..." a formula
-        if text.startswith(FORMULA_PREFIXES):
-            cell.quotePrefix = True  # and Excel keeps it text when someone edits the cell
-    else:
-        cell.value = value
-        if number_format and value is not None:
-            cell.number_format = number_format
-    if bold:
-        cell.font = Font(bold=True)
-
-
-def _header(ws: Worksheet, row: int, labels: list[str], *, wrap: bool = True) -> None:
-    from openpyxl.styles import Alignment, Border, PatternFill, Side
-
-    fill = PatternFill("solid", fgColor="E5E7EB")
-    border = Border(bottom=Side(style="thin", color="9CA3AF"))
-    for column, label in enumerate(labels, start=1):
-        put(ws, row, column, label, bold=True)
-        cell = ws.cell(row=row, column=column)
-        cell.fill = fill
-        cell.border = border
-        cell.alignment = Alignment(wrap_text=wrap, vertical="center", horizontal="center")
-
-
-def _widths(ws: Worksheet, widths: list[float]) -> None:
-    from openpyxl.utils import get_column_letter
-
-    for column, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(column)].width = width
-
-
-def _title(ws: Worksheet, title: str, note: str) -> None:
-    from openpyxl.styles import Font
-
-    put(ws, TITLE_ROW, 1, title)
-    ws.cell(row=TITLE_ROW, column=1).font = Font(bold=True, size=13)
-    put(ws, NOTE_ROW, 1, note)
-    ws.cell(row=NOTE_ROW, column=1).font = Font(italic=True)
-
-
-def _print_setup(ws: Worksheet, header_rows: int) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"1:{header_rows}"
 
 
 def _date_or_none(value: Any) -> dt.date | None:
@@ -219,11 +153,11 @@ def _figure_sheet(
 
     template = config.template
     first = len(UNIT_COLUMNS) + 1
-    _title(ws, title, note)
+    sheet_title(ws, title, note)
     # Group labels over their columns (merged), then labels, then codes.
-    _header(ws, GROUP_ROW, [label for _, label, _ in UNIT_COLUMNS] + [c.group for c in columns])
-    _header(ws, LABEL_ROW, [""] * len(UNIT_COLUMNS) + [c.label for c in columns])
-    _header(ws, CODE_ROW, [code for code, _, _ in UNIT_COLUMNS] + [c.key for c in columns], wrap=False)
+    header(ws, GROUP_ROW, [label for _, label, _ in UNIT_COLUMNS] + [c.group for c in columns])
+    header(ws, LABEL_ROW, [""] * len(UNIT_COLUMNS) + [c.label for c in columns])
+    header(ws, CODE_ROW, [code for code, _, _ in UNIT_COLUMNS] + [c.key for c in columns], wrap=False)
     for i in range(1, first):
         ws.merge_cells(start_row=GROUP_ROW, start_column=i, end_row=LABEL_ROW, end_column=i)
     start = 0
@@ -259,11 +193,11 @@ def _figure_sheet(
     for i, column in enumerate(columns):
         put(ws, row, first + i, _value(totals, column), column.number_format, bold=True)
 
-    _widths(ws, [w for _, _, w in UNIT_COLUMNS] + [14] * len(columns))
+    widths(ws, [w for _, _, w in UNIT_COLUMNS] + [14] * len(columns))
     for column in range(first, first + len(columns)):
         ws.cell(row=CODE_ROW, column=column).alignment = Alignment(horizontal="center")
     ws.freeze_panes = f"{get_column_letter(first)}{FIRST_DATA_ROW}"
-    _print_setup(ws, CODE_ROW)
+    print_setup(ws, CODE_ROW)
 
 
 # --------------------------------------------------------------------------- sheets
@@ -284,9 +218,9 @@ def _summary_sheet(ws: Worksheet, summary: Summary, config: Config) -> None:
     if previous:
         note += f"; so sánh với kỳ {vn_date(previous.period)}"
     note += f"; lập lúc {vn_datetime(summary.generated_at, config.report.schedule.timezone)}"
-    _title(ws, f"Báo cáo tổng hợp tiến độ {config.report.programme.short_title} - kỳ {period}", note)
+    sheet_title(ws, f"Báo cáo tổng hợp tiến độ {config.report.programme.short_title} - kỳ {period}", note)
     header_row = 4
-    _header(ws, header_row, ["Mã", "Chỉ tiêu", "Giá trị", "Đơn vị tính", "Kỳ trước", "So với kỳ trước"])
+    header(ws, header_row, ["Mã", "Chỉ tiêu", "Giá trị", "Đơn vị tính", "Kỳ trước", "So với kỳ trước"])
 
     rows: list[tuple[str, str, Any, str, Any, Any, str]] = []
     house_change = houses_change(summary, config)
@@ -379,16 +313,16 @@ def _summary_sheet(ws: Worksheet, summary: Summary, config: Config) -> None:
     put(ws, row, 3, len(summary.units), COUNT_FORMAT, bold=True)
     put(ws, row, 4, "đơn vị")
 
-    _widths(ws, [22, 62, 16, 13, 16, 16])
+    widths(ws, [22, 62, 16, 13, 16, 16])
     ws.freeze_panes = f"A{header_row + 1}"
-    _print_setup(ws, header_row)
+    print_setup(ws, header_row)
 
 
 def _status_sheet(ws: Worksheet, summary: Summary, config: Config) -> None:
     template = config.template
     timezone = config.report.schedule.timezone
     header_row = 4
-    _title(ws, "Tình trạng báo cáo của các đơn vị", f"Kỳ báo cáo {vn_date(summary.period)}")
+    sheet_title(ws, "Tình trạng báo cáo của các đơn vị", f"Kỳ báo cáo {vn_date(summary.period)}")
     labels = [
         "Mã đơn vị",
         "Tên đơn vị",
@@ -402,7 +336,7 @@ def _status_sheet(ws: Worksheet, summary: Summary, config: Config) -> None:
         "Trang tính",
         "Thời điểm đọc",
     ]
-    _header(ws, header_row, labels)
+    header(ws, header_row, labels)
     row = header_row + 1
     for unit in summary.units:
         values = [
@@ -422,19 +356,19 @@ def _status_sheet(ws: Worksheet, summary: Summary, config: Config) -> None:
             fmt = DATE_FORMAT if isinstance(value, dt.date) else COUNT_FORMAT
             put(ws, row, column, value, fmt)
         row += 1
-    _widths(ws, [11, 36, 22, 22, 12, 8, 11, 50, 28, 14, 17])
+    widths(ws, [11, 36, 22, 22, 12, 8, 11, 50, 28, 14, 17])
     ws.freeze_panes = f"C{header_row + 1}"
-    _print_setup(ws, header_row)
+    print_setup(ws, header_row)
 
 
 def _findings_sheet(ws: Worksheet, summary: Summary) -> None:
     header_row = 4
-    _title(
+    sheet_title(
         ws,
         "Lỗi và cảnh báo trong báo cáo của các đơn vị",
         f"Kỳ báo cáo {vn_date(summary.period)}. Báo cáo có lỗi bị trả lại; cảnh báo không làm trả lại.",
     )
-    _header(ws, header_row, ["Mã đơn vị", "Tên đơn vị", "Mức độ", "Ô", "Mã", "Nội dung"])
+    header(ws, header_row, ["Mã đơn vị", "Tên đơn vị", "Mức độ", "Ô", "Mã", "Nội dung"])
     row = header_row + 1
     for unit in summary.units:
         for severity, findings in (("error", unit.errors), ("warning", unit.warnings)):
@@ -445,9 +379,9 @@ def _findings_sheet(ws: Worksheet, summary: Summary) -> None:
                 row += 1
     if row == header_row + 1:
         put(ws, row, 2, "Không có lỗi hoặc cảnh báo.")
-    _widths(ws, [11, 32, 10, 16, 14, 90])
+    widths(ws, [11, 32, 10, 16, 14, 90])
     ws.freeze_panes = f"A{header_row + 1}"
-    _print_setup(ws, header_row)
+    print_setup(ws, header_row)
 
 
 def write_summary_workbook(

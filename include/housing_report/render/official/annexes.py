@@ -27,8 +27,8 @@ from housing_report.config import Config
 from housing_report.core.models import TOTAL_LABEL, TOTAL_ROW
 from housing_report.core.summary import Summary
 from housing_report.core.text import clean_text
+from housing_report.render.cells import put
 from housing_report.render.figures import number_sections, table_total
-from housing_report.render.workbook import put
 
 if TYPE_CHECKING:
     from openpyxl import Workbook

@@ -1,0 +1,267 @@
+"""The building blocks of the report document in python-docx (imported when a document is
+written): paragraphs with the fonts of every script, rules, borderless tables and their widths,
+page numbers from page 2, the decree's margins. `official.document` lays the report out with them."""
+
+from __future__ import annotations
+
+import unicodedata
+
+FONT = "Times New Roman"
+BODY_PT = 14
+INDENT_CM = 1.27
+MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def all_scripts_font(rpr) -> None:
+    """`FONT` for every script of a run's properties (`w:rFonts`), Vietnamese included."""
+    from docx.oxml.ns import qn
+
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = rpr.makeelement(qn("w:rFonts"), {})
+        rpr.insert(0, fonts)
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+
+
+def set_font(run, size: float | None = None, *, bold=None, italic=None, underline=None) -> None:
+    from docx.shared import Pt
+
+    run.font.name = FONT
+    all_scripts_font(run._element.get_or_add_rPr())
+    if size is not None:
+        run.font.size = Pt(size)
+    if bold is not None:
+        run.font.bold = bold
+    if italic is not None:
+        run.font.italic = italic
+    if underline is not None:
+        run.font.underline = underline
+
+
+def append_paragraph(doc):
+    """A new paragraph at the end of the document's body."""
+    from docx.oxml import OxmlElement
+    from docx.text.paragraph import Paragraph
+
+    element = OxmlElement("w:p")
+    append_element(doc, element)
+    return Paragraph(element, doc._body)
+
+
+def append_element(doc, element) -> None:
+    """Put `element` at the end of the document's body, before its section properties.
+
+    `Document.add_paragraph` finds the body's `w:sectPr` by scanning the body from the start
+    on every call: quadratic for a long report (thousands of lines)."""
+    from docx.oxml.ns import qn
+
+    body = doc._body._body
+    try:
+        last = body[-1]  # lxml walks from the end: O(1)
+    except IndexError:
+        last = None
+    if last is not None and last.tag == qn("w:sectPr"):
+        last.addprevious(element)
+    else:
+        body.append(element)
+
+
+def add_paragraph(
+    container,
+    text: str = "",
+    size: float = BODY_PT,
+    *,
+    align="center",
+    bold=False,
+    italic=False,
+    indent: bool = False,
+    after: float = 0,
+    before: float = 0,
+    line: float | None = 1.0,
+):
+    from docx.document import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm, Pt
+
+    p = append_paragraph(container) if isinstance(container, Document) else container.add_paragraph()
+    p.alignment = {
+        "center": WD_ALIGN_PARAGRAPH.CENTER,
+        "left": WD_ALIGN_PARAGRAPH.LEFT,
+        "right": WD_ALIGN_PARAGRAPH.RIGHT,
+        "justify": WD_ALIGN_PARAGRAPH.JUSTIFY,
+    }[align]
+    fmt = p.paragraph_format
+    fmt.space_after = Pt(after)
+    fmt.space_before = Pt(before)
+    if line is not None:
+        fmt.line_spacing = line
+    if indent:
+        fmt.first_line_indent = Cm(INDENT_CM)
+    if text:
+        set_font(p.add_run(nfc(text)), size, bold=bold, italic=italic)
+    return p
+
+
+def rule_under(container, width_cm: float, column_cm: float) -> None:
+    """A short centred horizontal rule: an empty paragraph's bottom border, narrowed by indents."""
+    from docx.enum.text import WD_LINE_SPACING
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    paragraph = add_paragraph(container, "", 2, line=None)
+    fmt = paragraph.paragraph_format
+    fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+    fmt.line_spacing = Pt(2)
+    side = max(0.0, (column_cm - width_cm) / 2)
+    fmt.left_indent = Cm(side)
+    fmt.right_indent = Cm(side)
+    ppr = paragraph._p.get_or_add_pPr()
+    borders = ppr.makeelement(qn("w:pBdr"), {})
+    borders.append(
+        borders.makeelement(
+            qn("w:bottom"),
+            {qn("w:val"): "single", qn("w:sz"): "6", qn("w:space"): "1", qn("w:color"): "000000"},
+        )
+    )
+    # In pPr, pBdr comes after keepNext/keepLines/pageBreakBefore and before spacing and ind.
+    anchor = next((el for el in ppr if el.tag in (qn("w:spacing"), qn("w:ind"), qn("w:jc"))), None)
+    if anchor is not None:
+        anchor.addprevious(borders)
+    else:
+        ppr.append(borders)
+
+
+def no_borders(table) -> None:
+    from docx.oxml.ns import qn
+
+    tbl_pr = table._tbl.tblPr
+    borders = tbl_pr.makeelement(qn("w:tblBorders"), {})
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        borders.append(borders.makeelement(qn(f"w:{edge}"), {qn("w:val"): "nil"}))
+    tbl_pr.append(borders)
+
+
+def column_widths(table, widths_cm) -> None:
+    """Fixed column widths (Word and LibreOffice both honour a fixed layout with tblW and gridCol)."""
+    from docx.oxml.ns import qn
+    from docx.shared import Cm
+
+    table.autofit = False
+    tbl_pr = table._tbl.tblPr
+    width = tbl_pr.find(qn("w:tblW"))
+    if width is None:
+        width = tbl_pr.makeelement(qn("w:tblW"), {})
+        tbl_pr.append(width)
+    width.set(qn("w:type"), "dxa")
+    width.set(qn("w:w"), str(int(sum(widths_cm) / 2.54 * 1440)))
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths_cm, strict=True):
+            cell.width = Cm(width)
+    for column, width in zip(table.columns, widths_cm, strict=True):
+        column.width = Cm(width)
+
+
+def first_paragraph(cell, text: str, size: float, **kwargs):
+    """The first line of a table cell: a new cell's empty paragraph is reused."""
+    p = cell.paragraphs[0] if not cell.paragraphs[0].text and not cell.paragraphs[0].runs else None
+    if p is None:
+        return add_paragraph(cell, text, size, **kwargs)
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.paragraph_format.space_after = Pt(0)
+    p.paragraph_format.line_spacing = 1.0
+    set_font(p.add_run(nfc(text)), size, bold=kwargs.get("bold", False), italic=kwargs.get("italic", False))
+    return p
+
+
+def clone_paragraph(doc, model, text: str) -> None:
+    """A copy of the paragraph `model` (one run) with `text`, at the end of the document's body."""
+    from copy import deepcopy
+
+    from docx.oxml.ns import qn
+
+    element = deepcopy(model)
+    set_text(next(element.iter(qn("w:t"))), text)
+    append_element(doc, element)
+
+
+def set_text(node, text: str) -> None:
+    """Set a copied `w:t` element's text as python-docx would: NFC, one line, `xml:space`
+    only where leading or trailing spaces need it."""
+    node.text = nfc(" ".join(text.split()) if "\n" in text or "\t" in text else text)
+    space = "{http://www.w3.org/XML/1998/namespace}space"
+    if node.text != node.text.strip():
+        node.set(space, "preserve")
+    elif space in node.attrib:
+        del node.attrib[space]
+
+
+def page_numbers(section) -> None:
+    """Page numbers centred in the header, from the second page (Nghị định 30/2020)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+
+    section.different_first_page_header_footer = True
+    p = section.header.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = p.add_run()
+    set_font(run, 13)
+    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+        if kind:
+            el = run._r.makeelement(qn("w:fldChar"), {qn("w:fldCharType"): kind})
+        else:
+            el = run._r.makeelement(qn("w:instrText"), {qn("xml:space"): "preserve"})
+            el.text = text
+        run._r.append(el)
+
+
+def margins(section) -> None:
+    from docx.shared import Mm
+
+    section.top_margin = Mm(MARGINS_MM["top"])
+    section.bottom_margin = Mm(MARGINS_MM["bottom"])
+    section.left_margin = Mm(MARGINS_MM["left"])
+    section.right_margin = Mm(MARGINS_MM["right"])
+    section.header_distance = Mm(10)
+    section.footer_distance = Mm(10)
+
+
+def copy_rows(table, model, texts: list[list[str]]) -> None:
+    """Append a copy of the row `model` (a `w:tr`, one run per cell) per entry of `texts`."""
+    from copy import deepcopy
+
+    from docx.oxml.ns import qn
+
+    tbl = table._tbl
+    cell_tag, run_tag, text_tag = qn("w:tc"), qn("w:r"), qn("w:t")
+    for values in texts:
+        row = deepcopy(model)
+        for cell, text in zip(row.iterchildren(cell_tag), values, strict=True):
+            node = next(cell.iter(text_tag), None)
+            if not text:  # an empty cell's run has no text element (as python-docx writes it)
+                if node is not None:
+                    node.getparent().remove(node)
+                continue
+            if node is None:  # the model's cell was empty: its run has no text element yet
+                run = next(cell.iter(run_tag))
+                node = run.makeelement(text_tag, {})
+                run.append(node)
+            set_text(node, text)
+        tbl.append(row)
+
+
+def paragraph_alignment(name: str):
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    return {
+        "left": WD_ALIGN_PARAGRAPH.LEFT,
+        "right": WD_ALIGN_PARAGRAPH.RIGHT,
+        "center": WD_ALIGN_PARAGRAPH.CENTER,
+    }[name]
