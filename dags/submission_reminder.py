@@ -14,7 +14,8 @@ it for the coming period, then tells the admins who was reminded.
 4. `send_reminders`: one email to each unit not updated (to its `emails`), at most once
    per period (the delivery log, kind `reminder`).
 5. `notify_admins`: the admins get the list of units reminded, already reminded, without
-   an email address, or whose reminder failed.
+   an email address, or whose reminder failed (once per period and list: a retry sends
+   nothing twice).
 
 Variables: `report_source`, `report_output_dir`, `report_delivery` (outbox files under
 `<report_output_dir>/reminders/<period>/`, or `report_smtp`).
@@ -106,7 +107,7 @@ def submission_reminder():
         """Send the admins the list of units reminded (and those that could not be)."""
         from housing_report_airflow import reminder_tasks
 
-        return reminder_tasks.tell_admins(result)
+        return reminder_tasks.tell_admins(result, get_current_context()["run_id"])
 
     period = resolve_coming_period()
     states = check_unit_sheets.partial(period=period).expand(unit_codes=plan_reminder_batches())

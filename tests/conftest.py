@@ -138,6 +138,21 @@ def store_url(request, tmp_path):
     return base
 
 
+@pytest.fixture(autouse=True)
+def fresh_airflow_resources():
+    """Each test sees the Variables it sets: the Airflow glue keeps its resources (settings,
+    config, store) for the process (`housing_report_airflow.resources`), and pytest is one."""
+
+    def reset() -> None:
+        module = sys.modules.get("housing_report_airflow.resources")
+        if module is not None:
+            module.reset()
+
+    reset()
+    yield
+    reset()
+
+
 def pytest_terminal_summary(terminalreporter):
     skipped = terminalreporter.stats.get("skipped", [])
     reasons = {str(r.longrepr[-1]) for r in skipped if isinstance(r.longrepr, tuple)}

@@ -9,6 +9,10 @@ only, the run goes without the DAG's deadline (which tests check separately).
 `dag.test()` also leaves a run's `run_conf` in the tasks' params, so that the
 next `dag.test()` in the same process would inherit them (a replay would stay a
 replay): the params are restored after each run.
+
+`dag.test()` runs every task of a run in this process, where the executors give each task a
+process of its own: the process's resources (`resources`: the Variables read, the config, the
+store) are built afresh for each run, as a deployed task builds them when it starts.
 """
 
 from __future__ import annotations
@@ -16,14 +20,18 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from housing_report_airflow import resources
+
 
 def run_dag_test(dag: Any, **kwargs: Any):
     saved_deadline, saved_params = dag.deadline, copy.deepcopy(dag.params)
     task_params = {task.task_id: copy.deepcopy(task.params) for task in dag.tasks}
     dag.deadline = None
+    resources.reset()
     try:
         return dag.test(**kwargs)
     finally:
+        resources.reset()
         dag.deadline = saved_deadline
         dag.params = saved_params
         for task in dag.tasks:

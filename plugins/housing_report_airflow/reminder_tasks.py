@@ -1,17 +1,18 @@
 """Task bodies of `submission_reminder`: Airflow context in, calls to `housing_report.deliver.reminders` out.
 
-Everything heavy is imported inside the functions, never when a DAG file is parsed.
+The DAG file imports this module inside its task bodies, never when it is parsed; the settings,
+config, store, source and mailer come from `resources`, built once per process.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from housing_report_airflow.settings import load_settings
-from housing_report_airflow.tasks import _config, _delivery, _source, _store
+from housing_report_airflow.resources import Resources, for_tasks
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ def resolve_coming_period(period_param: str | None, logical_date: dt.datetime | 
     """The `period` Param, else the first collection day on or after the run's date (Vietnam's time)."""
     from housing_report.core.periods import coming_period, parse_period
 
-    schedule = _config(load_settings()).report.schedule
+    schedule = for_tasks().config.report.schedule
     if period_param:
         period = parse_period(str(period_param), schedule.collection_days)
     else:
@@ -35,40 +36,41 @@ def resolve_coming_period(period_param: str | None, logical_date: dt.datetime | 
 def plan_batches() -> list[list[str]]:
     from housing_report.pipeline.report import plan_batches as plan
 
-    settings = load_settings()
-    return plan(_config(settings), settings.max_fetch_tasks)
+    resources = for_tasks()
+    return plan(resources.config, resources.settings.max_fetch_tasks)
 
 
 def check_batch(unit_codes: list[str], period: str) -> list[dict[str, Any]]:
     from housing_report.pipeline.reminders import check_units
 
-    settings = load_settings()
-    return check_units(_config(settings), unit_codes, dt.date.fromisoformat(period), _source(settings))
+    resources = for_tasks()
+    return check_units(resources.config, unit_codes, dt.date.fromisoformat(period), resources.source)
 
 
-def _outbox(settings, period: str):
-    return settings.output_dir / "reminders" / period
+def _outbox(resources: Resources, period: str) -> Path:
+    return resources.settings.output_dir / "reminders" / period
 
 
 def send(period: str, run_id: str, states: list[dict[str, Any]], dry_run: bool) -> dict[str, Any]:
     from housing_report.deliver.reminders import send_reminders
     from housing_report.validate.freshness import UPDATED
 
-    settings = load_settings()
+    resources = for_tasks()
     if dry_run:
         waiting = [s["code"] for s in states if s["state"] != UPDATED]
         log.info("dry_run: không gửi. Sẽ nhắc: %s", ", ".join(waiting) or "không đơn vị nào")
         return {"period": period, "dry_run": True, "would_remind": waiting}
-    delivery, sender, domain = _delivery(settings, _outbox(settings, period))
+    mailer = resources.mailer(_outbox(resources, period))
     result = send_reminders(
-        _config(settings),
-        _store(settings),
+        resources.config,
+        resources.store,
         dt.date.fromisoformat(period),
         run_id,
         states,
-        delivery,
-        sender,
-        domain,
+        mailer.transport,
+        mailer.sender,
+        mailer.message_id_domain,
+        tell_admins=True,
     )
     log.info(
         "Kỳ %s: đã nhắc %s; đã nhắc trước đó %s; không có email %s",
@@ -80,14 +82,23 @@ def send(period: str, run_id: str, states: list[dict[str, Any]], dry_run: bool) 
     return result
 
 
-def tell_admins(result: dict[str, Any]) -> dict[str, Any]:
+def tell_admins(result: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """Send the admins the list of this run's reminders, once per period and list (the ledger)."""
     from housing_report.deliver.reminders import notify_admins
 
     if result.get("dry_run"):
         return {"sent": False, "reason": "dry_run"}
-    settings = load_settings()
-    delivery, sender, domain = _delivery(settings, _outbox(settings, result["period"]))
-    message_id = notify_admins(_config(settings), result, delivery, sender, domain)
+    resources = for_tasks()
+    mailer = resources.mailer(_outbox(resources, result["period"]))
+    message_id = notify_admins(
+        resources.config,
+        resources.store,
+        result,
+        run_id,
+        mailer.transport,
+        mailer.sender,
+        mailer.message_id_domain,
+    )
     if result["failed"]:
         raise RuntimeError(
             "Không gửi được thư nhắc cho "

@@ -1,4 +1,6 @@
-"""Per-deployment settings, from Airflow Variables (overridable by AIRFLOW_VAR_*)."""
+"""Per-deployment settings, from Airflow Variables (overridable by AIRFLOW_VAR_*, which Airflow's
+own environment-variables backend reads first). `variable` is the one way the glue reads a
+Variable; `resources` builds the settings once per process."""
 
 from __future__ import annotations
 
@@ -9,43 +11,60 @@ from airflow.sdk import Variable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DELIVERY_MODES = ("outbox", "smtp")
+# Variable: the Drive folder (in a shared drive) where new spreadsheets are created.
+FOLDER_VARIABLE = "provision_drive_folder_id"
+NO_SOURCE = (
+    "Chưa đặt Variable report_source: 'google' hoặc đường dẫn thư mục chứa các tệp .xlsx "
+    "(Variable report_source is not set: 'google' or a folder of .xlsx workbooks)."
+)
 
 
 @dataclass(frozen=True)
 class Settings:
-    source: str  # "google" or a folder of <spreadsheet>.xlsx
+    source: str  # "google" or a folder of <spreadsheet>.xlsx ("" when not set)
     output_dir: Path
     delivery: str  # outbox | smtp
     config_dir: Path | None
     max_fetch_tasks: int
+    provision_folder_id: str | None = None
+
+    def require_source(self) -> str:
+        """`report_source`, which reading the units needs."""
+        if not self.source:
+            raise ValueError(NO_SOURCE)
+        return self.source
 
 
-def _get(name: str, default: str | None) -> str | None:
+def variable(name: str, default: str | None = None) -> str | None:
+    """A Variable's value, stripped (`AIRFLOW_VAR_<NAME>` first); `default` when unset or blank.
+    Call only inside a task or a callback, never at parse time."""
     value = Variable.get(name, default=default)
-    return value.strip() if isinstance(value, str) else value
+    if isinstance(value, str):
+        value = value.strip()
+        return value or default
+    return value
 
 
-def load_settings() -> Settings:
-    """Read the report_* Variables. Call only inside a task, never at parse time."""
-    source = _get("report_source", None)
-    if not source:
-        raise ValueError(
-            "Chưa đặt Variable report_source: 'google' hoặc đường dẫn thư mục chứa các tệp .xlsx "
-            "(Variable report_source is not set: 'google' or a folder of .xlsx workbooks)."
-        )
-    delivery = (_get("report_delivery", "outbox") or "outbox").lower()
+def load_settings(require_source: bool = True) -> Settings:
+    """Read the report_* Variables (and `provision_drive_folder_id`). Call only inside a task,
+    never at parse time; `require_source`: refuse a deployment without `report_source`."""
+    source = variable("report_source") or ""
+    if require_source and not source:
+        raise ValueError(NO_SOURCE)
+    delivery = (variable("report_delivery", "outbox") or "outbox").lower()
     if delivery not in DELIVERY_MODES:
         raise ValueError(
             f"Variable report_delivery = '{delivery}' không hợp lệ; dùng outbox hoặc smtp "
             "(must be outbox or smtp)."
         )
-    output_dir = Path(_get("report_output_dir", None) or REPO_ROOT / "output")
-    config_dir = _get("report_config_dir", None)
-    max_tasks = int(_get("report_max_fetch_tasks", "16") or 16)
+    output_dir = Path(variable("report_output_dir") or REPO_ROOT / "output")
+    config_dir = variable("report_config_dir")
+    max_tasks = int(variable("report_max_fetch_tasks", "16") or 16)
     return Settings(
         source=source,
         output_dir=output_dir if output_dir.is_absolute() else REPO_ROOT / output_dir,
         delivery=delivery,
         config_dir=Path(config_dir) if config_dir else None,
         max_fetch_tasks=max(1, max_tasks),
+        provision_folder_id=variable(FOLDER_VARIABLE),
     )

@@ -1,49 +1,18 @@
 """Task bodies of `provincial_report`: turn Airflow context into calls to `housing_report`.
 
-Everything heavy is imported inside the functions, never when a DAG file is parsed.
+The DAG file imports this module inside its task bodies, never when it is parsed; the settings,
+config, store, source and mailer come from `resources`, built once per process.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from pathlib import Path
 from typing import Any
 
-from housing_report_airflow.settings import Settings, load_settings
+from housing_report_airflow.resources import for_tasks
 
 log = logging.getLogger(__name__)
-
-
-def _config(settings: Settings):
-    from housing_report.config import load_config
-
-    return load_config(settings.config_dir)
-
-
-def _store(settings: Settings):
-    import sqlalchemy as sa
-
-    from housing_report.archive.store import check_archive_present
-    from housing_report_airflow.hooks import ReportDbHook
-
-    hook = ReportDbHook(fallback_dir=settings.output_dir)
-    url = sa.engine.make_url(hook.get_url())
-    if url.get_backend_name() == "sqlite" and url.database:
-        check_archive_present(Path(url.database), settings.output_dir)
-    return hook.store
-
-
-def _source(settings: Settings):
-    if settings.source.lower() == "google":
-        from housing_report.collect.google import GoogleSheetsSource
-        from housing_report_airflow.google import GoogleSheetsHook
-
-        hook = GoogleSheetsHook()
-        return GoogleSheetsSource(hook.get_conn(), service_account_email=hook.service_account_email)
-    from housing_report.collect.local import LocalWorkbookSource
-
-    return LocalWorkbookSource(Path(settings.source))
 
 
 def resolve_period(period_param: str | None, logical_date: dt.datetime | None) -> str:
@@ -51,7 +20,7 @@ def resolve_period(period_param: str | None, logical_date: dt.datetime | None) -
     the run's logical date (or now, for a manual run without one), in the programme's zone."""
     from housing_report.core.periods import latest_period, parse_period
 
-    config = _config(load_settings())
+    config = for_tasks().config
     days = config.report.schedule.collection_days
     if period_param:
         period = parse_period(str(period_param), days)
@@ -69,11 +38,11 @@ def plan_fetch_batches(replay: bool = False) -> list[list[str]]:
     if replay:
         log.info("replay: không đọc nguồn nào, dựng lại từ kho lưu trữ")
         return []
-    settings = load_settings()
-    config = _config(settings)
-    if settings.source.lower() == "google":
+    resources = for_tasks()
+    config = resources.config
+    if resources.settings.source.lower() == "google":
         _check_google_credentials()
-    batches = plan_batches(config, settings.max_fetch_tasks)
+    batches = plan_batches(config, resources.settings.max_fetch_tasks)
     log.info("%d đơn vị, %d lô đọc", len(config.units), len(batches))
     return batches
 
@@ -84,10 +53,9 @@ def _check_google_credentials() -> None:
 
     from housing_report.collect.base import SourceConfigError
     from housing_report.collect.google_client import check_credentials
-    from housing_report_airflow.google import GoogleSheetsHook
 
     try:
-        check_credentials(GoogleSheetsHook().client)
+        check_credentials(for_tasks().google.client)
     except SourceConfigError as exc:
         log.error("%s", exc)
         raise AirflowFailException(str(exc)) from exc
@@ -99,15 +67,15 @@ def fetch_batch(unit_codes: list[str], period: str, run_id: str) -> dict[str, in
     from housing_report.collect.base import SourceConfigError
     from housing_report.pipeline.report import collect_batch
 
-    settings = load_settings()
+    resources = for_tasks()
     try:
         return collect_batch(
-            _config(settings),
+            resources.config,
             unit_codes,
             dt.date.fromisoformat(period),
             run_id,
-            _source(settings),
-            _store(settings),
+            resources.source,
+            resources.store,
         )
     except SourceConfigError as exc:
         # The source as a whole is unusable (a bad key, a refused token, no connection):
@@ -125,11 +93,11 @@ def aggregate(
     from housing_report.render.digest import format_digest
     from housing_report.render.outputs import write_outputs
 
-    settings = load_settings()
-    config = _config(settings)
+    resources = for_tasks()
+    config = resources.config
     day = dt.date.fromisoformat(period)
-    store = _store(settings)
-    folder = period_folder(settings.output_dir, day)
+    store = resources.store
+    folder = period_folder(resources.settings.output_dir, day)
     if replay:
         summary = replay_summary(config, day, store, replay_version or None)
         folder = folder / f"replay-v{summary.version}"
@@ -152,8 +120,8 @@ def deliver(period: str, run_id: str, dry_run: bool, force_resend: bool = False)
     from housing_report.deliver.report import Mail, dispatch
     from housing_report.pipeline.report import period_folder
 
-    settings = load_settings()
-    config = _config(settings)
+    resources = for_tasks()
+    config = resources.config
     day = dt.date.fromisoformat(period)
     to, cc = config.report.to, config.report.cc
     if dry_run:
@@ -163,9 +131,18 @@ def deliver(period: str, run_id: str, dry_run: bool, force_resend: bool = False)
             ", ".join(c.email for c in cc),
         )
         return {"sent": False, "dry_run": True, "reason": "dry_run"}
-    delivery, sender, domain = _delivery(settings, period_folder(settings.output_dir, day) / "outbox")
-    mail = Mail.of(config, sender, domain)
-    outcome = dispatch(config, _store(settings), day, run_id, mail, delivery, force_resend=force_resend)
+    mailer = resources.mailer(period_folder(resources.settings.output_dir, day) / "outbox")
+    mail = Mail.of(config, mailer.sender, mailer.message_id_domain)
+    outcome = dispatch(
+        config,
+        resources.store,
+        day,
+        run_id,
+        mail,
+        mailer.transport,
+        force_resend=force_resend,
+        tell_admins=True,
+    )
     log.info("Kỳ %s: %s", period, outcome.reason)
     return outcome.to_json()
 
@@ -177,13 +154,22 @@ def send_feedback(period: str, run_id: str, dry_run: bool) -> dict[str, Any]:
     from housing_report.deliver.feedback import send_feedback as send
     from housing_report.pipeline.report import period_folder
 
-    settings = load_settings()
+    resources = for_tasks()
     if dry_run:
         log.info("dry_run: không gửi thư phản hồi cho các đơn vị")
         return {"sent": [], "dry_run": True}
     day = dt.date.fromisoformat(period)
-    delivery, sender, domain = _delivery(settings, period_folder(settings.output_dir, day) / "feedback")
-    outcome = send(_config(settings), _store(settings), day, run_id, delivery, sender, domain)
+    mailer = resources.mailer(period_folder(resources.settings.output_dir, day) / "feedback")
+    outcome = send(
+        resources.config,
+        resources.store,
+        day,
+        run_id,
+        mailer.transport,
+        mailer.sender,
+        mailer.message_id_domain,
+        tell_admins=True,
+    )
     log.info(
         "Thư phản hồi kỳ %s: đã gửi %d (%s); không gửi %d",
         period,
@@ -199,18 +185,3 @@ def send_feedback(period: str, run_id: str, dry_run: bool) -> dict[str, Any]:
             "Không gửi được thư phản hồi cho " + "; ".join(f"{c}: {e}" for c, e in outcome.failed.items())
         )
     return outcome.to_json()
-
-
-def _delivery(settings: Settings, outbox: Path):
-    """The configured delivery (outbox or SMTP), the sender address and the domain of the
-    sender (for Message-IDs)."""
-    if settings.delivery == "smtp":
-        from housing_report_airflow.hooks import ReportSmtpHook
-
-        hook = ReportSmtpHook()
-        delivery, sender = hook.get_conn(), hook.sender
-    else:
-        from housing_report.deliver.transports import OutboxDelivery
-
-        delivery, sender = OutboxDelivery(outbox), "Hệ thống báo cáo <bao-cao@localhost>"
-    return delivery, sender, sender.rsplit("@", 1)[-1].strip(" >") or "localhost"

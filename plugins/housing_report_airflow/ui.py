@@ -10,8 +10,6 @@ and the user must be allowed to read the runs of provincial_report.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,30 +22,22 @@ PAGE_NAME = "Báo cáo xóa nhà tạm"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-@functools.cache
 def _default_store():
     """The report database of the deployment (`report_db`, else SQLite in the output folder),
-    opened (and upgraded if needed) once per api-server process."""
-    from housing_report_airflow.hooks import ReportDbHook
-    from housing_report_airflow.settings import REPO_ROOT
+    opened (and upgraded if needed) once per api-server process (`resources`)."""
+    # Imported here: Airflow's plugin manager imports this module in every process it loads
+    # plugins in, and `resources` pulls in SQLAlchemy, the config and the mail code.
+    from housing_report_airflow.resources import current
 
-    output = _variable("report_output_dir") or str(REPO_ROOT / "output")
-    return ReportDbHook(fallback_dir=Path(output)).store
+    return current().store
 
 
 def _default_config():
+    """The config, read for each request (an edited units.yaml shows at once)."""
     from housing_report.config import load_config
+    from housing_report_airflow.resources import current
 
-    return load_config(_variable("report_config_dir"))
-
-
-def _variable(name: str) -> str | None:
-    value = os.environ.get(f"AIRFLOW_VAR_{name.upper()}")
-    if value:
-        return value
-    from airflow.sdk import Variable
-
-    return Variable.get(name, default=None)
+    return load_config(current().settings.config_dir)
 
 
 async def _logged_in_user(request: Request):

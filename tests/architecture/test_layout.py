@@ -99,3 +99,40 @@ def test_every_module_says_what_it_is():
         if p.stat().st_size and not ast.get_docstring(ast.parse(p.read_text(encoding="utf-8")))
     ]
     assert not missing
+
+
+PROJECT_PACKAGES = ("housing_report", "housing_report_tools", "housing_report_airflow")
+
+
+def _private_names_used_across_modules(path: Path) -> list[str]:
+    """`from <project module> import _name`, and `<project module>._name` through a module imported
+    by name: a module's private helpers are its own."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules: set[str] = set()
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(PROJECT_PACKAGES):
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"{path.relative_to(REPO)}:{node.lineno} imports {node.module}.{alias.name}")
+                else:
+                    modules.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            modules.update(a.asname or a.name for a in node.names if a.name.startswith(PROJECT_PACKAGES))
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ):
+            found.append(f"{path.relative_to(REPO)}:{node.lineno} uses {node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_another_modules_private_names():
+    roots = [REPO / "include", REPO / "plugins", REPO / "dags"]
+    paths = sorted(p for root in roots for p in root.rglob("*.py"))
+    found = [hit for path in paths for hit in _private_names_used_across_modules(path)]
+    assert not found

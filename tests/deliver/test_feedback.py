@@ -150,7 +150,7 @@ def test_reminders_reach_only_the_units_not_updated_then_the_admins(store, confi
         delivery = smtp(server.port)
         result = send_reminders(config, store, MAR, "remind-1", states, delivery, SENDER, DOMAIN)
         assert result["reminded"] == ["946", "HCCB"]
-        notify_admins(config, result, delivery, SENDER, DOMAIN)
+        notify_admins(config, store, result, "remind-1", delivery, SENDER, DOMAIN)
         # A second run of the reminder the same day: the units are not reminded twice.
         again = send_reminders(config, store, MAR, "remind-2", states, delivery, SENDER, DOMAIN)
         assert again["reminded"] == []

@@ -89,15 +89,15 @@ def api(airflow_db, tmp_path_factory, config):
     from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
     from fastapi.testclient import TestClient
 
-    from housing_report_airflow import ui
+    from housing_report_airflow import resources
 
-    ui._default_store.cache_clear()
+    resources.reset()
     client = TestClient(create_app("core"))
     token = get_auth_manager().generate_jwt(SimpleAuthManagerUser(username="quantri", role="admin"))
     try:
         yield client, token
     finally:
-        ui._default_store.cache_clear()
+        resources.reset()
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)

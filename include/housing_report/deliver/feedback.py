@@ -4,9 +4,10 @@ A unit whose report is `rejected` or `stale`, or that has warnings, gets one ema
 `emails` in units.yaml) listing each finding: the cell, what was found and how to fix it,
 with the link to its Google Sheet. Units with nothing to fix get nothing.
 
-Each email goes through the delivery log (`deliveries`, kind `feedback`, a key of its own
-per unit), like the report: never twice for a version, and a re-run of the period tells a
-unit again only when what it has to fix has changed.
+Each email goes through the send-once ledger (`deliver.ledger`: kind `feedback`, a key of its
+own per unit), like the report: never twice for a version, and a re-run of the period tells a
+unit again only when what it has to fix has changed. An attempt whose outcome is unknown, or
+that another run holds, skips the unit (with the reason); a refused one lists it as failed.
 """
 
 from __future__ import annotations
@@ -18,17 +19,15 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from housing_report.archive.deliveries import FAILED, SENT, DeliveryConflict, recipients_key
+from housing_report.archive.deliveries import DeliveryConflict
 from housing_report.archive.store import ReportStore
 from housing_report.config import Config, Contact, Unit
 from housing_report.core.summary import UnitEntry
-from housing_report.deliver.message import build_message
+from housing_report.deliver.ledger import FEEDBACK, DeliveryUncertain, Ledger, Mailer, PartialDelivery
 from housing_report.deliver.transports import Delivery, DeliveryError
 from housing_report.render.feedback import needs_feedback, render_feedback
 
 log = logging.getLogger(__name__)
-
-FEEDBACK = "feedback"
 
 
 class FeedbackError(RuntimeError):
@@ -57,7 +56,7 @@ def content_hash(unit_entry: UnitEntry) -> str:
 
 def feedback_key(unit: Unit) -> str:
     """The delivery log's key of a unit's feedback: its own, whoever else shares its addresses."""
-    return recipients_key([f"{FEEDBACK}:{unit.code}", *unit.emails])
+    return Ledger.key(unit.emails, f"{FEEDBACK}:{unit.code}")
 
 
 def send_feedback(
@@ -68,11 +67,17 @@ def send_feedback(
     delivery: Delivery,
     sender: str,
     message_id_domain: str,
+    *,
+    tell_admins: bool = False,
 ) -> FeedbackOutcome:
-    """Email each unit with something to fix in this run's version of the period, as the log allows."""
+    """Email each unit with something to fix in this run's version of the period, as the log allows.
+
+    `tell_admins`: a partial refusal is also told to the admins (`Ledger`), as the tasks do."""
     row = store.summary_row(period, run_id)
     if row is None:
         raise RuntimeError(f"Không tìm thấy bản tổng hợp kỳ {period:%d/%m/%Y} của lần chạy {run_id}.")
+    admins = config.report.admins if tell_admins else ()
+    ledger = Ledger(store, Mailer(delivery, sender, message_id_domain), run_id, admins)
     outcome = FeedbackOutcome()
     reply_to = config.report.admins[0] if config.report.admins else None
     for entry in row.summary.units:
@@ -87,53 +92,40 @@ def send_feedback(
             continue
         key = feedback_key(unit)
         digest = content_hash(entry)
-        pending = store.in_flight(period, key)
-        if pending is not None:
+        try:
+            sent = ledger.previous(period, key)
+        except DeliveryUncertain as exc:
             outcome.skipped[unit.code] = (
-                f"lần gửi trước (Message-ID {pending.message_id}) chưa rõ kết quả; "
+                f"lần gửi trước (Message-ID {exc.pending.message_id}) chưa rõ kết quả; "
                 "không gửi lại để tránh trùng"
             )
             continue
-        sent = store.last_sent(period, key)
         if sent is not None and (sent.version == row.version or sent.content_hash == digest):
             outcome.skipped[unit.code] = f"đã báo cho đơn vị nội dung này ({sent.message_id})"
             continue
-        message = build_message(
+        message = ledger.build(
             render_feedback(entry, row.summary, config),
-            sender=sender,
             to=[Contact(unit.name, e) for e in unit.emails],
-            cc=[],
-            attachments=[],
-            message_id_domain=message_id_domain,
             reply_to=reply_to,
         )
-        message_id = str(message["Message-ID"])
         try:
-            claim = store.claim_delivery(
+            receipt = ledger.send(
+                message,
                 period=period,
-                version=row.version,
-                run_id=run_id,
-                kind=FEEDBACK,
-                recipients=list(unit.emails),
-                supersedes=sent.version if sent else 0,
-                message_id=message_id,
                 key=key,
+                kind=FEEDBACK,
+                recipients=unit.emails,
+                version=row.version,
+                supersedes=sent.version if sent else 0,
                 content_hash=digest,
             )
         except DeliveryConflict as exc:
             outcome.skipped[unit.code] = str(exc)
             continue
-        try:
-            delivery.deliver(message)
-        except DeliveryError as exc:
-            if exc.delivered_to:
-                store.finish_delivery(claim, SENT, f"một phần: {exc}")
-            else:
-                store.finish_delivery(claim, FAILED, str(exc))
+        except (DeliveryError, PartialDelivery) as exc:  # partial: logged sent, never sent again
             outcome.failed[unit.code] = str(exc)
             log.error("Không gửi được thư phản hồi cho %s: %s", unit.code, exc)
             continue
-        store.finish_delivery(claim, SENT)
         outcome.sent.append(unit.code)
-        log.info("Đã gửi thư phản hồi cho %s (%s): %s", unit.code, ", ".join(unit.emails), message_id)
+        log.info("Đã gửi thư phản hồi cho %s (%s): %s", unit.code, ", ".join(unit.emails), receipt.message_id)
     return outcome

@@ -3,8 +3,10 @@
 `pipeline.reminders.check_units` reads every unit's worksheet (the same source as the report)
 and tells, for the coming period, which have updated (`KY_BAO_CAO` is the coming period) and
 which have not (another period or none, no worksheet, or unreadable). `send_reminders` emails each
-unit that has not updated, once per period (the delivery log, kind `reminder`), and
-`notify_admins` sends the admins the list of who was reminded.
+unit that has not updated, once per period (the send-once ledger, kind `reminder`), and
+`notify_admins` sends the admins the list of who was reminded (kind `reminder_admins`): once
+per period and list, so a retried task tells them nothing twice, and a later run of the period
+tells them only a list that changed.
 """
 
 from __future__ import annotations
@@ -14,21 +16,32 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from housing_report.archive.deliveries import FAILED, SENT, DeliveryConflict, recipients_key
+from housing_report.archive.deliveries import DeliveryConflict
 from housing_report.archive.store import ReportStore
 from housing_report.config import Config, Contact, Unit
-from housing_report.deliver.message import build_message
+from housing_report.deliver.ledger import (
+    REMINDER,
+    REMINDER_ADMINS,
+    DeliveryUncertain,
+    Ledger,
+    Mailer,
+    PartialDelivery,
+    content_digest,
+)
 from housing_report.deliver.transports import Delivery, DeliveryError
 from housing_report.render.reminders import render_reminder, render_reminder_admins
 from housing_report.validate.freshness import UPDATED
 
 log = logging.getLogger(__name__)
 
-REMINDER = "reminder"
-
 
 def reminder_key(unit: Unit) -> str:
-    return recipients_key([f"{REMINDER}:{unit.code}", *unit.emails])
+    return Ledger.key(unit.emails, f"{REMINDER}:{unit.code}")
+
+
+def admins_list_key(config: Config) -> str:
+    """The log's key of the admins' list of a period."""
+    return Ledger.key([a.email for a in config.report.admins], f"{REMINDER_ADMINS}:")
 
 
 def send_reminders(
@@ -40,9 +53,15 @@ def send_reminders(
     delivery: Delivery,
     sender: str,
     message_id_domain: str,
+    *,
+    tell_admins: bool = False,
 ) -> dict[str, Any]:
-    """Remind each unit that has not updated for `period`, at most once per period."""
+    """Remind each unit that has not updated for `period`, at most once per period.
+
+    `tell_admins`: a partial refusal is also told to the admins (`Ledger`), as the tasks do."""
     reply_to = config.report.admins[0] if config.report.admins else None
+    admins = config.report.admins if tell_admins else ()
+    ledger = Ledger(store, Mailer(delivery, sender, message_id_domain), run_id, admins)
     result: dict[str, Any] = {
         "period": period.isoformat(),
         "updated": [],
@@ -60,56 +79,72 @@ def send_reminders(
             result["no_email"].append(unit.code)
             continue
         key = reminder_key(unit)
-        if store.last_sent(period, key) is not None or store.in_flight(period, key) is not None:
+        try:
+            if ledger.previous(period, key) is not None:
+                result["already"].append(unit.code)
+                continue
+        except DeliveryUncertain:  # in flight: it may have arrived
             result["already"].append(unit.code)
             continue
-        message = build_message(
+        message = ledger.build(
             render_reminder(config, unit, entry, period),
-            sender=sender,
             to=[Contact(unit.name, e) for e in unit.emails],
-            cc=[],
-            attachments=[],
-            message_id_domain=message_id_domain,
             reply_to=reply_to,
         )
         try:
-            claim = store.claim_delivery(
-                period=period,
-                version=0,
-                run_id=run_id,
-                kind=REMINDER,
-                recipients=list(unit.emails),
-                supersedes=0,
-                message_id=str(message["Message-ID"]),
-                key=key,
-            )
+            ledger.send(message, period=period, key=key, kind=REMINDER, recipients=unit.emails)
         except DeliveryConflict:
             result["already"].append(unit.code)
             continue
-        try:
-            delivery.deliver(message)
-        except DeliveryError as exc:
-            store.finish_delivery(claim, SENT if exc.delivered_to else FAILED, str(exc))
+        except (DeliveryError, PartialDelivery) as exc:  # partial: logged sent, never sent again
             result["failed"][unit.code] = str(exc)
             continue
-        store.finish_delivery(claim, SENT)
         result["reminded"].append(unit.code)
     return result
 
 
 def notify_admins(
-    config: Config, result: dict[str, Any], delivery: Delivery, sender: str, message_id_domain: str
+    config: Config,
+    store: ReportStore,
+    result: dict[str, Any],
+    run_id: str,
+    delivery: Delivery,
+    sender: str,
+    message_id_domain: str,
 ) -> str | None:
-    """Send the admins the list of units reminded (and those that could not be); the Message-ID."""
+    """Send the admins the list of units reminded (and those that could not be); the Message-ID,
+    or None when there is nobody to tell or they have this list of the period already (or it is
+    in flight: its outcome unknown, it is not sent again)."""
     if not config.report.admins:
         return None
-    message = build_message(
-        render_reminder_admins(config, result),
-        sender=sender,
-        to=list(config.report.admins),
-        cc=[],
-        attachments=[],
-        message_id_domain=message_id_domain,
-    )
-    delivery.deliver(message)
-    return str(message["Message-ID"])
+    period = dt.date.fromisoformat(result["period"])
+    ledger = Ledger(store, Mailer(delivery, sender, message_id_domain), run_id)
+    addresses = [a.email for a in config.report.admins]
+    key = admins_list_key(config)
+    rendered = render_reminder_admins(config, result)
+    digest = content_digest(rendered.subject, rendered.text)
+    try:
+        sent = ledger.previous(period, key)
+    except DeliveryUncertain as exc:
+        log.warning("Danh sách nhắc báo cáo cho quản trị: %s", exc)
+        return None
+    if sent is not None and sent.content_hash == digest:
+        log.info("Quản trị đã nhận danh sách này của kỳ %s (%s)", result["period"], sent.message_id)
+        return None
+    message = ledger.build(rendered, to=list(config.report.admins))
+    try:
+        receipt = ledger.send(
+            message,
+            period=period,
+            key=key,
+            kind=REMINDER_ADMINS,
+            recipients=addresses,
+            # Each new list of the period follows the last one sent: one claim per state.
+            version=sent.version + 1 if sent else 1,
+            supersedes=sent.version if sent else 0,
+            content_hash=digest,
+        )
+    except DeliveryConflict as exc:
+        log.info("Danh sách nhắc báo cáo cho quản trị: %s", exc)
+        return None
+    return receipt.message_id

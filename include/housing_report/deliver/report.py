@@ -8,10 +8,10 @@ The delivery log (table `deliveries`) decides:
   ("Báo cáo bổ sung, điều chỉnh") listing what changed and why;
 - this very version was delivered (a retried task): send nothing.
 
-Before talking to the SMTP server a row `sending` is written with the message's
-Message-ID; a unique index lets only one run claim a given state of the period
-(two concurrent runs: the loser gets `DeliveryConflict` and says why). After the
-server accepts, the row becomes `sent`; after a failure, `failed` (a retry may send).
+Claiming, sending and recording are the send-once ledger's (`deliver.ledger`, whose
+docstring is the policy): a row `sending` with the Message-ID before the SMTP server is
+talked to, one run only claiming a given state of the period (two concurrent runs: the
+loser gets `DeliveryConflict` and says why), then `sent`, or `failed` (a retry may send).
 
 If the process dies between the server's acceptance and the log write, the row
 stays `sending`. The message may or may not have gone out, and we never risk a
@@ -24,7 +24,6 @@ leaves it (the report arrived).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import secrets
 import tempfile
 from collections.abc import Sequence
@@ -34,17 +33,21 @@ from pathlib import Path
 from typing import Any
 
 from housing_report.aggregate.corrections import compare
-from housing_report.archive.deliveries import FAILED, SENT, DeliveryConflict, recipients_key
+from housing_report.archive.deliveries import DeliveryConflict
 from housing_report.archive.store import ReportStore
 from housing_report.config import Config, Contact
 from housing_report.core.summary import HistoryPoint, Summary
+from housing_report.deliver.ledger import (
+    CORRECTION,
+    REPORT,
+    DeliveryUncertain,
+    Ledger,
+    Mailer,
+    PartialDelivery,
+)
 from housing_report.deliver.message import build_message
-from housing_report.deliver.transports import Delivery, DeliveryError
+from housing_report.deliver.transports import Delivery
 from housing_report.render.outputs import render_version
-
-log = logging.getLogger(__name__)
-
-REPORT, CORRECTION = "report", "correction"
 
 
 @dataclass(frozen=True)
@@ -60,14 +63,6 @@ class Mail:
     def of(cls, config: Config, sender: str, message_id_domain: str) -> Mail:
         """The report's mail: To the Department and the Steering Committee, Cc as report.yaml says."""
         return cls(sender, config.report.to, config.report.cc, message_id_domain)
-
-
-class DeliveryUncertain(RuntimeError):
-    """An earlier attempt died after handing the message to the server: it may have arrived."""
-
-
-class PartialDelivery(RuntimeError):
-    """The server accepted the message for some recipients and refused others."""
 
 
 @dataclass
@@ -99,27 +94,23 @@ def dispatch(
     delivery: Delivery,
     *,
     force_resend: bool = False,
+    tell_admins: bool = False,
 ) -> Outcome:
-    """Deliver this run's version of the period's summary if, and only if, the log says so."""
+    """Deliver this run's version of the period's summary if, and only if, the log says so.
+
+    `tell_admins`: a partial refusal is also told to the admins (`Ledger`), as the tasks do."""
     row = store.summary_row(period, run_id)
     if row is None:
         raise RuntimeError(f"Không tìm thấy bản tổng hợp kỳ {period:%d/%m/%Y} của lần chạy {run_id}.")
+    ledger = Ledger(
+        store,
+        Mailer(delivery, mail.sender, mail.message_id_domain),
+        run_id,
+        config.report.admins if tell_admins else (),
+    )
     addresses = [c.email for c in (*mail.to, *mail.cc)]
-    key = recipients_key(addresses)
-
-    pending = store.in_flight(period, key)
-    if pending is not None:
-        if not force_resend:
-            raise DeliveryUncertain(
-                f"Lần gửi phiên bản {pending.version} kỳ {period:%d/%m/%Y} (lần chạy {pending.run_id}, "
-                f"bắt đầu {pending.started_at:%d/%m/%Y %H:%M} UTC) chưa ghi nhận kết quả: thư có thể đã đến "
-                f"người nhận. Hãy tìm thư có Message-ID {pending.message_id} trong hộp thư gửi/nhận; nếu "
-                "chưa đến, chạy lại với tham số force_resend. Hệ thống không tự gửi lại để tránh gửi hai lần."
-            )
-        store.finish_delivery(pending.id, FAILED, "đánh dấu thất bại do quản trị chọn force_resend")
-        log.warning("force_resend: lần gửi %s (%s) được đánh dấu thất bại", pending.id, pending.message_id)
-
-    sent = store.last_sent(period, key)
+    key = ledger.key(addresses)
+    sent = ledger.previous(period, key, force_resend=force_resend)
     if sent is not None and sent.version == row.version:
         return Outcome(
             False,
@@ -157,33 +148,19 @@ def dispatch(
         message = build_report_message(
             config, row.summary, mail, Path(tmp), correction=correction, earlier=store.history(period)
         )
-        message_id = str(message["Message-ID"])
-        claim = store.claim_delivery(
+        receipt = ledger.send(
+            message,
             period=period,
-            version=row.version,
-            run_id=run_id,
+            key=key,
             kind=kind,
             recipients=addresses,
+            version=row.version,
             supersedes=supersedes,
-            message_id=message_id,
         )
-        try:
-            delivery.deliver(message)
-        except DeliveryError as exc:
-            if getattr(exc, "delivered_to", ()):
-                store.finish_delivery(claim, SENT, f"một phần: {exc}")
-                raise PartialDelivery(str(exc)) from exc
-            store.finish_delivery(claim, FAILED, str(exc))
-            raise
-        except BaseException as exc:
-            # Not a known refusal: the server may have accepted it. Leave the claim `sending`.
-            log.error("Lỗi không xác định khi gửi %s: %s", message_id, exc)
-            raise
-    store.finish_delivery(claim, SENT)
     what = "bản điều chỉnh" if correction else "báo cáo"
-    return Outcome(True, kind, row.version, f"Đã gửi {what} phiên bản {row.version}.", message_id, supersedes)
-
-
+    return Outcome(
+        True, kind, row.version, f"Đã gửi {what} phiên bản {row.version}.", receipt.message_id, supersedes
+    )
 
 
 def build_report_message(

@@ -28,6 +28,9 @@ DELIVERY_KINDS = {
     "report": "Báo cáo",
     "correction": "Báo cáo bổ sung, điều chỉnh",
     "feedback": "Phản hồi đơn vị",
+    "reminder": "Nhắc đơn vị",
+    "reminder_admins": "Danh sách nhắc gửi quản trị",
+    "alert": "Cảnh báo quản trị",
 }
 
 
