@@ -99,7 +99,7 @@ PARAMS = {
     tags=["xoa-nha-tam", "report"],
     # Each task's failure after its retries emails the admins: `on_failure_callback` is given
     # to each task, not in default_args, whose callables Airflow reads the source of at every
-    # parse (README, Params).
+    # parse (docs/en/architecture.md, Params and callbacks).
     default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=2)},
     # The run starts at 07:00; its report must be out by 11:00, else the admins are told.
     deadline=DeadlineAlert(
@@ -186,5 +186,5 @@ def provincial_report():
     send_unit_feedback(aggregated)
 
 
-# The trigger form, added once the tasks exist (README, Params).
+# The trigger form, added once the tasks exist (docs/en/architecture.md, Params and callbacks).
 provincial_report().params.update(PARAMS)

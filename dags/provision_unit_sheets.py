@@ -89,5 +89,5 @@ def provision_unit_sheets():
     provision_sheets()
 
 
-# The trigger form, added once the tasks exist (README, Params).
+# The trigger form, added once the tasks exist (docs/en/architecture.md, Params and callbacks).
 provision_unit_sheets().params.update(PARAMS)

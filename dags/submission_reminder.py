@@ -66,7 +66,7 @@ PARAMS = {
     tags=["xoa-nha-tam", "reminder"],
     # Each task's failure after its retries emails the admins: `on_failure_callback` is given
     # to each task, not in default_args, whose callables Airflow reads the source of at every
-    # parse (README, Params).
+    # parse (docs/en/architecture.md, Params and callbacks).
     default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=5)},
 )
 def submission_reminder():
@@ -114,5 +114,5 @@ def submission_reminder():
     notify_admins(send_reminders(period, states))
 
 
-# The trigger form, added once the tasks exist (README, Params).
+# The trigger form, added once the tasks exist (docs/en/architecture.md, Params and callbacks).
 submission_reminder().params.update(PARAMS)

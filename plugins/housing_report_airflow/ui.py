@@ -1,7 +1,7 @@
 """The admins' page in the Airflow UI ("Báo cáo xóa nhà tạm"): a FastAPI app for a plugin.
 
 Mounted by `plugins/housing_report_ui.py` under `/xoa-nha-tam` in Airflow's api-server. It
-reads the report database only (three queries whatever the number of units), and answers
+reads the report database only (four queries whatever the number of units), and answers
 only to users logged in to Airflow: the JWT of the UI (cookie) or of the REST API (bearer)
 is validated by Airflow's own `get_user` dependency, i.e. by the configured auth manager,
 and the user must be allowed to read the runs of provincial_report.

@@ -77,7 +77,8 @@ def test_the_report_dag_has_the_deadline_and_the_notifier():
     assert deadline.interval == dt.timedelta(hours=4)  # 07:00 run, report due 11:00
     assert type(deadline.reference).__name__ == "DagRunLogicalDateDeadline"
     assert deadline.callback.path.endswith("alerts.report_deadline_missed")
-    for task in dag.tasks:  # each task's own, not in default_args (README, Params)
+    # Each task's own, not in default_args (docs/en/architecture.md, Params and callbacks).
+    for task in dag.tasks:
         callbacks = task.on_failure_callback
         callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
         assert alert_admins_of_failure in callbacks, task.task_id

@@ -63,7 +63,8 @@ class Overview:
 def build_overview(
     store: ReportStore, config: Config, period: dt.date | None = None, recent: int = 6
 ) -> Overview:
-    """The page's content: three queries (periods, the period's reads, deliveries), none per unit."""
+    """The page's content: four queries (the recent periods: two; the period's reads; deliveries),
+    none per unit."""
     periods = store.recent_periods(recent)
     if period is None and periods:
         period = periods[0].period
