@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from housing_report.config import ConfigError, load_config
+from housing_report.setup.template_workbook import write_template
 from housing_report_tools.contract import DEFAULT_PATH, write_contract
 
 
@@ -37,8 +38,6 @@ def main(argv: list[str] | None = None) -> int:
         path = write_contract(config, args.path)
         print(f"Đã ghi quy ước mẫu báo cáo: {path.resolve()}")
         return 0
-    from housing_report.setup.template_workbook import write_template
-
     unit = config.unit(args.unit) if args.unit else None
     args.path.parent.mkdir(parents=True, exist_ok=True)
     write_template(config, args.path, unit=unit)

@@ -44,7 +44,7 @@ VALUE_PARAMS = {
     # Dates as serial numbers (days since 30/12/1899), not FORMATTED_STRING: the formatted
     # text follows each cell's number format and the spreadsheet's locale (12/03/2025 in
     # vi_VN, 3/12/2025 in en_US), whereas a serial number is unambiguous, and
-    # `values.read_date` accepts one for the period and the date fields.
+    # `validate.values.read_date` accepts one for the period and the date fields.
     "dateTimeRenderOption": "SERIAL_NUMBER",
     "majorDimension": "ROWS",
 }

@@ -354,7 +354,7 @@ def render_email(
 ) -> RenderedEmail:
     """Subject, HTML and plain text of the summary email for `summary`'s period.
 
-    With `correction` (from `corrections.compare`), the email is marked as a correction
+    With `correction` (from `aggregate.corrections.compare`), the email is marked as a correction
     ("Báo cáo bổ sung, điều chỉnh") and lists what changed and why. With `official`
     (`official.OfficialReport.email_view`), it also gives the forecast and the districts at
     risk in its first lines, the charts and, at the month's end, the month's exemplary models.

@@ -9,7 +9,7 @@ For each unit of `units.yaml` (or the ones asked for), `provision` makes sure th
    `files.create`, in the Drive folder given, which must be in a shared drive for a
    service account created after 2025: those own no storage);
 2. the unit's worksheet exists in it, filled with the blank template of the unit's kind
-   (`template_workbook.unit_layout`) with DON_VI prefilled;
+   (`setup.layout.unit_layout`) with DON_VI prefilled;
 3. the spreadsheet is shared for editing with the unit's `emails` (addresses that already
    hold a permission are left alone);
 4. column A (the codes), the title rows and the tables' header rows (column codes) are

@@ -7,10 +7,10 @@ every unit at once, whether there is one (a sheet being parsed) or three thousan
 Where each kind of check runs:
 
 - rules over a unit's own figures (the table rules of docs/vi/mau-bao-cao.md, the support levels):
-  when the sheets are parsed (`parse.parse_reports`, across a batch of sheets at once),
+  when the sheets are parsed (`validate.parse.parse_reports`, across a batch of sheets at once),
   so that an `error` rejects the unit;
 - rules that compare with the unit's last accepted figures (`last.` in a side): when
-  a batch of sheets has been read (`pipeline.collect_batch`), across the batch, with
+  a batch of sheets has been read (`pipeline.report.collect_batch`), across the batch, with
   those figures from the report database; an `error` rejects the unit there too;
 - outliers (`find_outliers`): when the period is aggregated, across every unit of the
   period, since they need the peers; they are always warnings.

@@ -3,7 +3,7 @@ email's additions (forecast, at-risk districts, monthly praise) are laid out fro
 
 `build_view(config, summary, earlier)` takes this period's summary and what the archive keeps
 of the earlier periods' (oldest first, `ReportStore.history`'s points) and returns a dict that
-extends the email's view (`render.build_context`) with the header of the document (issuing
+extends the email's view (`render.email.build_context`) with the header of the document (issuing
 body, number line, place and date, subject), the body's figures by beneficiary group, by
 district (leading, lagging), funds, mobilisation and propaganda, the lists D, E, F, the
 forecast and, on the last collection day of a month, the month's exemplary models.
