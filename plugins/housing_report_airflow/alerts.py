@@ -17,149 +17,35 @@ alert never hides the failure it reports: a failing alert is logged, nothing mor
 With `report_delivery = outbox` the alerts are `.eml` files under
 `<report_output_dir>/alerts/`; with `smtp` they go through `report_smtp`.
 
-The DAG files import this module when they are parsed: it imports nothing of ours at its top
-(`resources` pulls in SQLAlchemy, the config and the mail code); the functions do, when called.
+The DAG files import this module when they are parsed, so it holds only the two callbacks and
+imports the rest (`admin_alerts`: what an alert says, the resources, the ledger) when one runs.
 """
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 
-def send_admin_alert(
-    subject: str,
-    lines: list[str],
-    *,
-    about: str,
-    run_id: str,
-    period: str | None = None,
-    moment: dt.datetime | None = None,
-    resources: Any = None,
-) -> str | None:
-    """Email the admins once for `about` (what failed); the Message-ID, or None when there is
-    nobody to tell or they were told already. `period`: the run's report period if it names one;
-    else the date of `moment` (the run's; now by default) in the programme's time zone."""
-    # Imported here, not at the top: the DAG files import this module at parse time.
-    from zoneinfo import ZoneInfo
-
-    from housing_report.deliver.ledger import alert_message
-    from housing_report_airflow import resources as process_resources
-
-    resources = resources or process_resources.current()
-    config = resources.config
-    if not config.report.admins:
-        return None
-    try:
-        day = dt.date.fromisoformat(str(period)) if period else None
-    except ValueError:
-        day = None
-    if day is None:
-        day = (moment or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(config.report.schedule.timezone)).date()
-    outbox = resources.settings.output_dir / "alerts"
-    mailer = resources.mailer(outbox)
-    try:
-        ledger = resources.ledger(run_id, outbox)  # opens the report database
-    except Exception:
-        log.exception("Không mở được cơ sở dữ liệu báo cáo; gửi cảnh báo mà không ghi nhật ký gửi")
-        message = alert_message(mailer, config.report.admins, subject, lines)
-        mailer.transport.deliver(message)
-        return str(message["Message-ID"])
-    receipt = ledger.alert(config.report.admins, period=day, about=about, subject=subject, lines=lines)
-    return receipt.message_id if receipt else None
-
-
 def alert_admins_of_failure(context: dict[str, Any]) -> None:
     """on_failure_callback: email the admins that a task has failed for good (after its retries),
-    once for that task's try however many times the callback runs.
-
-    A plain function rather than a `BaseNotifier` (it renders no template): the DAG files
-    import this module at parse time, and it imports nothing Airflow has not loaded already."""
-    ti = context.get("ti") or context.get("task_instance")
-    dag_id = getattr(ti, "dag_id", "?")
-    task_id = getattr(ti, "task_id", "?")
-    map_index = getattr(ti, "map_index", -1)
-    try_number = getattr(ti, "try_number", 0)
-    run_id = context.get("run_id") or getattr(ti, "run_id", "") or ""
-    error = context.get("exception")
-    log_url = getattr(ti, "log_url", None) or ""
-    params = context.get("params") or {}
-    lines = [
-        f"Tác vụ {task_id} của quy trình {dag_id} đã thất bại sau các lần thử lại.",
-        f"Lần chạy: {context.get('run_id', '')}; kỳ báo cáo: {params.get('period') or 'mặc định'}.",
-        f"Lỗi: {type(error).__name__ + ': ' if error else ''}{error or 'không rõ'}",
-        f"Nhật ký: {log_url}" if log_url else "Nhật ký: xem trong giao diện Airflow.",
-        "",
-        f"Task {task_id} of {dag_id} failed after its retries.",
-    ]
+    once for that task's try however many times the callback runs. A plain function rather than
+    a `BaseNotifier` (it renders no template). An alert never hides the failure it reports."""
     try:
-        send_admin_alert(
-            f"[Cảnh báo] {dag_id}: tác vụ {task_id} thất bại",
-            lines,
-            about=f"task:{dag_id}/{run_id}/{task_id}/{map_index}/{try_number}",
-            run_id=run_id,
-            period=params.get("period"),
-            moment=_run_moment(context.get("logical_date"), context.get("dag_run")),
-        )
-    except Exception:  # an alert must never hide the original failure
+        from housing_report_airflow.admin_alerts import alert_failure
+
+        alert_failure(context)
+    except Exception:
         log.exception("Không gửi được cảnh báo cho quản trị")
 
 
 async def report_deadline_missed(context: dict[str, Any] | None = None, **kwargs: Any) -> None:
-    """Deadline Alert callback: the report has not been delivered by the deadline."""
-    context = context or {}
-    dag_run = context.get("dag_run") or {}
-    get = dag_run.get if isinstance(dag_run, dict) else lambda k, d=None: getattr(dag_run, k, d)
-    deadline = kwargs.get("deadline_label", "11:00")
-    run_id = get("run_id", "") or ""
-    lines = [
-        f"Đến {deadline} ngày {dt.datetime.now(dt.UTC):%d/%m/%Y} (giờ Việt Nam), báo cáo kỳ này vẫn chưa "
-        "được gửi: lần chạy provincial_report chưa hoàn tất.",
-        f"Lần chạy: {get('run_id', '')}; ngày logic: {get('logical_date', '')}.",
-        "Hãy xem lần chạy trong giao diện Airflow (tác vụ nào đang chờ hoặc thất bại).",
-        "",
-        "The provincial report has not been delivered by the deadline.",
-    ]
-    conf = get("conf", None) or {}
-    await asyncio.to_thread(
-        _deadline_alert, lines, run_id, get("dag_id", "") or "provincial_report", conf, dag_run
-    )
+    """Deadline Alert callback (runs in the triggerer): the report has not been delivered by the
+    deadline. The sending runs in a thread: the triggerer's event loop is not held up."""
+    import asyncio
 
+    from housing_report_airflow.admin_alerts import alert_deadline
 
-def _deadline_alert(lines: list[str], run_id: str, dag_id: str, conf: Any, dag_run: Any) -> str | None:
-    # The triggerer outlives runs and Variable changes: its alert reads them afresh.
-    from housing_report_airflow.resources import Resources
-
-    return send_admin_alert(
-        "[Cảnh báo] Báo cáo kỳ này chưa được gửi đúng hạn",
-        lines,
-        about=f"deadline:{dag_id}/{run_id}",
-        run_id=run_id,
-        period=conf.get("period") if isinstance(conf, Mapping) else None,
-        moment=_run_moment(None, dag_run),
-        resources=Resources.load(),
-    )
-
-
-def _run_moment(logical_date: Any, dag_run: Any) -> dt.datetime | None:
-    """When the run is for: its logical date, else when it was due to run (`run_after`)."""
-    for value in (
-        logical_date,
-        *(
-            (dag_run.get(k) if isinstance(dag_run, Mapping) else getattr(dag_run, k, None))
-            for k in ("logical_date", "run_after")
-        ),
-    ):
-        if isinstance(value, str):
-            try:
-                value = dt.datetime.fromisoformat(value)
-            except ValueError:
-                continue
-        if isinstance(value, dt.datetime):
-            return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return None
+    await asyncio.to_thread(alert_deadline, context or {}, **kwargs)

@@ -1,0 +1,149 @@
+"""What the alerts to the admins (`admins` in report.yaml) say, sent through the send-once ledger.
+
+- `alert_failure` (behind `alerts.alert_admins_of_failure`, each task's on_failure_callback): a
+  task that failed after its retries emails the admins the task, the error and a link to its log.
+- `alert_deadline` (behind `alerts.report_deadline_missed`, the Deadline Alert's callback, run in
+  the triggerer): a run has not finished, so its report has not been delivered, by 11:00 on
+  the collection day.
+
+Each alert is logged (`deliveries`, kind `alert`) under what failed: the task's
+`<dag>/<run>/<task>/<map index>/<try>`, or the run's `<dag>/<run>` for the deadline, so a
+callback called again for the same failure tells nobody twice (`deliver.ledger`). Its period is
+the run's Param `period` when it names one, else the run's date in the programme's time zone.
+When the report database cannot even be opened (that may be the very failure), the alert goes
+out unrecorded: the admins must hear of it, at the risk, then only, of hearing it twice. An
+alert never hides the failure it reports: a failing alert is logged, nothing more.
+
+With `report_delivery = outbox` the alerts are `.eml` files under
+`<report_output_dir>/alerts/`; with `smtp` they go through `report_smtp`.
+
+The callbacks the DAG files name are in `alerts` (imported at parse time, so kept to a few
+lines); they call this module when an alert is due.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from housing_report.deliver.ledger import alert_message
+from housing_report_airflow import resources as process_resources
+from housing_report_airflow.resources import Resources
+
+log = logging.getLogger(__name__)
+
+
+def send_admin_alert(
+    subject: str,
+    lines: list[str],
+    *,
+    about: str,
+    run_id: str,
+    period: str | None = None,
+    moment: dt.datetime | None = None,
+    resources: Any = None,
+) -> str | None:
+    """Email the admins once for `about` (what failed); the Message-ID, or None when there is
+    nobody to tell or they were told already. `period`: the run's report period if it names one;
+    else the date of `moment` (the run's; now by default) in the programme's time zone."""
+    resources = resources or process_resources.current()
+    config = resources.config
+    if not config.report.admins:
+        return None
+    try:
+        day = dt.date.fromisoformat(str(period)) if period else None
+    except ValueError:
+        day = None
+    if day is None:
+        day = (moment or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(config.report.schedule.timezone)).date()
+    outbox = resources.settings.output_dir / "alerts"
+    mailer = resources.mailer(outbox)
+    try:
+        ledger = resources.ledger(run_id, outbox)  # opens the report database
+    except Exception:
+        log.exception("Không mở được cơ sở dữ liệu báo cáo; gửi cảnh báo mà không ghi nhật ký gửi")
+        message = alert_message(mailer, config.report.admins, subject, lines)
+        mailer.transport.deliver(message)
+        return str(message["Message-ID"])
+    receipt = ledger.alert(config.report.admins, period=day, about=about, subject=subject, lines=lines)
+    return receipt.message_id if receipt else None
+
+
+def alert_failure(context: Mapping[str, Any]) -> None:
+    """Email the admins that a task has failed for good (after its retries), once for that
+    task's try however many times the callback runs."""
+    ti = context.get("ti") or context.get("task_instance")
+    dag_id = getattr(ti, "dag_id", "?")
+    task_id = getattr(ti, "task_id", "?")
+    map_index = getattr(ti, "map_index", -1)
+    try_number = getattr(ti, "try_number", 0)
+    run_id = context.get("run_id") or getattr(ti, "run_id", "") or ""
+    error = context.get("exception")
+    log_url = getattr(ti, "log_url", None) or ""
+    params = context.get("params") or {}
+    lines = [
+        f"Tác vụ {task_id} của quy trình {dag_id} đã thất bại sau các lần thử lại.",
+        f"Lần chạy: {context.get('run_id', '')}; kỳ báo cáo: {params.get('period') or 'mặc định'}.",
+        f"Lỗi: {type(error).__name__ + ': ' if error else ''}{error or 'không rõ'}",
+        f"Nhật ký: {log_url}" if log_url else "Nhật ký: xem trong giao diện Airflow.",
+        "",
+        f"Task {task_id} of {dag_id} failed after its retries.",
+    ]
+    send_admin_alert(
+        f"[Cảnh báo] {dag_id}: tác vụ {task_id} thất bại",
+        lines,
+        about=f"task:{dag_id}/{run_id}/{task_id}/{map_index}/{try_number}",
+        run_id=run_id,
+        period=params.get("period"),
+        moment=_run_moment(context.get("logical_date"), context.get("dag_run")),
+    )
+
+
+def alert_deadline(context: Mapping[str, Any], **kwargs: Any) -> str | None:
+    """Email the admins that the run's report has not been delivered by the deadline."""
+    dag_run = context.get("dag_run") or {}
+    get = dag_run.get if isinstance(dag_run, dict) else lambda k, d=None: getattr(dag_run, k, d)
+    deadline = kwargs.get("deadline_label", "11:00")
+    run_id = get("run_id", "") or ""
+    lines = [
+        f"Đến {deadline} ngày {dt.datetime.now(dt.UTC):%d/%m/%Y} (giờ Việt Nam), báo cáo kỳ này vẫn chưa "
+        "được gửi: lần chạy provincial_report chưa hoàn tất.",
+        f"Lần chạy: {get('run_id', '')}; ngày logic: {get('logical_date', '')}.",
+        "Hãy xem lần chạy trong giao diện Airflow (tác vụ nào đang chờ hoặc thất bại).",
+        "",
+        "The provincial report has not been delivered by the deadline.",
+    ]
+    conf = get("conf", None) or {}
+    dag_id = get("dag_id", "") or "provincial_report"
+    # The triggerer outlives runs and Variable changes: its alert reads them afresh.
+    return send_admin_alert(
+        "[Cảnh báo] Báo cáo kỳ này chưa được gửi đúng hạn",
+        lines,
+        about=f"deadline:{dag_id}/{run_id}",
+        run_id=run_id,
+        period=conf.get("period") if isinstance(conf, Mapping) else None,
+        moment=_run_moment(None, dag_run),
+        resources=Resources.load(),
+    )
+
+
+def _run_moment(logical_date: Any, dag_run: Any) -> dt.datetime | None:
+    """When the run is for: its logical date, else when it was due to run (`run_after`)."""
+    for value in (
+        logical_date,
+        *(
+            (dag_run.get(k) if isinstance(dag_run, Mapping) else getattr(dag_run, k, None))
+            for k in ("logical_date", "run_after")
+        ),
+    ):
+        if isinstance(value, str):
+            try:
+                value = dt.datetime.fromisoformat(value)
+            except ValueError:
+                continue
+        if isinstance(value, dt.datetime):
+            return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return None
