@@ -1,24 +1,9 @@
-"""Alerts to the admins (`admins` in report.yaml), through the send-once ledger.
+"""The two callbacks the DAG files name: `alert_admins_of_failure` (each task's
+on_failure_callback) and `report_deadline_missed` (the Deadline Alert's, run in the triggerer).
 
-- `alert_admins_of_failure`: a task that failed after its retries emails the admins the
-  task, the error and a link to its log (each task's on_failure_callback).
-- `report_deadline_missed`: the Deadline Alert's callback (runs in the triggerer)
-  when a run has not finished, so its report has not been delivered, by 11:00 on
-  the collection day.
-
-Each alert is logged (`deliveries`, kind `alert`) under what failed: the task's
-`<dag>/<run>/<task>/<map index>/<try>`, or the run's `<dag>/<run>` for the deadline, so a
-callback called again for the same failure tells nobody twice (`deliver.ledger`). Its period is
-the run's Param `period` when it names one, else the run's date in the programme's time zone.
-When the report database cannot even be opened (that may be the very failure), the alert goes
-out unrecorded: the admins must hear of it, at the risk, then only, of hearing it twice. An
-alert never hides the failure it reports: a failing alert is logged, nothing more.
-
-With `report_delivery = outbox` the alerts are `.eml` files under
-`<report_output_dir>/alerts/`; with `smtp` they go through `report_smtp`.
-
-The DAG files import this module when they are parsed, so it holds only the two callbacks and
-imports the rest (`admin_alerts`: what an alert says, the resources, the ledger) when one runs.
+The DAG files import this module when they are parsed, so it is kept to these few lines; what
+an alert says and how it is sent once (`admin_alerts`, the resources, the ledger) is imported
+when one runs.
 """
 
 from __future__ import annotations
