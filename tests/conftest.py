@@ -35,6 +35,9 @@ os.environ.update(
 _pythonpath = [str(REPO / "include"), str(REPO / "plugins")]
 os.environ["PYTHONPATH"] = os.pathsep.join(_pythonpath + [p for p in [os.environ.get("PYTHONPATH")] if p])
 
+# Fixtures shared by the test packages: `config_dir` (a copy of the config to break).
+pytest_plugins = ["tests.support.config_files"]
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379

@@ -1,28 +1,14 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
-from housing_report.config import DEFAULT_CONFIG_DIR, ConfigError, load_config
+from housing_report.config import ConfigError, load_config
+from tests.support.config_files import edit
 
 SHARED_TEMPLATE = Path(__file__).resolve().parents[3] / "shared" / "TEMPLATE.md"
-
-
-@pytest.fixture
-def config_dir(tmp_path):
-    target = tmp_path / "config"
-    shutil.copytree(DEFAULT_CONFIG_DIR, target)
-    return target
-
-
-def edit(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def test_sample_config_loads_with_the_twenty_units_of_the_domain():

@@ -4,18 +4,18 @@ hand-written reader's Vietnamese message for that key, never in pydantic's Engli
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
-from housing_report.config import DEFAULT_CONFIG_DIR, ConfigError, Rule, Unit, load_config
+from housing_report.config import ConfigError, Rule, Unit, load_config
 from housing_report.config import load as load_module
 from housing_report.config.load import ReportFile, UnitsFile
 from housing_report.config.model import Issuer, Programme, Progress, Schedule, Signature
 from housing_report.config.rules import Outliers
 from housing_report.config.template import Item, Section, Template, UnitKind, input_keys
+from tests.support.config_files import edit
 
 # What pydantic says in English (and the last resort of the translation, never expected).
 ENGLISH = re.compile(
@@ -23,19 +23,6 @@ ENGLISH = re.compile(
     r"valid (string|integer|list|tuple|dict)|Extra inputs|giá trị không hợp lệ"
 )
 RULE_KEYS = "exclude, fix, for_each, kinds, left, message, name, op, right, severity, table"
-
-
-@pytest.fixture
-def config_dir(tmp_path):
-    target = tmp_path / "config"
-    shutil.copytree(DEFAULT_CONFIG_DIR, target)
-    return target
-
-
-def edit(path: Path, change) -> None:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def problem_of(config_dir: Path, file: str, change) -> ConfigError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from housing_report.config import ConfigError, load_config
-from tests.config.test_load import config_dir, edit  # noqa: F401  (config_dir is a fixture)
+from tests.support.config_files import edit
 
 
 def test_sample_config_has_the_signature_and_places_to_send():
