@@ -16,7 +16,7 @@ def test_sample_config_has_the_signature_and_places_to_send():
     assert issuer.archive.startswith("VT")
 
 
-def test_signature_and_places_are_optional(config_dir):  # noqa: F811
+def test_signature_and_places_are_optional(config_dir):
     def drop(d):
         for key in ("signature", "places_to_send", "archive"):
             d["issuer"].pop(key)
