@@ -59,7 +59,7 @@ def test_signature_and_places_are_optional(config_dir):
         ),
     ],
 )
-def test_mistakes_name_the_key(config_dir, change, key, problem):  # noqa: F811
+def test_mistakes_name_the_key(config_dir, change, key, problem):
     edit(config_dir / "report.yaml", lambda d: change(d["issuer"]))
     with pytest.raises(ConfigError) as info:
         load_config(config_dir)
