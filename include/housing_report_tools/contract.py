@@ -334,7 +334,8 @@ def _other_checks(config: Config) -> list[str]:
             + (f" {rule.fix}" if rule.fix else "")
         )
     if outliers.figures:
-        figures = _joined(f"`{f}`" for f in outliers.figures)
+        every = "*" in outliers.figures
+        figures = "mọi số liệu" if every else _joined(f"`{f}`" for f in outliers.figures)
         lines.append(
             f"- Mức tăng bất thường, **{SEVERITY_WORDS[outliers.severity]}**: mức tăng của {figures} so với "
             f"kỳ gần nhất được tiếp nhận được so với mức tăng của các đơn vị cùng loại trong kỳ (khi có ít "
@@ -342,6 +343,12 @@ def _other_checks(config: Config) -> list[str]:
             f"nhất {outliers.min_history} kỳ), theo điểm z hiệu chỉnh trên độ lệch tuyệt đối trung vị: điểm "
             f"trên {vn_number(outliers.threshold)} là bất thường."
             + (f" {outliers.fix}" if outliers.fix else "")
+        )
+    if outliers.jump:
+        lines.append(
+            f"- Số liệu tăng vọt, **{SEVERITY_WORDS[outliers.severity]}**: mọi số liệu gấp "
+            f"{vn_number(outliers.jump)} lần trở lên số đã báo cáo ở kỳ gần nhất được tiếp nhận (và cao hơn "
+            f"ít nhất {vn_number(outliers.jump_min_increase)}), không cần so với đơn vị nào khác."
         )
     return lines
 

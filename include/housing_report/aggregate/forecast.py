@@ -80,7 +80,7 @@ class Forecast:
 
     @property
     def finish_text(self) -> str:
-        """"dự kiến 15/07/2025", or why there is no date, for a sentence."""
+        """For a sentence: "dự kiến 15/07/2025", or why there is no date."""
         return self.label()[:1].lower() + self.label()[1:]
 
     def to_json(self) -> dict[str, Any]:

@@ -352,13 +352,15 @@ def check_bounds(
             "hệ thống."
         )
         out.append(
-            RuleFinding(code, key, Finding(ERROR, cell, key.rsplit(".", 1)[-1], f"{unit.name}, ô {cell}: {text}"))
+            RuleFinding(
+                code, key, Finding(ERROR, cell, key.rsplit(".", 1)[-1], f"{unit.name}, ô {cell}: {text}")
+            )
         )
     return out
 
 
 def _measure(template: Template, key: str) -> str:
-    """" căn", " triệu đồng": the unit of measure of a figure's section, with its space ('' without)."""
+    """ " căn", " triệu đồng": the unit of measure of a figure's section, with its space ('' without)."""
     found = template.field_codes.get(key)
     try:
         section = found[0] if found else template.section(key.split(".", 1)[0])
