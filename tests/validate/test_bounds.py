@@ -80,6 +80,7 @@ CASES = [
     ),
     pytest.param("MTQG", "A", "CAN_XM", 299382211, "lớn hơn mức tối đa", id="phone-number-as-a-number"),
     pytest.param("NSTW", "B", "HUY_DONG", 1e308, "số quá lớn", id="1E+308-in-a-money-cell"),
+    pytest.param("NSTW", "B", "HUY_DONG", "1E+308", "lũy thừa của 10", id="1E+308-as-text"),
     pytest.param("MTQG", "A", "KC_XM", "9" * 400, "số quá lớn", id="400-digit-count-as-text"),
     pytest.param("MTQG", "A", "KC_XM", int("9" * 400), "số quá lớn", id="400-digit-count-as-a-number"),
     pytest.param("C_LUOT_DU", None, None, 2_993_822_110, "lớn hơn mức tối đa", id="2993822110-attendees"),

@@ -20,6 +20,7 @@ from housing_report.core.text import SPACES
 
 _VN_NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?$")
 _EN_DECIMAL = re.compile(r"^[+-]?\d+\.\d+$")
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 _LEADING_NUMBER = re.compile(r"^\s*([+-]?\d[\d.,]*)")
 _DATE_TEXT = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -129,6 +130,12 @@ def _read_text_number(text: str, kind: str) -> int | float | Problem:
             "dấu phẩy (,) để ghi phần thập phân.",
             f"Hãy ghi {integral},{fraction} nếu là số thập phân, hoặc ghi đủ 3 chữ số sau mỗi dấu "
             "chấm nếu là số hàng nghìn, ví dụ 1.234.",
+        )
+    if _SCIENTIFIC.match(text):
+        return Problem(
+            f"«{text}»",
+            "là số viết dạng lũy thừa của 10 (E), thường do bảng tính hiển thị một số quá lớn.",
+            _fix_for(kind),
         )
     lead = _LEADING_NUMBER.match(text)
     if lead and any(ch.isalpha() for ch in text):
