@@ -205,6 +205,8 @@ def _values(template: Template) -> list[str]:
         "- Mọi giá trị khác (chữ, `12 căn`, `#REF!`, `#N/A`, số âm, số lẻ trong ô số đếm) là **lỗi**: thư "
         "báo lỗi nêu tên đơn vị, địa chỉ ô theo kiểu A1 (ví dụ "
         f"`{template.worksheet}!E12`), giá trị đã ghi và cách ghi đúng.",
+        "- Mỗi ô số có một **mức tối đa** có thể có (cấu hình ghi ở `max`, xem từng mã dưới đây): số lớn "
+        "hơn, như số điện thoại ghi nhầm vào ô hay số gõ thừa chữ số, là **lỗi** nêu ô và mức tối đa.",
         "- **Ngày** ghi dạng `dd/mm/yyyy` (chữ) hoặc là ô ngày của bảng tính.",
         "",
         "Loại giá trị của mỗi mã, như cấu hình ghi (`value`):",
@@ -246,13 +248,23 @@ def _codes_section(config: Config) -> list[str]:
                 if item.code == period:
                     days = _joined((str(d) for d in config.report.schedule.collection_days), "hoặc")
                     value += f": ngày {days} của tháng"
+                limit = template.maximum(item.code)
+                if limit is not None:
+                    value += f", tối đa {vn_number(limit)}"
                 rows.append([f"`{item.code}`", item.label, value])
             lines += _table(["mã", "nhãn", "giá trị"], rows)
             continue
         lines += [f"Mã dòng ({len(section.rows)}):", ""]
         lines += _table(["mã", "nhãn"], ([f"`{r.code}`", r.label] for r in section.rows))
         lines += ["", f"Mã cột ({len(section.columns)}); mỗi ô là {VALUE_WORDS[section.value]}:", ""]
-        lines += _table(["mã", "nhãn"], ([f"`{c.code}`", c.label] for c in section.columns))
+        first_row = section.rows[0].code if section.rows else ""
+        lines += _table(
+            ["mã", "nhãn", "tối đa mỗi ô"],
+            (
+                [f"`{c.code}`", c.label, vn_number(template.maximum(f"{section.code}.{first_row}.{c.code}"))]
+                for c in section.columns
+            ),
+        )
         rules = _table_rules(config.report.rules, section)
         if rules:
             lines += ["", "Quy tắc của bảng:", "", *rules]
@@ -322,7 +334,8 @@ def _other_checks(config: Config) -> list[str]:
             + (f" {rule.fix}" if rule.fix else "")
         )
     if outliers.figures:
-        figures = _joined(f"`{f}`" for f in outliers.figures)
+        every = "*" in outliers.figures
+        figures = "mọi số liệu" if every else _joined(f"`{f}`" for f in outliers.figures)
         lines.append(
             f"- Mức tăng bất thường, **{SEVERITY_WORDS[outliers.severity]}**: mức tăng của {figures} so với "
             f"kỳ gần nhất được tiếp nhận được so với mức tăng của các đơn vị cùng loại trong kỳ (khi có ít "
@@ -330,6 +343,12 @@ def _other_checks(config: Config) -> list[str]:
             f"nhất {outliers.min_history} kỳ), theo điểm z hiệu chỉnh trên độ lệch tuyệt đối trung vị: điểm "
             f"trên {vn_number(outliers.threshold)} là bất thường."
             + (f" {outliers.fix}" if outliers.fix else "")
+        )
+    if outliers.jump:
+        lines.append(
+            f"- Số liệu tăng vọt, **{SEVERITY_WORDS[outliers.severity]}**: mọi số liệu gấp "
+            f"{vn_number(outliers.jump)} lần trở lên số đã báo cáo ở kỳ gần nhất được tiếp nhận (và cao hơn "
+            f"ít nhất {vn_number(outliers.jump_min_increase)}), không cần so với đơn vị nào khác."
         )
     return lines
 

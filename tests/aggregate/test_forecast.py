@@ -73,6 +73,28 @@ def test_forecast(points, status, finish, label):
     assert f.at_risk == (status == AT_RISK)
 
 
+@pytest.mark.parametrize(
+    "needed",
+    [299_382_211, 10**15, 10**400, 1e308],
+    ids=["a-phone-number-of-houses", "1e15", "400-digits", "1e308"],
+)
+def test_a_pace_too_slow_for_a_date_is_at_risk_without_one(needed):
+    """Whatever the figures, no date arithmetic fails: a finish more than a century away (or
+    beyond the calendar) is at risk, "không ước tính được"."""
+    f = forecast([Point(D(2025, 2, 27), 0, needed), Point(D(2025, 3, 12), 5, needed)], TARGET)
+    assert f.status == AT_RISK
+    assert f.at_risk
+    assert f.finish is None
+    assert f.label() == "Không ước tính được (tốc độ quá chậm)"
+    assert f.finish_text == "không ước tính được (tốc độ quá chậm)"
+
+
+def test_a_forecast_at_the_end_of_the_calendar_is_not_an_overflow():
+    f = forecast([Point(D(9999, 12, 1), 0, 100), Point(D(9999, 12, 12), 1, 100)], TARGET)
+    assert f.status == AT_RISK
+    assert f.finish is None
+
+
 def test_the_pace_is_taken_over_the_recent_periods_only():
     slow_start = [Point(D(2025, 1, 12), 0, 1000), Point(D(2025, 1, 27), 1, 1000)]
     recent = [

@@ -151,6 +151,27 @@ def test_config_codes_are_exactly_template_md_codes():
             "không hợp lệ",
             id="bad-table-code",
         ),
+        pytest.param(
+            "report.yaml",
+            lambda d: d["template"]["sections"][1].update(max=10**13),
+            "template.sections[1].max",
+            "số dương nhỏ hơn 1.000.000.000.000",
+            id="a-maximum-beyond-the-hard-limit",
+        ),
+        pytest.param(
+            "report.yaml",
+            lambda d: d["template"]["sections"][3]["fields"][0].update(max=-5),
+            "template.sections[3].fields[0].max",
+            "số dương",
+            id="a-negative-maximum",
+        ),
+        pytest.param(
+            "report.yaml",
+            lambda d: d["outliers"].update(jump=-1),
+            "outliers.jump",
+            "số không âm",
+            id="a-negative-jump",
+        ),
     ],
 )
 def test_bad_config_names_file_key_and_problem(config_dir, file, change, key, words):

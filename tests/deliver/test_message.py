@@ -10,7 +10,9 @@ import pytest
 
 from housing_report.config import Contact
 from housing_report.deliver.message import (
+    MAX_MESSAGE_BYTES,
     MIME_TYPES,
+    MessageTooLarge,
     build_message,
     envelope_recipients,
     to_address,
@@ -163,3 +165,17 @@ def test_envelope_recipients_are_to_then_cc_once(config):
         "b.example",
     )
     assert envelope_recipients(message) == ["x@e.example", "y@e.example", "z@e.example"]
+
+
+def test_no_message_over_the_size_limit_is_built(tmp_path):
+    """Whatever makes it big (a body, an attachment), a message over the limit is an error
+    naming it and its size, never a message cut short."""
+    big = tmp_path / "phu-luc.xlsx"
+    big.write_bytes(b"\x00" * (MAX_MESSAGE_BYTES // 2))
+    body = RenderedEmail(RENDERED.subject, "<p>" + "Ô sai. " * 800_000 + "</p>", "Ô sai. " * 800_000)
+    for rendered, attachments in ((body, []), (RENDERED, [big, big])):
+        with pytest.raises(MessageTooLarge, match=r"vượt giới hạn 10,0 MB của một thư: thư không được gửi"):
+            build_message(rendered, "a@b.example", ["c@d.example"], [], attachments, "b.example")
+    # Under the limit (the report at national scale is about 600 kB): built as before.
+    message = build_message(RENDERED, "a@b.example", ["c@d.example"], [], [big], "b.example")
+    assert MAX_MESSAGE_BYTES // 2 < len(wire_bytes(message)) < MAX_MESSAGE_BYTES

@@ -4,11 +4,14 @@ The pace is linear over the recent periods of the archive: houses completed betw
 first and the last of the last `RECENT_PERIODS` points, per day. The finish date is the
 last period plus the days the remaining houses take at that pace; a place whose finish
 date falls after the programme's target date is at risk. With fewer than two periods, or
-no progress over them, there is no forecast ("chưa đủ số liệu").
+no progress over them, there is no forecast ("chưa đủ số liệu"). A pace so slow that the finish
+would be more than `HORIZON_YEARS` away is at risk without a date ("không ước tính được"):
+whatever figures passed validation, no date arithmetic here can leave the calendar.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
@@ -20,6 +23,9 @@ from housing_report.core.summary import HistoryPoint, Summary
 
 # How many of the latest periods set the pace (two months of the 12th/27th cycle).
 RECENT_PERIODS = 4
+# Beyond this, a finish date means nothing (and, further still, is not a date at all).
+HORIZON_YEARS = 100
+_HORIZON_DAYS = HORIZON_YEARS * 366
 
 DONE = "done"
 ON_TRACK = "on_track"
@@ -68,7 +74,14 @@ class Forecast:
             return "Chưa có số liệu"
         if self.status == INSUFFICIENT:
             return "Chưa đủ số liệu"
+        if self.finish is None:
+            return "Không ước tính được (tốc độ quá chậm)"
         return f"Dự kiến {vn_date(self.finish)}"
+
+    @property
+    def finish_text(self) -> str:
+        """For a sentence: "dự kiến 15/07/2025", or why there is no date."""
+        return self.label()[:1].lower() + self.label()[1:]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,8 +115,15 @@ def forecast(
     gained = last.completed - first.completed
     if days <= 0 or gained <= 0:
         return Forecast(code, name, last.completed, last.needed, INSUFFICIENT, periods_used=len(window))
-    per_day = gained / days
-    finish = last.period + dt.timedelta(days=math.ceil((last.needed - last.completed) / per_day))
+    per_day: float | None = None
+    days_needed = math.inf
+    with contextlib.suppress(OverflowError):  # a quotient of huge whole numbers: no float holds it
+        per_day = gained / days
+        days_needed = (last.needed - last.completed) * days / gained
+    if not (days_needed <= _HORIZON_DAYS) or (dt.date.max - last.period).days < days_needed:
+        return Forecast(code, name, last.completed, last.needed, AT_RISK, None, per_day, len(window))
+    days_needed = math.ceil(days_needed)
+    finish = last.period + dt.timedelta(days=days_needed)
     status = AT_RISK if finish > target else ON_TRACK
     return Forecast(code, name, last.completed, last.needed, status, finish, per_day, len(window))
 

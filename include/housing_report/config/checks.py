@@ -261,6 +261,12 @@ def positive_number(value: Any) -> float:
     return float(value)
 
 
+def non_negative_number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+        raise problem("phải là một số không âm, ví dụ 100")
+    return float(value)
+
+
 def count_from_two(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 2:
         raise problem("phải là số nguyên từ 2 trở lên")

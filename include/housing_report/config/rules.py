@@ -17,6 +17,7 @@ from housing_report.config.checks import (
     count_from_two,
     loose_text,
     nfc,
+    non_negative_number,
     patterns,
     placeholders,
     positive_number,
@@ -45,8 +46,12 @@ RULE_PLACEHOLDERS = {
 }  # fmt: skip
 OUTLIER_PLACEHOLDERS = {
     "label", "key", "increase", "growth", "previous", "current", "last_period", "low", "high", "median",
-    "peers",
+    "peers", "ratio",
 }  # fmt: skip
+DEFAULT_JUMP_MESSAGE = (
+    "«{label}» kỳ này ghi {current}, gấp {ratio} lần số {previous} đã báo cáo kỳ {last_period}: "
+    "khác thường so với các kỳ trước của đơn vị"
+)
 DEFAULT_OUTLIER_MESSAGE = (
     "«{label}» tăng {increase} so với kỳ {last_period} (từ {previous} lên {current}, {growth}), "
     "khác thường so với các đơn vị cùng loại và các kỳ trước của đơn vị "
@@ -226,6 +231,13 @@ class Outliers:
         default="", validate_default=True
     )
     fix: Annotated[str, Check(loose_text)] = ""
+    # Against the unit's own last accepted figure, for every figure of the template, peers or not:
+    # `jump` times it or more, and at least `jump_min_increase` more (0 for `jump`: not checked).
+    jump: Annotated[float, Check(non_negative_number)] = 100.0
+    jump_min_increase: Annotated[float, Check(non_negative_number)] = 100.0
+    jump_message: Annotated[str, Check(lambda v: nfc(str(v or DEFAULT_JUMP_MESSAGE)).strip())] = Field(
+        default="", validate_default=True
+    )
 
     @field_validator("figures", mode="before")
     @classmethod
@@ -237,7 +249,7 @@ class Outliers:
             raise problem(f"không chọn được chỉ tiêu nào: {', '.join(figures)}")
         return figures
 
-    @field_validator("message", "fix")
+    @field_validator("message", "fix", "jump_message")
     @classmethod
     def _placeholders(cls, message: str, info: ValidationInfo) -> str:
         return message if info.context is None else placeholders(message, OUTLIER_PLACEHOLDERS)

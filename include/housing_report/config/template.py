@@ -39,6 +39,14 @@ VALUE_KINDS = ("count", "money", "text", "date", "period")
 CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # The field every kind of unit must report: the period its report is for.
 PERIOD_FIELD = "KY_BAO_CAO"
+# No figure may reach this (a thousand billion), whatever the template says: every sum and ratio
+# of figures stays exact in a float (money to its 3 decimals) and every date worked out from them
+# stays in the calendar. `validate.values` rejects a cell at or above it.
+NUMBER_LIMIT = 10**12
+# A figure's plausible maximum when neither its item nor its section gives one (`max:`): far
+# above any real figure of one unit (the whole country: 334.234 houses, 2,7 million labour
+# days, 24.761 billion đồng), far below what a phone number typed into the cell gives.
+DEFAULT_MAXIMA = {"count": 100_000_000, "money": 1_000_000_000}
 
 STRICT = ConfigDict(extra="forbid")  # a key the file may not have is named as unknown
 
@@ -53,6 +61,18 @@ ValueKind = Annotated[
 ]
 NumberKind = Annotated[Literal["count", "money"], Says("kiểu số '{}' không hợp lệ; dùng count hoặc money")]
 Text = Annotated[str, Check(text)]
+
+
+def plausible_maximum(value: Any) -> float | None:
+    """A `max:`: a positive number below `NUMBER_LIMIT` (or nothing: the default)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < NUMBER_LIMIT:
+        raise problem(f"phải là một số dương nhỏ hơn {NUMBER_LIMIT:,}".replace(",", "."))
+    return value
+
+
+Maximum = Annotated[float | None, Check(plausible_maximum)]
 
 
 def input_keys(cls: type) -> tuple[str, ...]:
@@ -78,8 +98,9 @@ class Item:
     code: Text
     label: Text
     value: ValueKind = "count"
+    max: Maximum = None  # the plausible maximum of a number (else the section's, else the default)
 
-    _order: ClassVar = ("code", "value", "label")
+    _order: ClassVar = ("code", "value", "label", "max")
 
     @field_validator("code")
     @classmethod
@@ -113,10 +134,11 @@ class Section:
     rows: Items = ()
     columns: Items = ()
     place: Annotated[bool, Check(bool)] = False  # list: column C holds a place
+    max: Maximum = None  # the plausible maximum of its numbers (an item's `max` overrides it)
 
     _order: ClassVar = (
-        "code", "kind", "value", "label", "unit", "cumulative", "code_format", "rows", "columns", "fields",
-        "place",
+        "code", "kind", "value", "label", "unit", "cumulative", "max", "code_format", "rows", "columns",
+        "fields", "place",
     )  # fmt: skip
 
     @model_validator(mode="before")
@@ -317,6 +339,25 @@ class Template:
 
     def all_figure_keys(self) -> list[str]:
         return list(self._all_keys)
+
+    @cached_property
+    def _maxima(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for s in self.sections:
+            if s.kind == "table":
+                for c in s.columns:
+                    limit = c.max or s.max or DEFAULT_MAXIMA[s.value]
+                    out.update({f"{s.code}.{r.code}.{c.code}": limit for r in s.rows})
+            elif s.kind == "fields":
+                for f in s.fields:
+                    if f.value in DEFAULT_MAXIMA:
+                        out[f.code] = f.max or s.max or DEFAULT_MAXIMA[f.value]
+        return out
+
+    def maximum(self, key: str) -> float | None:
+        """The plausible maximum of a figure (`max:` of its field or table column, else of its
+        section, else `DEFAULT_MAXIMA` of its kind); None for a key that is not a figure."""
+        return self._maxima.get(key)
 
     def figure_label(self, key: str, *, column_first: bool = False) -> str:
         """The Vietnamese label of a figure key: `A.NCC.CAN_XM` -> "<row label> - <column label>",

@@ -10,6 +10,9 @@ Address headers are folded by `MESSAGE_POLICY`, one address per line, each displ
 name one encoded word: Python 3.11's own refolding of a long non-ASCII display name
 can pull the following `<address>,` into the encoded word, which silently drops that
 recipient (the Department's name is long enough to trigger it).
+
+No message larger than `MAX_MESSAGE_BYTES` is built, of any kind: `MessageTooLarge` names it and
+its size, and nothing is sent (never a message cut short).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from email.utils import format_datetime, formataddr, getaddresses, make_msgid, p
 from pathlib import Path
 
 from housing_report.config import Contact
+from housing_report.core.formatting import vn_number
 from housing_report.render.environment import RenderedEmail
 
 # What Python's mimetypes may not know on a bare system.
@@ -36,6 +40,15 @@ MIME_TYPES = {
     ".csv": "text/csv",
 }
 BODY_ENCODING = "base64"
+# The largest message built, as sent (base64 and headers included): mail servers commonly refuse
+# above 10-25 MB. The report at national scale is about 600 kB with its attachments.
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+
+
+class MessageTooLarge(ValueError):
+    """A message over the size limit: not sent (the admins see why in the failed task)."""
+
+
 ADDRESS_HEADERS = frozenset({"from", "sender", "reply-to", "to", "cc", "bcc"})
 
 
@@ -121,8 +134,10 @@ def build_message(
     date: dt.datetime | None = None,
     reply_to: AddressLike | None = None,
     inline_images: Mapping[str, str | Path] | None = None,
+    max_bytes: int = MAX_MESSAGE_BYTES,
 ) -> EmailMessage:
-    """The email of `rendered` from `sender` to `to` (copy to `cc`), with `attachments`.
+    """The email of `rendered` from `sender` to `to` (copy to `cc`), with `attachments`;
+    `MessageTooLarge` when it would be larger than `max_bytes` as sent.
 
     `inline_images` maps a Content-ID (without angle brackets) to an image file that the
     HTML shows with `<img src="cid:...">`: the HTML and its images become a
@@ -173,7 +188,18 @@ def build_message(
         msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
     # After the parts: set_content and add_* move Content-* headers into the parts they make.
     msg["Content-Language"] = "vi"
+    size = len(wire_bytes(msg))
+    if size > max_bytes:
+        raise MessageTooLarge(
+            f"Thư «{rendered.subject}» nặng {_megabytes(size)} MB, vượt giới hạn {_megabytes(max_bytes)} MB "
+            "của một thư: thư không được gửi (không gửi thư bị cắt bớt). Hãy kiểm tra nội dung thư (danh "
+            "sách lỗi, tệp đính kèm) trước khi chạy lại."
+        )
     return msg
+
+
+def _megabytes(size: int) -> str:
+    return vn_number(size / (1024 * 1024), 1)
 
 
 def envelope_recipients(message: EmailMessage) -> list[str]:

@@ -23,6 +23,7 @@ from housing_report.aggregate.summary import build_summary
 from housing_report.archive.store import ReportStore
 from housing_report.collect.base import ReportSource
 from housing_report.config import Config, Unit
+from housing_report.core.findings import cap_findings
 from housing_report.core.models import FetchResult, UnitReport
 from housing_report.core.statuses import ACCEPTED, ERROR, FETCH_OK, STATUSES
 from housing_report.core.summary import Summary
@@ -104,6 +105,8 @@ def _collect(config, units, fetched, period, run_id, store) -> dict[str, int]:
     lines: list[str] = []
     for unit, result in zip(units, fetched, strict=True):
         report = reports.get(unit.code)
+        if report is not None:  # grouped by kind and capped before they are logged and stored
+            report.findings = cap_findings(report.findings, unit.name)
         status = report.status if report else result.status
         counts[status] += 1
         rows.append((result, report, unit.spreadsheet, unit.worksheet))

@@ -300,8 +300,8 @@ def _capped_official(official: dict[str, Any] | None) -> dict[str, Any] | None:
     official = dict(official)
     forecast = dict(official.get("forecast") or {})
     at_risk = forecast.get("at_risk") or []
-    if len(at_risk) > EMAIL_ROWS:  # an at-risk forecast has its finish: the latest first
-        at_risk = sorted(at_risk, key=lambda f: f.finish, reverse=True)
+    if len(at_risk) > EMAIL_ROWS:  # the latest finish first; no date (too slow to say) before all
+        at_risk = sorted(at_risk, key=lambda f: f.finish or dt.date.max, reverse=True)
     forecast["at_risk"], forecast["at_risk_more"] = _shown(at_risk)
     official["forecast"] = forecast
     if official.get("praise"):

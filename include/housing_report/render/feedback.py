@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from housing_report.config import Config
+from housing_report.core.findings import cap_findings
 from housing_report.core.formatting import vn_date
 from housing_report.core.statuses import REJECTED, STALE, status_label
 from housing_report.core.summary import Summary, UnitEntry
@@ -30,6 +31,9 @@ def _what(message: str, unit_name: str, cell: str) -> str:
 
 def feedback_context(unit_entry: UnitEntry, summary: Summary, config: Config) -> dict[str, Any]:
     unit = config.unit(unit_entry.code)
+    # Grouped by kind and capped ("và 49.990 dòng khác cùng loại"), whatever the summary holds.
+    errors = cap_findings(unit_entry.errors, unit.name)
+    warnings = cap_findings(unit_entry.warnings, unit.name)
     findings = [
         {
             "severity": "Lỗi",
@@ -37,7 +41,7 @@ def feedback_context(unit_entry: UnitEntry, summary: Summary, config: Config) ->
             "cell": f.cell,
             "text": _what(f.message, unit.name, f.cell),
         }
-        for f in unit_entry.errors
+        for f in errors
     ] + [
         {
             "severity": "Cảnh báo",
@@ -45,7 +49,7 @@ def feedback_context(unit_entry: UnitEntry, summary: Summary, config: Config) ->
             "cell": f.cell,
             "text": _what(f.message, unit.name, f.cell),
         }
-        for f in unit_entry.warnings
+        for f in warnings
     ]
     carried = unit_entry.carried_forward_from
     return {

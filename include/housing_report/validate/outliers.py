@@ -1,8 +1,10 @@
 """Unusual increases since a unit's last accepted period (`outliers` in report.yaml).
 
-Run at aggregation, across every unit of the period, since they need the peers: a unit's
-increase is compared with the increases of the units of its kind this period and with its own
-past increases, by the modified z-score. They are always warnings. The caller reads the units'
+`find_outliers` runs at aggregation, across every unit of the period, since it needs the peers:
+a unit's increase is compared with the increases of the units of its kind this period and with
+its own past increases, by the modified z-score. `find_jumps` needs no peers: a figure many
+times the unit's own last one (a need jumping 1000×), for every figure of the template, at
+collection (`validate.history`). They are always warnings. The caller reads the units'
 earlier figures from the archive and hands them in; this stage reads no database.
 """
 
@@ -23,7 +25,6 @@ from housing_report.validate.rules import RuleFinding, as_number, figures_frame
 # Scale factors of the modified z-score (Iglewicz and Hoaglin): MAD, else the mean absolute deviation.
 _MAD_FACTOR = 0.6745
 _MEAN_AD_FACTOR = 1.253314
-
 
 
 def _robust(values: pd.DataFrame, groups: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -147,6 +148,56 @@ def find_outliers(
         )
     order = {c: i for i, c in enumerate(wanted)}
     return sorted(out, key=lambda h: order[h.unit_code])
+
+
+def find_jumps(
+    settings: Outliers,
+    template: Template,
+    units: Mapping[str, Unit],
+    current: Mapping[str, Mapping[str, Any]],
+    last: Mapping[str, tuple[dt.date, Mapping[str, Any]]],
+    cells: Mapping[str, Mapping[str, str]],
+) -> list[RuleFinding]:
+    """Every figure at least `settings.jump` times the unit's last accepted one and at least
+    `settings.jump_min_increase` above it, for every figure of the template: a warning naming
+    the cell and the comparison (`settings.jump_message`, then `settings.fix`)."""
+    wanted = [c for c in current if c in last and current[c]]
+    if not settings.jump or not wanted:
+        return []
+    keys = template.all_figure_keys()
+    now = figures_frame({c: current[c] for c in wanted}, template, keys).to_numpy(dtype=float)
+    before = figures_frame({c: last[c][1] for c in wanted}, template, keys).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):
+        flagged = (
+            (before > 0) & (now >= settings.jump * before) & (now - before >= settings.jump_min_increase)
+        )
+    out = []
+    for i, j in zip(*np.nonzero(flagged), strict=True):
+        unit_code, figure = wanted[i], keys[j]
+        unit = units[unit_code]
+        ratio = float(now[i, j] / before[i, j])
+        values = {
+            "label": template.figure_label(figure, column_first=True),
+            "key": figure,
+            "current": vn_number(float(now[i, j])),
+            "previous": vn_number(float(before[i, j])),
+            "increase": vn_number(float(now[i, j] - before[i, j])),
+            "growth": _percent(ratio - 1),
+            "ratio": vn_number(round(ratio, 1 if ratio < 10 else 0)),
+            "last_period": f"{last[unit_code][0]:%d/%m/%Y}",
+            "low": "",
+            "high": "",
+            "median": "",
+            "peers": "",
+        }
+        cell = cells.get(unit_code, {}).get(figure) or a1(0, 0, unit.worksheet)
+        text = settings.jump_message.format(**values)
+        fix = settings.fix.format(**values) if settings.fix else "Hãy kiểm tra lại ô này."
+        finding = Finding(
+            settings.severity, cell, figure.rsplit(".", 1)[-1], f"{unit.name}, ô {cell}: {text}. {fix}"
+        )
+        out.append(RuleFinding(unit_code, figure, finding))
+    return out
 
 
 def _percent(ratio: float) -> str:

@@ -33,6 +33,7 @@ from housing_report.config import OPERATOR_WORDS, Rule, Template, Unit, select_k
 from housing_report.config.expressions import Expression, Ref, Term, parse_expression
 from housing_report.core.formatting import vn_change, vn_number
 from housing_report.core.models import TOTAL_ROW, Finding, a1
+from housing_report.core.statuses import ERROR
 
 _OPS = {
     "<=": np.less_equal,
@@ -305,20 +306,67 @@ def check_units(
     rules: Sequence[Rule],
     sheets: Mapping[str, str] | None = None,
 ) -> list[RuleFinding]:
-    """The rules over each unit's own figures (not those comparing with its history), across the
-    units at once. `figures`, `cells`, `sheets`: by unit code."""
-    checks = [c for c in compile_rules(rules, template) if not c.rule.history]
+    """The plausible maximum of every figure (`check_bounds`), then the rules over each unit's
+    own figures (not those comparing with its history), across the units at once. `figures`,
+    `cells`, `sheets`: by unit code."""
     wanted = {code: f for code, f in figures.items() if f}
-    if not checks or not wanted:
+    if not wanted:
         return []
-    return evaluate(
-        checks,
-        figures_frame(wanted, template),
-        units=units,
-        template=template,
-        cells=cells,
-        sheets=sheets,
-    )
+    frame = figures_frame(wanted, template)
+    hits = check_bounds(frame, units, template, cells, sheets)
+    checks = [c for c in compile_rules(rules, template) if not c.rule.history]
+    if checks:
+        hits += evaluate(checks, frame, units=units, template=template, cells=cells, sheets=sheets)
+    return hits
+
+
+def check_bounds(
+    frame: pd.DataFrame,
+    units: Mapping[str, Unit],
+    template: Template,
+    cells: Mapping[str, Mapping[str, str]],
+    sheets: Mapping[str, str] | None = None,
+) -> list[RuleFinding]:
+    """An error for every figure above its plausible maximum (`Template.maximum`: `max:` in
+    report.yaml), naming the unit and the cell: a phone number typed into a count, digits typed
+    twice. Nothing above it reaches the summary, whatever the rules say."""
+    keys = [k for k in frame.columns if template.maximum(k) is not None]
+    if not keys:
+        return []
+    limits = np.array([template.maximum(k) for k in keys], dtype=float)
+    values = frame[keys].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        over = values > limits
+    out = []
+    codes = list(frame.index)
+    for i, j in zip(*np.nonzero(over), strict=True):
+        code, key = codes[i], keys[j]
+        unit = units[code]
+        cell = cells.get(code, {}).get(key) or a1(0, 0, (sheets or {}).get(code, unit.worksheet))
+        measure = _measure(template, key)
+        text = (
+            f"«{template.figure_label(key, column_first=True)}» ghi {vn_number(float(values[i, j]))}"
+            f"{measure}, lớn hơn mức tối đa có thể có của ô này ({vn_number(float(limits[j]))}{measure}): "
+            "có thể đã ghi nhầm số điện thoại, mã số, gõ thừa chữ số hoặc nhầm đơn vị tính. "
+            "Hãy kiểm tra lại và ghi đúng số liệu; nếu số liệu thật sự lớn như vậy, hãy báo quản trị "
+            "hệ thống."
+        )
+        out.append(
+            RuleFinding(
+                code, key, Finding(ERROR, cell, key.rsplit(".", 1)[-1], f"{unit.name}, ô {cell}: {text}")
+            )
+        )
+    return out
+
+
+def _measure(template: Template, key: str) -> str:
+    """ " căn", " triệu đồng": the unit of measure of a figure's section, with its space ('' without)."""
+    found = template.field_codes.get(key)
+    try:
+        section = found[0] if found else template.section(key.split(".", 1)[0])
+    except KeyError:
+        return ""
+    return f" {section.unit}" if section.unit else ""
 
 
 def check_history(

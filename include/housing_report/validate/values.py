@@ -14,15 +14,21 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from housing_report.config.template import NUMBER_LIMIT
 from housing_report.core.formatting import vn_plain_number
 from housing_report.core.text import SPACES
 
 _VN_NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:\.\d{3})+|\d+)(?:,(\d+))?$")
 _EN_DECIMAL = re.compile(r"^[+-]?\d+\.\d+$")
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 _LEADING_NUMBER = re.compile(r"^\s*([+-]?\d[\d.,]*)")
 _DATE_TEXT = re.compile(r"^(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 MONEY_DECIMALS = 3
+# A cell at or above `NUMBER_LIMIT` is rejected here, before any arithmetic. A figure's plausible
+# maximum, far lower, is the template's (`max:` in report.yaml, `Template.maximum`), checked
+# across a batch by `validate.rules.check_units`.
+_LIMIT_DIGITS = len(str(NUMBER_LIMIT))
 
 
 @dataclass(frozen=True)
@@ -40,7 +46,11 @@ def show(value: Any) -> str:
         return f"«{value:%d/%m/%Y %H:%M}»"
     if isinstance(value, dt.date):
         return f"«{value:%d/%m/%Y}»"
-    if isinstance(value, (int, float)) and not (isinstance(value, float) and not math.isfinite(value)):
+    if isinstance(value, int) and abs(value) >= 10**40:
+        text = f"số có {len(str(abs(value))) if value.bit_length() < 14_000 else 'hàng nghìn'} chữ số"
+    elif isinstance(value, float) and math.isfinite(value) and abs(value) >= 1e15:
+        text = f"{value:.6g}".replace(".", ",").upper()
+    elif isinstance(value, (int, float)) and not (isinstance(value, float) and not math.isfinite(value)):
         text = vn_plain_number(value)
     else:
         text = str(value)
@@ -65,7 +75,7 @@ def read_number(value: Any, kind: str) -> tuple[int | float | None, Problem | No
     """
     if value is None:
         return 0, None
-    if type(value) is int and value >= 0 and kind == "count":  # the common case, first
+    if type(value) is int and 0 <= value < NUMBER_LIMIT and kind == "count":  # the common case, first
         return value, None
     if isinstance(value, bool):
         return None, Problem(show(value), "là giá trị đúng/sai, không phải số.", _fix_for(kind))
@@ -86,11 +96,23 @@ def read_number(value: Any, kind: str) -> tuple[int | float | None, Problem | No
     return _check_range(number, value, kind)
 
 
+def _too_large(found: str, kind: str) -> Problem:
+    return Problem(
+        found,
+        "là số quá lớn, không thể là số liệu báo cáo (có thể đã ghi nhầm số điện thoại, mã số "
+        "hoặc gõ thừa chữ số).",
+        _fix_for(kind),
+    )
+
+
 def _read_text_number(text: str, kind: str) -> int | float | Problem:
     match = _VN_NUMBER.match(text)
     if match:
         sign, whole, frac = match.groups()
-        number: int | float = int(whole.replace(".", ""))
+        digits = whole.replace(".", "").lstrip("0")
+        if len(digits) > _LIMIT_DIGITS:  # not converted: Python refuses ints of 4.300 digits
+            return _too_large(show(text), kind)
+        number: int | float = int(digits or "0")
         if frac:
             number = float(f"{number}.{frac}")
         return -number if sign == "-" else number
@@ -109,6 +131,12 @@ def _read_text_number(text: str, kind: str) -> int | float | Problem:
             f"Hãy ghi {integral},{fraction} nếu là số thập phân, hoặc ghi đủ 3 chữ số sau mỗi dấu "
             "chấm nếu là số hàng nghìn, ví dụ 1.234.",
         )
+    if _SCIENTIFIC.match(text):
+        return Problem(
+            f"«{text}»",
+            "là số viết dạng lũy thừa của 10 (E), thường do bảng tính hiển thị một số quá lớn.",
+            _fix_for(kind),
+        )
     lead = _LEADING_NUMBER.match(text)
     if lead and any(ch.isalpha() for ch in text):
         return Problem(
@@ -122,6 +150,10 @@ def _read_text_number(text: str, kind: str) -> int | float | Problem:
 def _check_range(number: int | float, raw: Any, kind: str) -> tuple[int | float | None, Problem | None]:
     if isinstance(number, float) and not math.isfinite(number):
         return None, Problem(show(raw), "không phải là số hữu hạn.", _fix_for(kind))
+    if abs(number) >= NUMBER_LIMIT:
+        return None, _too_large(show(raw), kind)
+    if number == 0:
+        number = 0 if isinstance(number, int) else 0.0  # -0.0 is 0
     if number < 0:
         return None, Problem(show(raw), "là số âm; số liệu báo cáo không được âm.", _fix_for(kind))
     if kind == "count":
