@@ -51,13 +51,19 @@ FETCH_DOC = """Read, parse and validate one batch of units (whole spreadsheets);
 in the report database. A unit's problem becomes its status, never a failed task."""
 
 
+# A period is a 12th or a 27th (report.yaml's collection_days; a test keeps them in step), typed
+# as yyyy-mm-dd: a plain text field (`format="date"` would make the form a date picker shown in
+# the browser's locale, mm/dd/yyyy), refused by its pattern when the run is created (HTTP 400).
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])-(12|27)$"
+
 PARAMS = {
     "period": Param(
         None,
         type=["null", "string"],
-        format="date",
+        pattern=PERIOD_PATTERN,
         title="Kỳ báo cáo",
-        description="Ngày 12 hoặc 27 (yyyy-mm-dd). Để trống: kỳ gần nhất, không sau ngày chạy.",
+        description="yyyy-mm-dd, ngày 12 hoặc 27 (ví dụ 2025-03-12). Để trống: kỳ gần nhất, không "
+        "sau ngày chạy (kỳ đã qua quá hold_after_days ngày thì bị giữ lại, không gửi).",
     ),
     "dry_run": Param(
         False,

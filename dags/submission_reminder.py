@@ -38,13 +38,17 @@ CHECK_DOC = """Read one batch of units' worksheets (whole spreadsheets) and tell
 whether `KY_BAO_CAO` is the coming period. Returns small JSON: code, state, period found."""
 
 
+# As provincial_report's: a 12th or a 27th typed yyyy-mm-dd, a text field refused by its pattern.
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])-(12|27)$"
+
 PARAMS = {
     "period": Param(
         None,
         type=["null", "string"],
-        format="date",
+        pattern=PERIOD_PATTERN,
         title="Kỳ báo cáo sắp đến",
-        description="Ngày 12 hoặc 27 (yyyy-mm-dd). Để trống: ngày thu thập đầu tiên kể từ ngày chạy.",
+        description="yyyy-mm-dd, ngày 12 hoặc 27 (ví dụ 2025-03-12). Để trống: ngày thu thập đầu "
+        "tiên kể từ ngày chạy.",
     ),
     "dry_run": Param(
         False,
