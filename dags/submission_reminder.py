@@ -12,7 +12,9 @@ it for the coming period, then tells the admins who was reminded.
 3. `check_unit_sheets` (mapped over batches, pool `google_sheets_api`): reads each
    worksheet's `KY_BAO_CAO`: updated, not updated, missing or unreachable.
 4. `send_reminders`: one email to each unit not updated (to its `emails`), at most once
-   per period (the delivery log, kind `reminder`).
+   per period (the delivery log, kind `reminder`); none when the coming period is already
+   past and was not named (the catch-up Airflow starts when the DAG is unpaused): the
+   admins are told instead.
 5. `notify_admins`: the admins get the list of units reminded, already reminded, without
    an email address, or whose reminder failed (once per period and list: a retry sends
    nothing twice).
@@ -99,16 +101,21 @@ def submission_reminder():
 
     @task(on_failure_callback=alert_admins_of_failure)
     def send_reminders(period: str, states: list[list[dict]]) -> dict:
-        """Email each unit that has not updated for the coming period (once per period)."""
+        """Email each unit that has not updated for the coming period (once per period); nobody
+        when that period is past and the Param `period` did not name it (a catch-up)."""
         from housing_report_airflow import reminder_tasks
 
         context = get_current_context()
         flat = [s for batch in states for s in batch]
-        return reminder_tasks.send(period, context["run_id"], flat, bool(context["params"].get("dry_run")))
+        params = context["params"]
+        return reminder_tasks.send(
+            period, context["run_id"], flat, bool(params.get("dry_run")), bool(params.get("period"))
+        )
 
     @task(on_failure_callback=alert_admins_of_failure)
     def notify_admins(result: dict) -> dict:
-        """Send the admins the list of units reminded (and those that could not be)."""
+        """Send the admins the list of units reminded (and those that could not be), or why
+        nobody was."""
         from housing_report_airflow import reminder_tasks
 
         return reminder_tasks.tell_admins(result, get_current_context()["run_id"])

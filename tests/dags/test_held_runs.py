@@ -133,3 +133,20 @@ def test_a_period_no_unit_reported_for_is_held_even_when_named_and_sent_with_sen
     [report] = to_officials
     assert "27/03/2025" in report.message["Subject"]
     assert to_units
+
+
+def test_a_reminder_run_for_a_coming_period_already_past_reminds_nobody(airflow_db, smtp, tmp_path, config):
+    """submission_reminder's run of 10/03/2025 08:00 started today (unpaused): its coming period,
+    12/03/2025, is long past; no unit is asked to update for it, the admins are told once."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(REPO / "dags")).dags["submission_reminder"]
+    logical = dt.datetime(2025, 3, 10, 1, 0, tzinfo=dt.UTC)
+    run(dag, "2025-02-27", tmp_path, logical_date=logical)
+    to_admins, to_officials, to_units = received_by(smtp, config)
+    assert (to_officials, to_units) == ([], [])
+    [alert] = to_admins
+    text = plain(alert.message)
+    assert "KHÔNG gửi thư nhắc" in text
+    assert "kỳ 12/03/2025 đã qua" in text
+    assert [(d.kind, d.state) for d in logged(tmp_path, dt.date(2025, 3, 12))] == [("alert", "sent")]

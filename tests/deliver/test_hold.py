@@ -84,3 +84,21 @@ def test_the_admins_page_shows_a_held_version_and_why(store_url, config):
     [row] = build_overview(store, config, PERIOD).deliveries
     assert (row["kind"], row["state"], row["state_label"]) == ("Báo cáo", "held", "Giữ lại, chưa gửi")
     assert row["detail"] == "Giữ lại, không gửi: lần chạy bù"
+
+
+@pytest.mark.parametrize(
+    ("today", "named", "held"),
+    [
+        pytest.param(dt.date(2026, 11, 25), False, False, id="two-days-before"),
+        pytest.param(PERIOD, False, False, id="on-the-day"),
+        pytest.param(dt.date(2026, 11, 28), False, True, id="catch-up-after-the-day"),
+        pytest.param(dt.date(2026, 12, 3), True, False, id="named"),
+    ],
+)
+def test_reminder_hold_reason(today, named, held):
+    from housing_report.deliver.hold import reminder_hold_reason
+
+    reason = reminder_hold_reason(PERIOD, today, named_period=named)
+    assert bool(reason) is held
+    if held:
+        assert "27/11/2026 đã qua" in reason

@@ -17,6 +17,10 @@ always:
 The Param `send_held` (the trigger form's «Gửi cả khi bị giữ lại») lifts both: an admin who has
 read the alert sends the period anyway. A `dry_run` or a replay sends nothing and holds nothing.
 
+The same goes for `submission_reminder` (`reminder_hold_reason`): a run whose coming period is
+already past and was not named (its catch-up when unpaused) would ask every unit to update for
+a day gone by; it reminds nobody and tells the admins once.
+
 A held version: the delivery log gets one row `held` (kind `report`, the report's recipients,
 the reason as its detail; `archive.deliveries.record_held`), which the admins' page lists
 beside the period's other mail; the admins get one alert (`held_alert`) saying why and how to
@@ -34,7 +38,14 @@ from housing_report.core.formatting import vn_date
 from housing_report.core.statuses import SUBMITTED
 from housing_report.deliver.ledger import REPORT, Ledger
 
-__all__ = ["HELD", "held_alert", "hold_reason", "record_hold"]
+__all__ = [
+    "HELD",
+    "held_alert",
+    "held_reminders_alert",
+    "hold_reason",
+    "record_hold",
+    "reminder_hold_reason",
+]
 
 
 def hold_reason(
@@ -102,3 +113,29 @@ def held_alert(period: dt.date, version: int, run_id: str, reason: str) -> tuple
         f"conf {conf} to send it.",
     ]
     return f"[Cảnh báo] Báo cáo kỳ {vn_date(period)} bị giữ lại, chưa gửi", lines
+
+
+def reminder_hold_reason(period: dt.date, today: dt.date, *, named_period: bool) -> str:
+    """Why a reminder run must remind nobody (its coming period is past and nobody named it), or ""."""
+    if named_period or period >= today:
+        return ""
+    return (
+        f"kỳ {vn_date(period)} đã qua (lần chạy diễn ra ngày {vn_date(today)}): đây là lần chạy bù "
+        "của submission_reminder, thường do DAG vừa được bật lại (unpause); nhắc đơn vị cập nhật "
+        "cho một kỳ đã qua thì vô ích."
+    )
+
+
+def held_reminders_alert(period: dt.date, run_id: str, reason: str) -> tuple[str, list[str]]:
+    """The admins' alert of a reminder run that reminded nobody: its subject and lines."""
+    conf = f'{{"period": "{period.isoformat()}"}}'
+    lines = [
+        f"Lần chạy {run_id} của submission_reminder KHÔNG gửi thư nhắc cho đơn vị nào.",
+        f"Lý do: {reason}",
+        "",
+        "Nếu vẫn cần nhắc cho kỳ này: Trigger submission_reminder, điền «Kỳ báo cáo sắp đến» = "
+        f"{period.isoformat()} (cấu hình {conf}). Nếu không: không phải làm gì.",
+        "",
+        f"Run {run_id} reminded nobody: its coming period {period.isoformat()} is past.",
+    ]
+    return f"[Cảnh báo] Không gửi thư nhắc cho kỳ {vn_date(period)} đã qua", lines
