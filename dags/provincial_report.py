@@ -18,6 +18,12 @@ and emails it to the Department and the Steering Committee.
 6. `send_unit_feedback` (beside 5): one email to each unit that is rejected, stale or
    has warnings, listing the cells to fix and how, with the link to its sheet.
 
+Nothing goes out by surprise: a run more than `schedule.hold_after_days` days (report.yaml,
+3) after its collection day whose period nobody named (the catch-up Airflow starts when the
+DAG is unpaused), or a period no unit reported for, is held: outputs written, the version
+logged `held`, one alert to the admins; neither 5 nor 6 emails anyone. The Param `send_held`
+(or, for a late run, naming the period) sends it (`housing_report.deliver.hold`).
+
 Variables: `report_source` (`google` or a folder of `<spreadsheet>.xlsx`),
 `report_output_dir`, `report_delivery` (`outbox` | `smtp`). Connections:
 `report_db` (optional; SQLite in the output folder otherwise), `report_smtp`.
@@ -51,13 +57,19 @@ FETCH_DOC = """Read, parse and validate one batch of units (whole spreadsheets);
 in the report database. A unit's problem becomes its status, never a failed task."""
 
 
+# A period is a 12th or a 27th (report.yaml's collection_days; a test keeps them in step), typed
+# as yyyy-mm-dd: a plain text field (`format="date"` would make the form a date picker shown in
+# the browser's locale, mm/dd/yyyy), refused by its pattern when the run is created (HTTP 400).
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])-(12|27)$"
+
 PARAMS = {
     "period": Param(
         None,
         type=["null", "string"],
-        format="date",
+        pattern=PERIOD_PATTERN,
         title="Kỳ báo cáo",
-        description="Ngày 12 hoặc 27 (yyyy-mm-dd). Để trống: kỳ gần nhất, không sau ngày chạy.",
+        description="yyyy-mm-dd, ngày 12 hoặc 27 (ví dụ 2025-03-12). Để trống: kỳ gần nhất, không "
+        "sau ngày chạy (kỳ đã qua quá hold_after_days ngày thì bị giữ lại, không gửi).",
     ),
     "dry_run": Param(
         False,
@@ -78,6 +90,14 @@ PARAMS = {
         minimum=0,
         title="Phiên bản cần dựng lại",
         description="Dùng với replay: số phiên bản của kỳ; 0 là phiên bản mới nhất.",
+    ),
+    "send_held": Param(
+        False,
+        type="boolean",
+        title="Gửi cả khi bị giữ lại",
+        description="Gửi báo cáo và thư phản hồi dù lần chạy bị giữ lại: kỳ đã qua quá số ngày "
+        "hold_after_days (lần chạy bù khi bật lại DAG) hoặc không đơn vị nào nộp báo cáo kỳ này. "
+        "Chỉ bật sau khi đã đọc cảnh báo gửi quản trị.",
     ),
     "force_resend": Param(
         False,
@@ -149,19 +169,28 @@ def provincial_report():
         context = get_current_context()
         params = context["params"]
         return tasks.aggregate(
-            period, context["run_id"], bool(params.get("replay")), int(params.get("replay_version") or 0)
+            period,
+            context["run_id"],
+            bool(params.get("replay")),
+            int(params.get("replay_version") or 0),
+            sends=not params.get("dry_run"),
+            named_period=bool(params.get("period")),
+            send_held=bool(params.get("send_held")),
         )
 
     @task(on_failure_callback=alert_admins_of_failure)
     def deliver_report(result: dict) -> dict:
         """Email this version if the delivery log says so: the report, a correction when a
-        delivered period's figures changed, or nothing. Never for a replay or a `dry_run`."""
+        delivered period's figures changed, or nothing. Never for a replay or a `dry_run`; for a
+        held version, log it `held` and tell the admins instead."""
         from housing_report_airflow import tasks
 
         context = get_current_context()
         params = context["params"]
         if result.get("replay"):
             return {"sent": False, "reason": "replay"}
+        if result.get("held"):
+            return tasks.hold(result["period"], context["run_id"], result["version"], result["held"])
         return tasks.deliver(
             result["period"], context["run_id"], bool(params.get("dry_run")), bool(params.get("force_resend"))
         )
@@ -169,13 +198,15 @@ def provincial_report():
     @task(on_failure_callback=alert_admins_of_failure)
     def send_unit_feedback(result: dict) -> dict:
         """Email each unit that is rejected, stale or has warnings the cells to fix and how,
-        with the link to its sheet (once per version and content). Never for a replay or a
-        `dry_run`; runs beside `deliver_report`, never holding it up."""
+        with the link to its sheet (once per version and content). Never for a replay, a
+        `dry_run` or a held version; runs beside `deliver_report`, never holding it up."""
         from housing_report_airflow import tasks
 
         context = get_current_context()
         if result.get("replay"):
             return {"sent": [], "reason": "replay"}
+        if result.get("held"):  # deliver_report logs it and tells the admins
+            return {"sent": [], "held": True, "reason": result["held"]}
         dry_run = bool(context["params"].get("dry_run"))
         return tasks.send_feedback(result["period"], context["run_id"], dry_run)
 

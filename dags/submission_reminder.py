@@ -12,7 +12,9 @@ it for the coming period, then tells the admins who was reminded.
 3. `check_unit_sheets` (mapped over batches, pool `google_sheets_api`): reads each
    worksheet's `KY_BAO_CAO`: updated, not updated, missing or unreachable.
 4. `send_reminders`: one email to each unit not updated (to its `emails`), at most once
-   per period (the delivery log, kind `reminder`).
+   per period (the delivery log, kind `reminder`); none when the coming period is already
+   past and was not named (the catch-up Airflow starts when the DAG is unpaused): the
+   admins are told instead.
 5. `notify_admins`: the admins get the list of units reminded, already reminded, without
    an email address, or whose reminder failed (once per period and list: a retry sends
    nothing twice).
@@ -38,13 +40,17 @@ CHECK_DOC = """Read one batch of units' worksheets (whole spreadsheets) and tell
 whether `KY_BAO_CAO` is the coming period. Returns small JSON: code, state, period found."""
 
 
+# As provincial_report's: a 12th or a 27th typed yyyy-mm-dd, a text field refused by its pattern.
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])-(12|27)$"
+
 PARAMS = {
     "period": Param(
         None,
         type=["null", "string"],
-        format="date",
+        pattern=PERIOD_PATTERN,
         title="Kỳ báo cáo sắp đến",
-        description="Ngày 12 hoặc 27 (yyyy-mm-dd). Để trống: ngày thu thập đầu tiên kể từ ngày chạy.",
+        description="yyyy-mm-dd, ngày 12 hoặc 27 (ví dụ 2025-03-12). Để trống: ngày thu thập đầu "
+        "tiên kể từ ngày chạy.",
     ),
     "dry_run": Param(
         False,
@@ -95,16 +101,21 @@ def submission_reminder():
 
     @task(on_failure_callback=alert_admins_of_failure)
     def send_reminders(period: str, states: list[list[dict]]) -> dict:
-        """Email each unit that has not updated for the coming period (once per period)."""
+        """Email each unit that has not updated for the coming period (once per period); nobody
+        when that period is past and the Param `period` did not name it (a catch-up)."""
         from housing_report_airflow import reminder_tasks
 
         context = get_current_context()
         flat = [s for batch in states for s in batch]
-        return reminder_tasks.send(period, context["run_id"], flat, bool(context["params"].get("dry_run")))
+        params = context["params"]
+        return reminder_tasks.send(
+            period, context["run_id"], flat, bool(params.get("dry_run")), bool(params.get("period"))
+        )
 
     @task(on_failure_callback=alert_admins_of_failure)
     def notify_admins(result: dict) -> dict:
-        """Send the admins the list of units reminded (and those that could not be)."""
+        """Send the admins the list of units reminded (and those that could not be), or why
+        nobody was."""
         from housing_report_airflow import reminder_tasks
 
         return reminder_tasks.tell_admins(result, get_current_context()["run_id"])

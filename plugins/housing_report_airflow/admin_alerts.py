@@ -4,7 +4,7 @@
   task that failed after its retries emails the admins the task, the error and a link to its log.
 - `alert_deadline` (behind `alerts.report_deadline_missed`, the Deadline Alert's callback, run in
   the triggerer): a run has not finished, so its report has not been delivered, by 11:00 on
-  the collection day.
+  the collection day; it names that day and the run.
 
 Each alert is logged (`deliveries`, kind `alert`) under what failed: the task's
 `<dag>/<run>/<task>/<map index>/<try>`, or the run's `<dag>/<run>` for the deadline, so a
@@ -103,31 +103,70 @@ def alert_failure(context: Mapping[str, Any]) -> None:
 
 
 def alert_deadline(context: Mapping[str, Any], **kwargs: Any) -> str | None:
-    """Email the admins that the run's report has not been delivered by the deadline."""
+    """Email the admins that the run's report has not been delivered by the deadline.
+
+    `context` is what Airflow 3.3's scheduler gives a Deadline Alert's callback
+    (`airflow.models.deadline.Deadline.handle_miss`): `dag_run`, the run as the REST API shows it
+    (`DAGRunResponse` as JSON: its id is `dag_run_id`, its dates ISO text) and `deadline`
+    (`deadline_time`). The alert names the run's own collection day (the Param `period`, else
+    the latest collection day not after the run's logical date) and the deadline's own time,
+    never the day the callback happens to run (a catch-up run is past its deadline at once)."""
+    from housing_report.core.periods import latest_period
+
     dag_run = context.get("dag_run") or {}
-    get = dag_run.get if isinstance(dag_run, dict) else lambda k, d=None: getattr(dag_run, k, d)
-    deadline = kwargs.get("deadline_label", "11:00")
-    run_id = get("run_id", "") or ""
+    get = dag_run.get if isinstance(dag_run, Mapping) else lambda k, d=None: getattr(dag_run, k, d)
+    run_id = str(get("dag_run_id", "") or get("run_id", "") or "")
+    dag_id = get("dag_id", "") or "provincial_report"
+    conf = get("conf", None) or {}
+    # The triggerer outlives runs and Variable changes: its alert reads them afresh.
+    resources = Resources.load()
+    schedule = resources.config.report.schedule
+    zone = ZoneInfo(schedule.timezone)
+    moment = _run_moment(None, dag_run)
+    period = _period(conf.get("period") if isinstance(conf, Mapping) else None)
+    if period is None and moment is not None:
+        period = latest_period(moment, schedule.collection_days, schedule.timezone)
+    deadline = context.get("deadline") or {}
+    due = _run_moment(deadline.get("deadline_time") if isinstance(deadline, Mapping) else None, None)
+    if due is not None:
+        when = f"{due.astimezone(zone):%H:%M} ngày {due.astimezone(zone):%d/%m/%Y}"
+    else:
+        label = kwargs.get("deadline_label", "11:00")
+        when = f"{label} ngày {period:%d/%m/%Y}" if period else f"{label} ngày thu thập"
+    which = f"kỳ {period:%d/%m/%Y}" if period else "kỳ này"
+    logical = f"{moment.astimezone(zone):%d/%m/%Y %H:%M}" if moment else "không có"
     lines = [
-        f"Đến {deadline} ngày {dt.datetime.now(dt.UTC):%d/%m/%Y} (giờ Việt Nam), báo cáo kỳ này vẫn chưa "
-        "được gửi: lần chạy provincial_report chưa hoàn tất.",
-        f"Lần chạy: {get('run_id', '')}; ngày logic: {get('logical_date', '')}.",
+        f"Đến {when} (giờ Việt Nam), báo cáo {which} vẫn chưa được gửi: lần chạy {dag_id} chưa hoàn tất.",
+        f"Lần chạy: {run_id or 'không rõ'}; ngày logic: {logical} (giờ Việt Nam).",
+    ]
+    queued = _run_moment(get("queued_at", None), None)
+    if due is not None and queued is not None and queued > due:
+        lines.append(
+            f"Lần chạy được tạo lúc {queued.astimezone(zone):%H:%M ngày %d/%m/%Y}, đã sau hạn này: "
+            "đây là lần chạy bù (thường do DAG vừa được bật lại)."
+        )
+    lines += [
         "Hãy xem lần chạy trong giao diện Airflow (tác vụ nào đang chờ hoặc thất bại).",
         "",
-        "The provincial report has not been delivered by the deadline.",
+        f"The report of {period.isoformat() if period else 'the period'} (run {run_id}) has not "
+        "been delivered by the deadline.",
     ]
-    conf = get("conf", None) or {}
-    dag_id = get("dag_id", "") or "provincial_report"
-    # The triggerer outlives runs and Variable changes: its alert reads them afresh.
     return send_admin_alert(
-        "[Cảnh báo] Báo cáo kỳ này chưa được gửi đúng hạn",
+        f"[Cảnh báo] Báo cáo {which} chưa được gửi đúng hạn",
         lines,
         about=f"deadline:{dag_id}/{run_id}",
         run_id=run_id,
-        period=conf.get("period") if isinstance(conf, Mapping) else None,
-        moment=_run_moment(None, dag_run),
-        resources=Resources.load(),
+        period=period.isoformat() if period else None,
+        moment=moment,
+        resources=resources,
     )
+
+
+def _period(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
 
 
 def _run_moment(logical_date: Any, dag_run: Any) -> dt.datetime | None:

@@ -51,7 +51,12 @@ def _outbox(resources: Resources, period: str) -> Path:
     return resources.settings.output_dir / "reminders" / period
 
 
-def send(period: str, run_id: str, states: list[dict[str, Any]], dry_run: bool) -> dict[str, Any]:
+def send(
+    period: str, run_id: str, states: list[dict[str, Any]], dry_run: bool, named_period: bool = False
+) -> dict[str, Any]:
+    """Remind the units not updated; nobody when the coming period is past and was not named
+    (a catch-up after unpausing: `housing_report.deliver.hold`)."""
+    from housing_report.deliver.hold import reminder_hold_reason
     from housing_report.deliver.reminders import send_reminders
     from housing_report.validate.freshness import UPDATED
 
@@ -60,6 +65,11 @@ def send(period: str, run_id: str, states: list[dict[str, Any]], dry_run: bool) 
         waiting = [s["code"] for s in states if s["state"] != UPDATED]
         log.info("dry_run: không gửi. Sẽ nhắc: %s", ", ".join(waiting) or "không đơn vị nào")
         return {"period": period, "dry_run": True, "would_remind": waiting}
+    today = dt.datetime.now(resources.config.report.schedule.tz).date()
+    held = reminder_hold_reason(dt.date.fromisoformat(period), today, named_period=named_period)
+    if held:
+        log.warning("Không nhắc đơn vị nào: %s", held)
+        return {"period": period, "held": held}
     mailer = resources.mailer(_outbox(resources, period))
     result = send_reminders(
         resources.config,
@@ -89,6 +99,20 @@ def tell_admins(result: dict[str, Any], run_id: str) -> dict[str, Any]:
     if result.get("dry_run"):
         return {"sent": False, "reason": "dry_run"}
     resources = for_tasks()
+    if result.get("held"):
+        from housing_report.deliver.hold import held_reminders_alert
+        from housing_report_airflow.admin_alerts import send_admin_alert
+
+        subject, lines = held_reminders_alert(dt.date.fromisoformat(result["period"]), run_id, result["held"])
+        message_id = send_admin_alert(
+            subject,
+            lines,
+            about=f"held:submission_reminder/{run_id}",
+            run_id=run_id,
+            period=result["period"],
+            resources=resources,
+        )
+        return {"sent": message_id is not None, "message_id": message_id, "held": True}
     mailer = resources.mailer(_outbox(resources, result["period"]))
     message_id = notify_admins(
         resources.config,

@@ -85,9 +85,21 @@ def fetch_batch(unit_codes: list[str], period: str, run_id: str) -> dict[str, in
 
 
 def aggregate(
-    period: str, run_id: str, replay: bool = False, replay_version: int | None = None
+    period: str,
+    run_id: str,
+    replay: bool = False,
+    replay_version: int | None = None,
+    *,
+    sends: bool = True,
+    named_period: bool = False,
+    send_held: bool = False,
 ) -> dict[str, Any]:
-    """Build (or, for a replay, rebuild from the archive) the summary and write the outputs."""
+    """Build (or, for a replay, rebuild from the archive) the summary and write the outputs.
+
+    `held`: why this version must not be emailed (`deliver.hold`), "" when it may be; decided
+    here, once, for both tasks that send (`sends`: not a dry run). `named_period`: the run's
+    conf names the period; `send_held`: the Param that lifts a hold."""
+    from housing_report.deliver.hold import hold_reason
     from housing_report.pipeline.report import period_folder, summarise
     from housing_report.pipeline.report import replay as replay_summary
     from housing_report.render.digest import format_digest
@@ -105,10 +117,24 @@ def aggregate(
         summary = summarise(config, day, run_id, store)
     outputs = write_outputs(config, summary, folder, earlier=store.history(day))
     log.info("%s", format_digest(summary, outputs.to_json()))
+    held = ""
+    if sends and not replay:
+        schedule = config.report.schedule
+        held = hold_reason(
+            summary.status_counts,
+            day,
+            dt.datetime.now(schedule.tz).date(),
+            hold_after_days=schedule.hold_after_days,
+            named_period=named_period,
+            send_held=send_held,
+        )
+    if held:
+        log.warning("Kỳ %s: giữ lại, không gửi email: %s", period, held)
     return {
         "period": period,
         "version": summary.version,
         "replay": replay,
+        "held": held,
         "status_counts": summary.status_counts,
         "completion_percent": summary.completion_percent,
         "outputs": outputs.to_json(),
@@ -145,6 +171,28 @@ def deliver(period: str, run_id: str, dry_run: bool, force_resend: bool = False)
     )
     log.info("Kỳ %s: %s", period, outcome.reason)
     return outcome.to_json()
+
+
+def hold(period: str, run_id: str, version: int, reason: str) -> dict[str, Any]:
+    """Log this run's version as held, not sent, and tell the admins once why and how to send it
+    (see housing_report.deliver.hold). A retry finds both done."""
+    from housing_report.deliver.hold import held_alert, record_hold
+    from housing_report_airflow.admin_alerts import send_admin_alert
+
+    resources = for_tasks()
+    day = dt.date.fromisoformat(period)
+    record_hold(resources.store, resources.config, day, version, run_id, reason)
+    subject, lines = held_alert(day, version, run_id, reason)
+    message_id = send_admin_alert(
+        subject,
+        lines,
+        about=f"held:provincial_report/{run_id}",
+        run_id=run_id,
+        period=period,
+        resources=resources,
+    )
+    log.warning("Kỳ %s, phiên bản %s: giữ lại, không gửi. %s", period, version, reason)
+    return {"sent": False, "held": True, "version": version, "reason": reason, "alert": message_id}
 
 
 def send_feedback(period: str, run_id: str, dry_run: bool) -> dict[str, Any]:

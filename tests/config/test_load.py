@@ -139,6 +139,13 @@ def test_config_codes_are_exactly_template_md_codes():
         ),
         pytest.param(
             "report.yaml",
+            lambda d: d["schedule"].update(hold_after_days=-1),
+            "schedule.hold_after_days",
+            "0 đến 366",
+            id="bad-hold-after-days",
+        ),
+        pytest.param(
+            "report.yaml",
             lambda d: d["template"]["sections"][1]["rows"].append({"code": "NCC", "label": "lặp"}),
             "template.sections[1].rows[4].code",
             "bị trùng",
@@ -184,6 +191,15 @@ def test_bad_config_names_file_key_and_problem(config_dir, file, change, key, wo
     assert words in err.problem
     assert file in str(err)
     assert key in str(err)
+
+
+def test_hold_after_days_defaults_to_three(config_dir):
+    """The shipped report.yaml says 3; a report.yaml from before the setting gets 3 too."""
+    assert load_config(config_dir).report.schedule.hold_after_days == 3
+    edit(config_dir / "report.yaml", lambda d: d["schedule"].pop("hold_after_days"))
+    assert load_config(config_dir).report.schedule.hold_after_days == 3
+    edit(config_dir / "report.yaml", lambda d: d["schedule"].update(hold_after_days=10))
+    assert load_config(config_dir).report.schedule.hold_after_days == 10
 
 
 def test_yaml_syntax_error_names_the_line(config_dir):

@@ -66,6 +66,52 @@ def test_schedule_matches_report_yaml(dagbag):
     assert str(timetable.timezone) == schedule.timezone
 
 
+@pytest.mark.parametrize("dag_id", ["provincial_report", "submission_reminder"])
+@pytest.mark.parametrize(
+    ("period", "accepted"),
+    [
+        ("2025-03-12", True),
+        ("2025-02-27", True),
+        (None, True),  # left blank: the form sends null
+        ("2025-03-13", False),
+        ("2025-02-30", False),
+        ("2025-13-12", False),
+        ("12/03/2025", False),
+        ("2025-03-12T00:00", False),
+        ("", False),
+    ],
+    ids=lambda v: repr(v),
+)
+def test_the_period_param_accepts_only_a_12th_or_a_27th(dagbag, dag_id, period, accepted):
+    """Bad input is refused where it is typed: the form's schema (checked by Airflow when the run
+    is created, so a trigger answers 400 at once), not `resolve_period` minutes later."""
+    from airflow.sdk.definitions.param import ParamValidationError
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    serialized = DagSerialization.from_dict(DagSerialization.to_dict(dagbag.dags[dag_id]))
+    merged = serialized.params.deep_merge({"period": period})
+    if accepted:
+        assert merged.validate()["period"] == period
+    else:
+        with pytest.raises(ParamValidationError):
+            merged.validate()
+
+
+@pytest.mark.parametrize("dag_id", ["provincial_report", "submission_reminder"])
+def test_the_period_field_is_text_in_the_collection_days_of_report_yaml(dagbag, dag_id):
+    """A text field (`format: date` makes the form a date picker in the browser's locale,
+    mm/dd/yyyy), whose pattern allows exactly the collection days of report.yaml."""
+    from housing_report.config import load_config
+
+    days = load_config().report.schedule.collection_days
+    param = dagbag.dags[dag_id].params.get_param("period")
+    schema = param.schema
+    assert "format" not in schema
+    assert "yyyy-mm-dd" in param.description
+    allowed = {d for d in range(1, 32) if re.fullmatch(schema["pattern"], f"2025-01-{d:02d}")}
+    assert allowed == set(days)
+
+
 def test_fetch_is_mapped_over_batches_not_units(dagbag):
     dag = dagbag.dags["provincial_report"]
     fetch = dag.get_task("fetch_unit_reports")

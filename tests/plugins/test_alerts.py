@@ -147,3 +147,75 @@ def test_an_alert_that_cannot_be_sent_hides_nothing(monkeypatch, tmp_path):
     monkeypatch.setenv("AIRFLOW_VAR_REPORT_DELIVERY", "zalo")  # the settings themselves are broken
     alert_admins_of_failure(failure(1))  # logged, not raised
     assert not (tmp_path / "alerts").exists()
+
+
+def deadline_context(logical: dt.datetime, queued: dt.datetime, conf: dict | None = None) -> dict:
+    """The context Airflow 3.3's scheduler gives a Deadline Alert's callback
+    (`Deadline.handle_miss`): the run as the REST API's `DAGRunResponse`, dumped to JSON, and the
+    deadline's time (the reference, the logical date, plus the interval: 4 hours)."""
+    from airflow.api_fastapi.core_api.datamodels.dag_run import DAGRunResponse
+
+    run_id = f"scheduled__{logical.isoformat()}"
+    dag_run = DAGRunResponse.model_validate(
+        {
+            "run_id": run_id,
+            "dag_id": "provincial_report",
+            "logical_date": logical,
+            "queued_at": queued,
+            "start_date": queued,
+            "end_date": None,
+            "duration": None,
+            "data_interval_start": logical,
+            "data_interval_end": logical,
+            "run_after": logical,
+            "last_scheduling_decision": None,
+            "run_type": "scheduled",
+            "state": "running",
+            "triggered_by": "timetable",
+            "triggering_user_name": None,
+            "conf": conf or {},
+            "note": None,
+            "dag_versions": [],
+            "bundle_version": None,
+            "dag_model": {"dag_display_name": "provincial_report"},
+            "partition_key": None,
+            "partition_date": None,
+        }
+    ).model_dump(mode="json")
+    return {"dag_run": dag_run, "deadline": {"id": "1", "deadline_time": logical + dt.timedelta(hours=4)}}
+
+
+def test_the_deadline_alert_names_the_runs_collection_day_and_run_id(monkeypatch, tmp_path):
+    """The run of 27/11/2026 07:00 (Vietnam), started on 03/12 as the catch-up of an unpaused DAG:
+    its alert names 11:00 on 27/11/2026 and the run, not the day the callback runs."""
+    outbox_env(monkeypatch, tmp_path)
+    logical = dt.datetime(2026, 11, 27, 0, 0, tzinfo=dt.UTC)  # 07:00 in Vietnam
+    context = deadline_context(logical, queued=dt.datetime(2026, 12, 3, 2, 15, tzinfo=dt.UTC))
+    assert context["dag_run"]["dag_run_id"] == "scheduled__2026-11-27T00:00:00+00:00"
+    asyncio.run(report_deadline_missed(deadline_label="11:00", context=context))
+    [eml] = (tmp_path / "alerts").glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "Đến 11:00 ngày 27/11/2026 (giờ Việt Nam), báo cáo kỳ 27/11/2026 vẫn chưa được gửi" in body
+    assert "Lần chạy: scheduled__2026-11-27T00:00:00+00:00;" in body
+    assert "ngày logic: 27/11/2026 07:00" in body
+    assert "chạy bù" in body  # created after its deadline
+    assert "27/11/2026" in message["Subject"]
+    [logged] = alerts_logged(tmp_path)
+    assert logged.period == dt.date(2026, 11, 27)
+    assert logged.run_id == "scheduled__2026-11-27T00:00:00+00:00"
+
+
+def test_the_deadline_alert_of_a_run_for_a_named_period_names_that_period(monkeypatch, tmp_path):
+    outbox_env(monkeypatch, tmp_path)
+    logical = dt.datetime(2026, 12, 3, 1, 30, tzinfo=dt.UTC)  # a manual run, 08:30 on 03/12
+    context = deadline_context(logical, queued=logical, conf={"period": "2026-11-12"})
+    asyncio.run(report_deadline_missed(context=context))
+    [eml] = (tmp_path / "alerts").glob("*.eml")
+    body = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default).get_body(
+        preferencelist=("plain",)
+    )
+    text = body.get_content()
+    assert "Đến 12:30 ngày 03/12/2026 (giờ Việt Nam), báo cáo kỳ 12/11/2026" in text
+    assert "chạy bù" not in text
+    assert [d.period for d in alerts_logged(tmp_path)] == [dt.date(2026, 11, 12)]

@@ -1,7 +1,8 @@
 """The delivery log (table `deliveries`): every attempt to send a message, claimed before the
-server is talked to (`sending`), then `sent` or `failed`. A unique index over the period, the
-recipients' key and the version superseded lets only one attempt claim a given state; the
-send-once rules built on it are `deliver.ledger`'s."""
+server is talked to (`sending`), then `sent` or `failed`; a version held back on purpose is
+logged `held` with the reason (`record_held`, `deliver.hold`: nothing is handed to a server).
+A unique index over the period, the recipients' key and the version superseded lets only one
+attempt claim a given state; the send-once rules built on it are `deliver.ledger`'s."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from housing_report.archive.records import aware
 from housing_report.archive.schema import deliveries
 
 SENDING, SENT, FAILED = "sending", "sent", "failed"
+# A version not sent on purpose (`deliver.hold`): outside the unique index, never `last_sent`.
+HELD = "held"
 
 
 class DeliveryConflict(RuntimeError):
@@ -129,6 +132,51 @@ class DeliveryLog:
                 deliveries.update()
                 .where(deliveries.c.id == delivery_id)
                 .values(state=state, detail=detail, finished_at=dt.datetime.now(dt.UTC))
+            )
+
+    def record_held(
+        self,
+        *,
+        period: dt.date,
+        version: int,
+        run_id: str,
+        kind: str,
+        recipients: Sequence[str],
+        key: str,
+        detail: str,
+    ) -> int:
+        """Log that this version was held back, not sent, and why; once per period, key and
+        version (a retried task finds its row)."""
+        existing = self._delivery_where(
+            deliveries.c.period == period,
+            deliveries.c.recipients_key == key,
+            deliveries.c.version == version,
+            deliveries.c.state == HELD,
+        )
+        if existing is not None:
+            return existing.id
+        now = dt.datetime.now(dt.UTC)
+        with self.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    deliveries.insert()
+                    .values(
+                        period=period,
+                        version=version,
+                        run_id=run_id,
+                        kind=kind,
+                        recipients_key=key,
+                        recipients=sorted(recipients),
+                        supersedes=0,
+                        state=HELD,
+                        message_id="",
+                        started_at=now,
+                        finished_at=now,
+                        detail=detail,
+                        content_hash="",
+                    )
+                    .returning(deliveries.c.id)
+                ).scalar_one()
             )
 
     def deliveries(self, period: dt.date | None = None) -> list[DeliveryRow]:

@@ -285,6 +285,12 @@ def collection_day(value: Any) -> int:
     return value
 
 
+def day_count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 366:
+        raise problem(f"số ngày phải từ 0 đến 366, đang là {show(value)}")
+    return value
+
+
 def non_empty_text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise problem(f"phải là chuỗi ký tự không rỗng, đang là {show(value)}")

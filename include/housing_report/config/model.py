@@ -29,6 +29,7 @@ from housing_report.config.checks import (
     authority,
     collection_day,
     current_scope,
+    day_count,
     email,
     hashable,
     hour,
@@ -57,6 +58,10 @@ Authority = Annotated[str, Check(authority)]
 Hour = Annotated[int, Check(hour)]
 PlacesToSend = Annotated[tuple[Annotated[str, Check(place_to_send)], ...], Check(places_to_send)]
 CollectionDays = Annotated[tuple[Annotated[int, Check(collection_day)], ...], Check(items)]
+DayCount = Annotated[int, Check(day_count)]
+# A run of the report more than this many days after its collection day (a catch-up after the
+# DAG is unpaused) is held, not sent (`deliver.hold`); `schedule.hold_after_days` in report.yaml.
+DEFAULT_HOLD_AFTER_DAYS = 3
 
 
 class ConfigError(ValueError):
@@ -114,6 +119,7 @@ class Schedule:
     collection_days: CollectionDays
     hour: Hour
     timezone: Text
+    hold_after_days: DayCount = DEFAULT_HOLD_AFTER_DAYS
 
     @model_validator(mode="before")
     @classmethod

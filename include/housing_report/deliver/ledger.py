@@ -20,6 +20,9 @@ is the report period of the run when the run names one (Param `period`), else th
 in the programme's time zone (Asia/Ho_Chi_Minh): `deliveries.period` is never null, and the
 alert then shows beside the period's other mail on the admins' page.
 
+A version that must not go out at all (a late catch-up run, a period nobody reported for) is
+never claimed: `deliver.hold` logs it `held`, with the reason, under the report's key.
+
 The policy, the same for every kind:
 
 1. Before: `previous()` reads the log under the key. An attempt still `sending` is an unknown

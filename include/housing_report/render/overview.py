@@ -23,7 +23,12 @@ DAG_ID = "provincial_report"
 NOT_READ = "not_read"
 NOT_READ_LABEL = "Chưa đọc trong kỳ này"
 KIND_LABELS = {"district": "Cấp huyện", "organization": "Đoàn thể", "press": "Báo chí, sở"}
-DELIVERY_STATES = {"sending": "Đang gửi (chưa rõ kết quả)", "sent": "Đã gửi", "failed": "Gửi lỗi"}
+DELIVERY_STATES = {
+    "sending": "Đang gửi (chưa rõ kết quả)",
+    "sent": "Đã gửi",
+    "failed": "Gửi lỗi",
+    "held": "Giữ lại, chưa gửi",  # deliver.hold: a catch-up or an empty period, see the detail
+}
 DELIVERY_KINDS = {
     "report": "Báo cáo",
     "correction": "Báo cáo bổ sung, điều chỉnh",
