@@ -1,0 +1,41 @@
+"""The one-screen digest (the admin's terminal, the task's log) is Vietnamese throughout."""
+
+from __future__ import annotations
+
+import re
+
+from housing_report.core.statuses import STATUSES, status_label
+from housing_report.render.digest import format_digest
+from tests.support.summary_fixture import make_summary
+
+
+def test_statuses_are_written_by_their_vietnamese_labels():
+    summary = make_summary()
+    text = format_digest(summary)
+    counts = {k: v for k, v in summary.status_counts.items() if v}
+    assert counts
+    for status, count in counts.items():
+        assert f"{status_label(status)} {count}" in text
+    shown = [u for u in summary.units if u.status != "accepted"]
+    assert shown
+    for unit in shown:
+        assert re.search(rf"{re.escape(unit.code)}\s.*{re.escape(status_label(unit.status))}", text)
+    # No status is left as its English code.
+    for status in STATUSES:
+        assert not re.search(rf"\b{status}\b", text), status
+
+
+def test_outputs_are_named_in_vietnamese():
+    text = format_digest(
+        make_summary(),
+        {
+            "summary": "/o/summary.json",
+            "workbook": "/o/a.xlsx",
+            "chart_progress": "/o/c.png",
+            "report_db": "/o/r",
+        },
+    )
+    assert "  Bản tổng hợp (summary.json): /o/summary.json" in text
+    assert "  Bảng tính tổng hợp: /o/a.xlsx" in text
+    assert "  Biểu đồ progress: /o/c.png" in text
+    assert "  Cơ sở dữ liệu báo cáo: /o/r" in text
