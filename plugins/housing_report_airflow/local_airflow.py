@@ -370,8 +370,8 @@ def banner(login: Login, env: dict[str, str]) -> str:
             f"  Nguồn dữ liệu: {env['AIRFLOW_VAR_REPORT_SOURCE']}",
             f"  Kết quả: {env['AIRFLOW_VAR_REPORT_OUTPUT_DIR']}",
             f"  Nhật ký tiến trình: {folder}/*.log; dừng: make airflow-stop",
-            "  Lưu ý: bỏ tạm dừng (unpause) DAG provincial_report sẽ chạy ngay kỳ 12/27 gần nhất đã qua;"
-            " để chạy một kỳ, bấm Trigger và bỏ chọn «Unpause on trigger».",
+            "  Lưu ý: bỏ tạm dừng DAG provincial_report (kể cả ô «Unpause on trigger» của form Trigger)"
+            " làm Airflow chạy ngay cho ngày 12 hoặc 27 gần nhất đã qua (docs/vi/quan-tri.md).",
         ]
     )
 

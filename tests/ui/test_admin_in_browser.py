@@ -190,7 +190,8 @@ def test_the_admin_triggers_a_period_and_reads_why_units_were_not_accepted(airfl
             assert state == "success", f"{run_id}: {state} after {time.monotonic() - started:.0f} s"
             # The run's page in the UI says so.
             page.goto(f"{url}/dags/provincial_report/runs/{urllib.parse.quote(run_id, safe='')}")
-            expect(page.get_by_text("success", exact=False).first).to_be_visible()
+            expect(page.get_by_role("heading", name=run_id)).to_be_visible()
+            expect(page.get_by_test_id("state-badge").first).to_have_text("Success")
 
             # The project's page, inside the UI: every unit not accepted says why.
             expected = not_accepted(airflow_ui["output"])
