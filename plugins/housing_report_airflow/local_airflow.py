@@ -221,6 +221,12 @@ def _alive(record: dict) -> bool:
     return started is not None and started == record.get("started")
 
 
+def write_pid_file(path: Path, pid: int, command: list[str]) -> None:
+    """The pid with its start time: `stop` signals it only while both match."""
+    record = {"pid": pid, "started": _start_time(pid), "command": command}
+    path.write_text(json.dumps(record), encoding="utf-8")
+
+
 def running(env: dict[str, str]) -> dict[str, dict]:
     """The processes `start` recorded that are still running: name -> pid record."""
     out = {}
@@ -251,8 +257,7 @@ def start_processes(env: dict[str, str]) -> dict[str, subprocess.Popen]:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        record = {"pid": process.pid, "started": _start_time(process.pid), "command": ["airflow", *args]}
-        (folder / f"{name}.pid").write_text(json.dumps(record), encoding="utf-8")
+        write_pid_file(folder / f"{name}.pid", process.pid, ["airflow", *args])
         started[name] = process
     return started
 
