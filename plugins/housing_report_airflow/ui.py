@@ -26,6 +26,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 URL_PREFIX = "/xoa-nha-tam"
 PAGE_NAME = "Báo cáo xóa nhà tạm"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+NOT_ALLOWED = "Không có quyền xem DAG provincial_report"
+# Airflow's own refusals (in English) as the page says them.
+ACCESS_MESSAGES = {
+    401: "Chưa đăng nhập Airflow: hãy đăng nhập rồi mở lại trang.",
+    403: "Phiên đăng nhập không hợp lệ hoặc không có quyền xem DAG provincial_report.",
+}
 
 
 def _default_store():
@@ -67,7 +73,7 @@ def _require_dag_reader(user) -> None:
         method="GET", access_entity=DagAccessEntity.RUN, details=DagDetails(id=DAG_ID), user=user
     )
     if not allowed:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Không có quyền xem DAG provincial_report")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, NOT_ALLOWED)
 
 
 def create_app(
@@ -85,7 +91,7 @@ def create_app(
 
             login = get_auth_manager().get_url_login(next_url=str(request.url))
             return RedirectResponse(login, status_code=status.HTTP_303_SEE_OTHER)
-        return error_page(str(exc.detail), exc.status_code)
+        return error_page(ACCESS_MESSAGES.get(exc.status_code, str(exc.detail)), exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def bad_query(request: Request, exc: RequestValidationError):
@@ -96,7 +102,7 @@ def create_app(
         request: Request,
         user=Depends(_logged_in_user),  # noqa: B008 (FastAPI's dependency idiom)
         period: str | None = Query(None, max_length=40),
-        unit: str | None = Query(None, max_length=80),
+        unit: str | None = Query(None, max_length=2000),
     ) -> HTMLResponse:
         _require_dag_reader(user)
         config = config_factory()

@@ -173,6 +173,7 @@ def test_an_anonymous_request_is_refused(api):
     client, _token = api
     response = client.get("/xoa-nha-tam/")
     assert response.status_code == 401
+    assert "Chưa đăng nhập Airflow" in response.text
     assert "Thành phố Sóc Trăng" not in response.text
 
 
@@ -182,6 +183,7 @@ def test_a_forged_token_is_refused(api):
     assert response.status_code == 403
     response = client.get("/xoa-nha-tam/", cookies={"_token": "not-a-jwt"})
     assert response.status_code == 403
+    assert "Phiên đăng nhập không hợp lệ" in response.text
 
 
 def test_the_page_for_a_logged_in_user(api, config):

@@ -155,8 +155,10 @@ def test_the_admin_triggers_a_period_and_reads_why_units_were_not_accepted(airfl
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            # A loaded machine: the single-page UI may take a while to draw.
             page.set_default_timeout(60_000)
+            expect.set_options(timeout=60_000)
             # Logged out: Airflow's login page, then back to the DAG.
             page.goto(f"{url}/dags/provincial_report")
             page.locator("input[name=username]").fill(user)
