@@ -6,7 +6,7 @@ import re
 
 from housing_report.core.statuses import STATUSES, status_label
 from housing_report.render.digest import format_digest
-from tests.support.summary_fixture import make_summary
+from tests.support.summary_fixture import make_summary, summary_dict, typed
 
 
 def test_statuses_are_written_by_their_vietnamese_labels():
@@ -39,3 +39,13 @@ def test_outputs_are_named_in_vietnamese():
     assert "  Bảng tính tổng hợp: /o/a.xlsx" in text
     assert "  Biểu đồ progress: /o/c.png" in text
     assert "  Cơ sở dữ liệu báo cáo: /o/r" in text
+
+
+def test_a_stale_unit_says_which_period_its_sheet_shows():
+    data = summary_dict()
+    [stale] = [u for u in data["units"] if u["code"] == "944"]
+    assert stale["status"] == "stale"
+    stale["warnings"] = [
+        {"cell": "BaoCao!C7", "code": "KY_BAO_CAO", "message": "Ô BaoCao!C7 ghi kỳ «27/02/2025»."}
+    ]
+    assert "      cảnh báo BaoCao!C7: Ô BaoCao!C7 ghi kỳ «27/02/2025»." in format_digest(typed(data))

@@ -4,7 +4,7 @@ Vietnamese throughout (statuses by their labels, outputs by what they are)."""
 from __future__ import annotations
 
 from housing_report.core.formatting import vn_date, vn_number, vn_percent
-from housing_report.core.statuses import ACCEPTED, MISSING, UNREACHABLE, status_label
+from housing_report.core.statuses import ACCEPTED, MISSING, STALE, UNREACHABLE, status_label
 from housing_report.core.summary import Summary
 
 # The outputs (`RenderedOutputs.files`, the demo's extras) by what they are.
@@ -47,7 +47,7 @@ def format_digest(summary: Summary, outputs: dict[str, str] | None = None) -> st
         lines.append(f"  {u.code:<8} {u.name:<40} {status_label(u.status)}{extra}")
         for f in u.errors[:3]:
             lines.append(f"      lỗi {f.cell}: {f.message[:150]}")
-        if u.status == ACCEPTED:
+        if u.status in (ACCEPTED, STALE):  # a stale sheet's warning names the period it shows
             for f in u.warnings[:2]:
                 lines.append(f"      cảnh báo {f.cell}: {f.message[:150]}")
         if u.status in (MISSING, UNREACHABLE) and u.reason:
