@@ -20,10 +20,15 @@ SHEETS_POOL_SLOTS := 4
 SHEETS_POOL_DESC := Google Sheets API readers (quota 60 reads/min per service account)
 
 .PHONY: help demo test test-celery ui-screenshot bench lint template samples preview clean
+.PHONY: airflow airflow-stop
 
 help:
 	@echo "make demo      - set up .venv, run provincial_report on the sample workbooks, print the outputs"
 	@echo "                 (PERIOD=yyyy-mm-dd for one period only)"
+	@echo "make airflow   - Airflow itself on this machine (api-server, scheduler, dag-processor, triggerer;"
+	@echo "                 LocalExecutor, the sample workbooks): prints the address, user and password"
+	@echo "                 (AIRFLOW_PORT=8081 for another port; HOUSING_REPORT_EXECUTOR=celery for Celery)"
+	@echo "make airflow-stop - stop what make airflow started"
 	@echo "make test      - set up .venv with the test tools, check the import rules (lint-imports), run the tests"
 	@echo "make test-celery - provincial_report on Airflow's own processes with the CeleryExecutor"
 	@echo "                 (PostgreSQL and Redis on loopback; about two minutes)"
@@ -61,6 +66,26 @@ demo: $(AIRFLOW_HOME)/.migrated
 test: $(VENV)/.dev
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Airflow's own processes on loopback with the settings above (housing_report_airflow.local_airflow):
+# migrates, creates the pool, the report database and the admin's login, prints them; pid files
+# and logs in $(AIRFLOW_HOME)/local/.
+airflow: $(VENV)/.runtime
+	$(BIN)/python -m housing_report_airflow.local_airflow start
+
+airflow-stop:
+	$(BIN)/python -m housing_report_airflow.local_airflow stop
+
+# Chromium for the browser test (tests/ui/test_admin_in_browser.py), from the system's packages:
+# installed with apt-get where this runs as root; elsewhere the test is skipped (a failure with CI=true).
+$(VENV)/.chromium:
+	@if command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Chromium is not installed (as root: apt-get install chromium): the browser test will be skipped"; fi
+	@if command -v chromium >/dev/null; then touch $@; fi
+
+test: $(VENV)/.chromium
 
 # The Celery end-to-end test (marker `celery`, left out of `make test`).
 test-celery: $(VENV)/.dev

@@ -10,6 +10,7 @@ outputs went and a one-screen summary. Variables already set in the environment
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -21,6 +22,7 @@ from housing_report_airflow.settings import REPO_ROOT
 
 SAMPLE_PERIODS = ("2025-02-27", "2025-03-12")
 SAMPLE_DIR = REPO_ROOT / "include" / "sample_data"
+RUN_STATES = {"success": "thành công", "failed": "thất bại", "running": "đang chạy", "queued": "đang chờ"}
 
 
 def _run_one(period: str) -> int:
@@ -35,7 +37,7 @@ def _run_one(period: str) -> int:
 
     run = run_dag_test(bag.dags["provincial_report"], run_conf={"period": period, "dry_run": False})
     state = str(getattr(run, "state", "")).lower()
-    print(f"DAG run state: {state}")
+    print(f"Trạng thái lần chạy: {RUN_STATES.get(state.rsplit('.', 1)[-1], state)}")
     result = {"state": state, "run_id": run.run_id, "delivery": _xcom(run.run_id, "deliver_report")}
     Path(os.environ["HOUSING_REPORT_DEMO_RESULT"]).write_text(json.dumps(result), encoding="utf-8")
     return 0 if state.endswith("success") else 1
@@ -53,9 +55,15 @@ def _xcom(run_id: str, task_id: str):
         return XComModel.deserialize_value(row) if row is not None else None
 
 
+def vn_seconds(seconds: float) -> str:
+    """12,3 (a decimal comma, as Vietnamese writes it)."""
+    return f"{seconds:.1f}".replace(".", ",")
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--run"]:
         return _run_one(argv[1])
+    from housing_report.core.formatting import vn_datetime
     from housing_report.core.summary import decode_summary
     from housing_report.render.digest import format_digest
 
@@ -88,7 +96,7 @@ def main(argv: list[str]) -> int:
             )
         elapsed = time.monotonic() - started
         if code != 0:
-            print(f"   THẤT BẠI sau {elapsed:.1f} s; xem nhật ký: {log_path}")
+            print(f"   THẤT BẠI sau {vn_seconds(elapsed)} giây; xem nhật ký: {log_path}")
             tail = log_path.read_text(encoding="utf-8").splitlines()[-25:]
             print("\n".join(tail))
             return code
@@ -96,18 +104,19 @@ def main(argv: list[str]) -> int:
         summary = decode_summary((folder / "summary.json").read_bytes())
         outbox = sorted((folder / "outbox").glob("*.eml")) if (folder / "outbox").is_dir() else []
         outputs = {
-            "summary.json": str(folder / "summary.json"),
+            "summary": str(folder / "summary.json"),
             "workbook": str(next(folder.glob("*.xlsx"), "")),
-            "report document": str(next(folder.glob("*.docx"), "")),
-            "email (HTML)": str(folder / "email.html"),
-            "email (text)": str(folder / "email.txt"),
+            "document": str(next(folder.glob("*.docx"), "")),
+            "email_html": str(folder / "email.html"),
+            "email_text": str(folder / "email.txt"),
         }
         if outbox:
-            outputs["outbox (mới nhất)"] = str(outbox[-1])
+            outputs["outbox"] = str(outbox[-1])
         if "AIRFLOW_CONN_REPORT_DB" not in env:
-            outputs["report DB"] = str(Path(env["AIRFLOW_VAR_REPORT_OUTPUT_DIR"]) / "reports.sqlite")
-        outputs["Airflow log"] = str(log_path)
-        print(f"   xong trong {elapsed:.1f} s")
+            outputs["report_db"] = str(Path(env["AIRFLOW_VAR_REPORT_OUTPUT_DIR"]) / "reports.sqlite")
+        outputs["airflow_log"] = str(log_path)
+        finished = vn_datetime(dt.datetime.now(dt.UTC))
+        print(f"   xong trong {vn_seconds(elapsed)} giây, lúc {finished} (giờ Việt Nam)")
         print(format_digest(summary, outputs))
         delivery = json.loads(result_path.read_text(encoding="utf-8")).get("delivery") or {}
         print(f"Phiên bản {summary.version or '?'}. Gửi thư: {delivery.get('reason', 'không rõ')}")

@@ -5,21 +5,33 @@ reads the report database only (four queries whatever the number of units), and 
 only to users logged in to Airflow: the JWT of the UI (cookie) or of the REST API (bearer)
 is validated by Airflow's own `get_user` dependency, i.e. by the configured auth manager,
 and the user must be allowed to read the runs of provincial_report.
+
+The query (`?period=yyyy-mm-dd`, `&unit=CODE`) is checked here: a day that does not exist, is
+not a collection day, or a unit not in units.yaml is answered with one Vietnamese line and
+HTTP 400 (escaped: the answer repeats what was typed), never a traceback and a 500.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 URL_PREFIX = "/xoa-nha-tam"
 PAGE_NAME = "Báo cáo xóa nhà tạm"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+NOT_ALLOWED = "Không có quyền xem DAG provincial_report"
+# Airflow's own refusals (in English) as the page says them.
+ACCESS_MESSAGES = {
+    401: "Chưa đăng nhập Airflow: hãy đăng nhập rồi mở lại trang.",
+    403: "Phiên đăng nhập không hợp lệ hoặc không có quyền xem DAG provincial_report.",
+}
 
 
 def _default_store():
@@ -61,7 +73,7 @@ def _require_dag_reader(user) -> None:
         method="GET", access_entity=DagAccessEntity.RUN, details=DagDetails(id=DAG_ID), user=user
     )
     if not allowed:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "Không có quyền xem DAG provincial_report")
+        raise HTTPException(status.HTTP_403_FORBIDDEN, NOT_ALLOWED)
 
 
 def create_app(
@@ -79,22 +91,61 @@ def create_app(
 
             login = get_auth_manager().get_url_login(next_url=str(request.url))
             return RedirectResponse(login, status_code=status.HTTP_303_SEE_OTHER)
-        return HTMLResponse(f"<p>{exc.detail}</p>", status_code=exc.status_code)
+        return error_page(ACCESS_MESSAGES.get(exc.status_code, str(exc.detail)), exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_query(request: Request, exc: RequestValidationError):
+        return error_page("Địa chỉ trang có tham số không hợp lệ.", status.HTTP_400_BAD_REQUEST)
 
     @app.get("/", response_class=HTMLResponse)
     async def overview_page(
         request: Request,
         user=Depends(_logged_in_user),  # noqa: B008 (FastAPI's dependency idiom)
-        period: str | None = Query(None, pattern=r"^\d{4}-\d{2}-\d{2}$"),
+        period: str | None = Query(None, max_length=40),
+        unit: str | None = Query(None, max_length=2000),
     ) -> HTMLResponse:
         _require_dag_reader(user)
-        chosen = dt.date.fromisoformat(period) if period else None
-        return HTMLResponse(render_page(store_factory(), config_factory(), chosen))
+        config = config_factory()
+        chosen, units = parse_query(config, period, unit)
+        return HTMLResponse(render_page(store_factory(), config, chosen, units))
 
     return app
 
 
-def render_page(store, config, period: dt.date | None = None) -> str:
+def parse_query(config, period: str | None, unit: str | None) -> tuple[dt.date | None, list[str] | None]:
+    """The period and units a query asks for; HTTP 400 with one Vietnamese line when wrong."""
+    from housing_report.core.periods import parse_period
+    from housing_report.render.overview import unknown_units
+
+    chosen = None
+    if period:
+        try:
+            chosen = parse_period(period, config.report.schedule.collection_days)
+        except ValueError as exc:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+    units = None
+    if unit:
+        units = [code.strip() for code in unit.split(",") if code.strip()]
+        unknown = unknown_units(config, units)
+        if unknown or not units:
+            raise HTTPException(
+                status.HTTP_400_BAD_REQUEST,
+                f"Không có đơn vị mã «{', '.join(unknown) or unit}» trong danh sách đơn vị (units.yaml).",
+            )
+    return chosen, units
+
+
+def error_page(message: str, status_code: int) -> HTMLResponse:
+    """One escaped line (it may repeat what was typed in the address)."""
+    body = (
+        '<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Báo cáo xóa nhà tạm</title>'
+        f"</head><body><p>{html.escape(message, quote=False)}</p>"
+        '<p><a href="?">Về trang báo cáo (kỳ mới nhất)</a></p></body></html>'
+    )
+    return HTMLResponse(body, status_code=status_code)
+
+
+def render_page(store, config, period: dt.date | None = None, unit_codes: list[str] | None = None) -> str:
     """The page's HTML (pure: the store and config in, HTML out)."""
     import jinja2
 
@@ -103,7 +154,7 @@ def render_page(store, config, period: dt.date | None = None) -> str:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
     )
-    overview = build_overview(store, config, period)
+    overview = build_overview(store, config, period, unit_codes=unit_codes)
     return environment.get_template("overview.html.j2").render(
         o=overview, dag_id=DAG_ID, dag_url=f"/dags/{DAG_ID}"
     )

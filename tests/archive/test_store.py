@@ -335,3 +335,25 @@ def test_deleted_archive_is_a_clear_error_not_an_empty_history(tmp_path):
         check_archive_present(database, tmp_path)
     database.write_bytes(b"")
     check_archive_present(database, tmp_path)
+
+
+def test_the_page_s_views_give_each_unit_s_findings_and_latest_status_per_period(store, config):
+    """`period_reads` carries each finding (cell, message); `status_history` the latest status of
+    each unit in each period asked for, whatever the number of runs."""
+    first, second = config.units[0], config.units[1]
+    read_all(config, store, FEB, "feb", overrides={second.code: None})
+    read_all(config, store, MAR, "mar-1", overrides={second.code: None})
+    read_all(config, store, MAR, "mar-2")  # the second unit's sheet found on a re-run
+    history = store.status_history([FEB, MAR])
+    assert history[first.code] == {FEB: "accepted", MAR: "accepted"}
+    assert history[second.code] == {FEB: "missing", MAR: "accepted"}
+    assert store.status_history([]) == {}
+    assert set(store.status_history([MAR])[second.code]) == {MAR}
+    broken = unit_rows(config, first.kind, "12/03/2025", first.name)
+    broken[find(broken, "MTQG")][col_of(broken, "A", "HT_XM")] = "12 căn"
+    read_all(config, store, MAR, "mar-3", overrides={first.code: broken})
+    read = store.period_reads(MAR)[first.code]
+    assert read.status == "rejected"
+    [finding] = [f for f in read.findings if f["severity"] == "error"]
+    assert "12 căn" in finding["message"]
+    assert finding["cell"].startswith("BaoCao!")

@@ -301,6 +301,26 @@ class ReadArchive:
                     spreadsheet=row.spreadsheet,
                     errors=sum(1 for f in row.findings or [] if f.get("severity") == "error"),
                     warnings=sum(1 for f in row.findings or [] if f.get("severity") != "error"),
+                    findings=list(row.findings or []),
                 )
                 for row in conn.execute(sa.select(ranked).where(ranked.c.rank == 1))
             }
+
+    def status_history(self, periods: Sequence[dt.date]) -> dict[str, dict[dt.date, str]]:
+        """Each unit's status in each of these periods (its latest read there): one query."""
+        if not periods:
+            return {}
+        last = (
+            sa.select(sa.func.max(unit_reads.c.id).label("id"))
+            .where(unit_reads.c.period.in_(list(periods)))
+            .group_by(unit_reads.c.unit_code, unit_reads.c.period)
+            .subquery("last_ids")
+        )
+        query = sa.select(unit_reads.c.unit_code, unit_reads.c.period, unit_reads.c.status).join(
+            last, last.c.id == unit_reads.c.id
+        )
+        history: dict[str, dict[dt.date, str]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                history.setdefault(row.unit_code, {})[row.period] = row.status
+        return history

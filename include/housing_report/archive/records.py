@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from housing_report.core.models import Finding
@@ -12,7 +12,6 @@ from housing_report.core.summary import Summary
 
 class StoreError(RuntimeError):
     """The report database cannot be used (missing, corrupt, unreachable)."""
-
 
 
 @dataclass
@@ -63,6 +62,7 @@ class UnitReadStatus:
     spreadsheet: str
     errors: int
     warnings: int
+    findings: list[dict[str, str]] = field(default_factory=list)  # severity, cell, code, message
 
 
 def aware(moment: dt.datetime | None) -> dt.datetime | None:

@@ -25,7 +25,7 @@ from housing_report.collect.base import ReportSource
 from housing_report.config import Config, Unit
 from housing_report.core.findings import cap_findings
 from housing_report.core.models import FetchResult, UnitReport
-from housing_report.core.statuses import ACCEPTED, ERROR, FETCH_OK, STATUSES
+from housing_report.core.statuses import ACCEPTED, ERROR, FETCH_OK, STATUSES, status_label
 from housing_report.core.summary import Summary
 from housing_report.validate.history import apply_history_rules, compared_units
 from housing_report.validate.parse import parse_reports
@@ -111,7 +111,7 @@ def _collect(config, units, fetched, period, run_id, store) -> dict[str, int]:
         counts[status] += 1
         rows.append((result, report, unit.spreadsheet, unit.worksheet))
         if report is None:
-            log.warning("Đơn vị %s (%s): %s. %s", unit.code, unit.name, status, result.reason)
+            log.warning("Đơn vị %s (%s): %s. %s", unit.code, unit.name, status_label(status), result.reason)
         elif log.isEnabledFor(logging.INFO):
             lines += _unit_lines(unit, status, report)
     if lines:
@@ -125,7 +125,7 @@ def _collect(config, units, fetched, period, run_id, store) -> dict[str, int]:
 def _unit_lines(unit: Unit, status: str, report: UnitReport) -> list[str]:
     errors = sum(1 for f in report.findings if f.severity == ERROR)
     warnings = len(report.findings) - errors
-    lines = [f"Đơn vị {unit.code} ({unit.name}): {status}, {errors} lỗi, {warnings} cảnh báo"]
+    lines = [f"Đơn vị {unit.code} ({unit.name}): {status_label(status)}, {errors} lỗi, {warnings} cảnh báo"]
     lines += [f"  [{f.severity}] {f.message}" for f in report.findings]
     return lines
 
