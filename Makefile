@@ -24,6 +24,7 @@ SHEETS_POOL_DESC := Google Sheets API readers (quota 60 reads/min per service ac
 help:
 	@echo "make demo      - set up .venv, run provincial_report on the sample workbooks, print the outputs"
 	@echo "                 (PERIOD=yyyy-mm-dd for one period only)"
+	@echo "                 (FORCE_RESEND=1: send again what the demo said may not have arrived)"
 	@echo "make test      - set up .venv with the test tools, check the import rules (lint-imports), run the tests"
 	@echo "make test-celery - provincial_report on Airflow's own processes with the CeleryExecutor"
 	@echo "                 (PostgreSQL and Redis on loopback; about two minutes)"
@@ -55,7 +56,7 @@ $(AIRFLOW_HOME)/.migrated: $(VENV)/.runtime
 	touch $@
 
 demo: $(AIRFLOW_HOME)/.migrated
-	$(BIN)/python -m housing_report_airflow.demo $(PERIOD)
+	$(BIN)/python -m housing_report_airflow.demo $(if $(FORCE_RESEND),--force-resend) $(PERIOD)
 
 # The import rules first (.importlinter: stages import only downward, no circle), then the suite.
 test: $(VENV)/.dev

@@ -28,7 +28,7 @@ from housing_report.deliver.ledger import (
     PartialDelivery,
     content_digest,
 )
-from housing_report.deliver.transports import Delivery, DeliveryError
+from housing_report.deliver.transports import Delivery, DeliveryError, DeliveryOutcomeUnknown
 from housing_report.render.reminders import render_reminder, render_reminder_admins
 from housing_report.validate.freshness import UPDATED
 
@@ -96,7 +96,8 @@ def send_reminders(
         except DeliveryConflict:
             result["already"].append(unit.code)
             continue
-        except (DeliveryError, PartialDelivery) as exc:  # partial: logged sent, never sent again
+        # partial: logged sent, never sent again; unknown: logged sending, never sent again
+        except (DeliveryError, DeliveryOutcomeUnknown, PartialDelivery) as exc:
             result["failed"][unit.code] = str(exc)
             continue
         result["reminded"].append(unit.code)
