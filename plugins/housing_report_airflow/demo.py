@@ -65,7 +65,7 @@ def _xcom(run_id: str, task_id: str):
         return XComModel.deserialize_value(row) if row is not None else None
 
 
-def _pending_deliveries(period: str) -> list[dict]:
+def pending_deliveries(period: str) -> list[dict]:
     """What of the period's mail the admin must look into: messages whose outcome is unknown, and
     partial deliveries that still stand (the report's and the units' feedback)."""
     import datetime as dt
@@ -111,13 +111,13 @@ def _pending_deliveries(period: str) -> list[dict]:
 
 def _pending_or_none(period: str) -> list[dict]:
     try:
-        return _pending_deliveries(period)
+        return pending_deliveries(period)
     except Exception:  # the run's own failure is what the admin must see first
         logging.getLogger(__name__).exception("Không đọc được nhật ký gửi thư của kỳ %s", period)
         return []
 
 
-def _advice(period: str, pending: list[dict]) -> list[str]:
+def advice_lines(period: str, pending: list[dict]) -> list[str]:
     """The admin's next step for each pending delivery, in Vietnamese, naming the command."""
     again = f"make demo PERIOD={period} FORCE_RESEND=1"
     names = {"report": "Báo cáo", "correction": "Bản điều chỉnh", "feedback": "Thư phản hồi đơn vị"}
@@ -181,7 +181,7 @@ def main(argv: list[str]) -> int:
             )
         elapsed = time.monotonic() - started
         result = json.loads(result_path.read_text(encoding="utf-8")) if result_path.exists() else {}
-        advice = _advice(period, result.get("pending") or [])
+        advice = advice_lines(period, result.get("pending") or [])
         if code != 0:
             print(f"   THẤT BẠI sau {elapsed:.1f} s; xem nhật ký: {log_path}")
             tail = log_path.read_text(encoding="utf-8").splitlines()[-25:]
