@@ -51,7 +51,9 @@ def _outbox(resources: Resources, period: str) -> Path:
     return resources.settings.output_dir / "reminders" / period
 
 
-def send(period: str, run_id: str, states: list[dict[str, Any]], dry_run: bool) -> dict[str, Any]:
+def send(
+    period: str, run_id: str, states: list[dict[str, Any]], dry_run: bool, force_resend: bool = False
+) -> dict[str, Any]:
     from housing_report.deliver.reminders import send_reminders
     from housing_report.validate.freshness import UPDATED
 
@@ -71,6 +73,7 @@ def send(period: str, run_id: str, states: list[dict[str, Any]], dry_run: bool) 
         mailer.sender,
         mailer.message_id_domain,
         tell_admins=True,
+        force_resend=force_resend,
     )
     log.info(
         "Kỳ %s: đã nhắc %s; đã nhắc trước đó %s; không có email %s",

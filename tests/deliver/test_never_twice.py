@@ -130,9 +130,18 @@ def test_reminder_and_alert_without_an_answer_are_never_resent(store, config):
     handler = Disconnecting(times=1)
     with smtp_server(handler) as server:
 
-        def remind():
+        def remind(**kwargs):
             return send_reminders(
-                config, store, MAR, "remind-1", states, smtp(server.port), SENDER, DOMAIN, tell_admins=True
+                config,
+                store,
+                MAR,
+                "remind-1",
+                states,
+                smtp(server.port),
+                SENDER,
+                DOMAIN,
+                tell_admins=True,
+                **kwargs,
             )
 
         assert list(remind()["failed"]) == ["946"]
@@ -140,6 +149,8 @@ def test_reminder_and_alert_without_an_answer_are_never_resent(store, config):
         alerts, others = split(handler, config)
         assert len(others) == 1
         assert len(alerts) == 1  # the admins told of the reminder's unknown outcome
+        assert remind(force_resend=True)["reminded"] == ["946"]  # an admin looked: not there
+        assert len(split(handler, config)[1]) == 2
 
         handler.times = 1  # now the alert itself gets no answer
         ledger = Ledger(store, Mailer(smtp(server.port), SENDER, DOMAIN), "r1")
