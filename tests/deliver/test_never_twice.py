@@ -18,6 +18,7 @@ from housing_report.deliver.transports import DeliveryError, DeliveryOutcomeUnkn
 from housing_report.pipeline.report import summarise
 from tests.archive.test_store import read_all
 from tests.deliver.test_feedback import DOMAIN, SENDER, rejected_949
+from tests.deliver.test_ledger import with_two_addresses
 from tests.deliver.test_report import all_recipients, mail_for, run
 from tests.smtp_server import Collector, Disconnecting, DroppingAtRcpt, Stalling, smtp_server
 
@@ -230,3 +231,29 @@ def test_a_refused_recipient_fails_every_retry_and_rerun_until_force_sends_to_it
         ("report", 1, sorted(all_recipients(config)), "sent"),
         ("report", 1, [refused], "sent"),
     ]
+
+
+def test_a_refused_unit_address_fails_every_retry_until_force_sends_to_it_alone(store, config):
+    config = with_two_addresses(config, "949")
+    refused = config.unit("949").emails[0]
+    read_all(config, store, MAR, "r1", {"949": rejected_949(config)})
+    summarise(config, MAR, "r1", store)
+    handler = Collector(refuse=(refused,))
+    with smtp_server(handler) as server:
+
+        def send(**kwargs):
+            return send_feedback(
+                config, store, MAR, "r1", smtp(server.port), SENDER, DOMAIN, tell_admins=True, **kwargs
+            )
+
+        for _try in range(3):  # the first try and Airflow's two retries
+            outcome = send()
+            assert refused in outcome.failed["949"]
+            assert "949" not in outcome.sent
+        handler.refuse = set()
+        assert send(force_resend=True).sent == ["949"]  # to the refused address only
+        assert "949" in send().skipped
+    to_949 = [r.rcpt_tos for r in handler.received if set(r.rcpt_tos) & set(config.unit("949").emails)]
+    assert to_949 == [[config.unit("949").emails[1]], [refused]]
+    alerts, _ = split(handler, config)
+    assert len(alerts) == 1

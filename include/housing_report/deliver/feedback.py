@@ -122,6 +122,7 @@ def send_feedback(
                     content_hash=digest,
                 )
                 log.info("Đã gửi lại thư phản hồi cho %s: %s", unit.code, ", ".join(standing.refused))
+                outcome.sent.append(unit.code)
         except DeliveryUncertain as exc:
             outcome.failed[unit.code] = (
                 f"lần gửi trước (Message-ID {exc.pending.message_id}) chưa rõ kết quả; không gửi lại "
@@ -135,7 +136,8 @@ def send_feedback(
             outcome.failed[unit.code] = str(exc)
             continue
         if sent is not None and (sent.version == row.version or sent.content_hash == digest):
-            outcome.skipped[unit.code] = f"đã báo cho đơn vị nội dung này ({sent.message_id})"
+            if unit.code not in outcome.sent:  # not just sent to its refused addresses
+                outcome.skipped[unit.code] = f"đã báo cho đơn vị nội dung này ({sent.message_id})"
             continue
         message = ledger.build(render_feedback(entry, row.summary, config), to=to, reply_to=reply_to)
         try:
