@@ -25,6 +25,7 @@ SHEETS_POOL_DESC := Google Sheets API readers (quota 60 reads/min per service ac
 help:
 	@echo "make demo      - set up .venv, run provincial_report on the sample workbooks, print the outputs"
 	@echo "                 (PERIOD=yyyy-mm-dd for one period only)"
+	@echo "                 (FORCE_RESEND=1: send again what the demo said may not have arrived)"
 	@echo "make airflow   - Airflow itself on this machine (api-server, scheduler, dag-processor, triggerer;"
 	@echo "                 LocalExecutor, the sample workbooks): prints the address, user and password"
 	@echo "                 (AIRFLOW_PORT=8081 for another port; HOUSING_REPORT_EXECUTOR=celery for Celery)"
@@ -60,7 +61,7 @@ $(AIRFLOW_HOME)/.migrated: $(VENV)/.runtime
 	touch $@
 
 demo: $(AIRFLOW_HOME)/.migrated
-	$(BIN)/python -m housing_report_airflow.demo $(PERIOD)
+	$(BIN)/python -m housing_report_airflow.demo $(if $(FORCE_RESEND),--force-resend) $(PERIOD)
 
 # The import rules first (.importlinter: stages import only downward, no circle), then the suite.
 test: $(VENV)/.dev

@@ -104,7 +104,7 @@ PARAMS = {
         type="boolean",
         title="Gửi lại khi lần gửi trước không rõ kết quả",
         description="Chỉ dùng khi đã kiểm tra hộp thư và chắc chắn thư của lần gửi bị gián đoạn "
-        "chưa đến người nhận.",
+        "chưa đến người nhận; hoặc để gửi riêng cho những người nhận bị máy chủ từ chối (đã sửa).",
     ),
 }
 
@@ -207,8 +207,10 @@ def provincial_report():
             return {"sent": [], "reason": "replay"}
         if result.get("held"):  # deliver_report logs it and tells the admins
             return {"sent": [], "held": True, "reason": result["held"]}
-        dry_run = bool(context["params"].get("dry_run"))
-        return tasks.send_feedback(result["period"], context["run_id"], dry_run)
+        params = context["params"]
+        return tasks.send_feedback(
+            result["period"], context["run_id"], bool(params.get("dry_run")), bool(params.get("force_resend"))
+        )
 
     period = resolve_period()
     counts = fetch_unit_reports.partial(period=period).expand(unit_codes=plan_fetch_batches())

@@ -58,6 +58,13 @@ PARAMS = {
         title="Chạy thử (không gửi)",
         description="Đọc các trang tính và ghi vào nhật ký những đơn vị sẽ được nhắc, nhưng không gửi email.",
     ),
+    "force_resend": Param(
+        False,
+        type="boolean",
+        title="Gửi lại khi lần gửi trước không rõ kết quả",
+        description="Chỉ dùng khi đã kiểm tra hộp thư và chắc chắn thư nhắc của lần gửi bị gián đoạn "
+        "chưa đến đơn vị.",
+    ),
 }
 
 
@@ -109,7 +116,12 @@ def submission_reminder():
         flat = [s for batch in states for s in batch]
         params = context["params"]
         return reminder_tasks.send(
-            period, context["run_id"], flat, bool(params.get("dry_run")), bool(params.get("period"))
+            period,
+            context["run_id"],
+            flat,
+            bool(params.get("dry_run")),
+            bool(params.get("period")),
+            bool(params.get("force_resend")),
         )
 
     @task(on_failure_callback=alert_admins_of_failure)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
+import threading
 import types
 from contextlib import contextmanager
 from email.policy import default
@@ -39,11 +41,55 @@ class Collector:
 
 
 class Disconnecting(Collector):
-    """Drops the connection after the data, before answering: smtplib sees a disconnect."""
+    """Keeps the message, then drops the connection before answering "250" (the first `times`
+    messages; then answers as `Collector`): smtplib sees a disconnect, the recipients have it."""
+
+    def __init__(self, times: int = 1_000_000, **kwargs):
+        super().__init__(**kwargs)
+        self.times = times
 
     async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)
+        if self.times <= 0:
+            return answer
+        self.times -= 1
         server.transport.close()
         return "421 closing"
+
+
+class Stalling(Collector):
+    """Keeps the message, then holds its "250" until `release` is set (the first `times`
+    messages): a client with a shorter timeout gives up first, the recipients have it."""
+
+    def __init__(self, times: int = 1_000_000, **kwargs):
+        super().__init__(**kwargs)
+        self.times = times
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)
+        if self.times > 0:
+            self.times -= 1
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+        return answer
+
+
+class DroppingAtRcpt(Collector):
+    """Drops the connection at the first RCPT of the first `times` sessions: nothing handed over."""
+
+    def __init__(self, times: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.times = times
+        self.dropped = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.times > 0:
+            self.times -= 1
+            self.dropped += 1
+            server.transport.close()
+            return "421 closing"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
 
 
 def free_port() -> int:
@@ -59,4 +105,7 @@ def smtp_server(handler, **kwargs):
     try:
         yield controller
     finally:
+        release = getattr(handler, "release", None)
+        if release is not None:
+            release.set()  # a stalled answer must not hold the server's shutdown
         controller.stop()

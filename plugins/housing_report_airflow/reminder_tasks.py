@@ -52,10 +52,16 @@ def _outbox(resources: Resources, period: str) -> Path:
 
 
 def send(
-    period: str, run_id: str, states: list[dict[str, Any]], dry_run: bool, named_period: bool = False
+    period: str,
+    run_id: str,
+    states: list[dict[str, Any]],
+    dry_run: bool,
+    named_period: bool = False,
+    force_resend: bool = False,
 ) -> dict[str, Any]:
     """Remind the units not updated; nobody when the coming period is past and was not named
-    (a catch-up after unpausing: `housing_report.deliver.hold`)."""
+    (a catch-up after unpausing: `housing_report.deliver.hold`). `force_resend`: send again a
+    reminder whose outcome is unknown."""
     from housing_report.deliver.hold import reminder_hold_reason
     from housing_report.deliver.reminders import send_reminders
     from housing_report.validate.freshness import UPDATED
@@ -81,6 +87,7 @@ def send(
         mailer.sender,
         mailer.message_id_domain,
         tell_admins=True,
+        force_resend=force_resend,
     )
     log.info(
         "Kỳ %s: đã nhắc %s; đã nhắc trước đó %s; không có email %s",

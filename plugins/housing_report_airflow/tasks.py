@@ -195,9 +195,10 @@ def hold(period: str, run_id: str, version: int, reason: str) -> dict[str, Any]:
     return {"sent": False, "held": True, "version": version, "reason": reason, "alert": message_id}
 
 
-def send_feedback(period: str, run_id: str, dry_run: bool) -> dict[str, Any]:
+def send_feedback(period: str, run_id: str, dry_run: bool, force_resend: bool = False) -> dict[str, Any]:
     """Email each unit with something to fix (rejected, stale, warnings) its findings, once per
-    version and content (see housing_report.deliver.feedback); units with nothing to fix get nothing."""
+    version and content (see housing_report.deliver.feedback); units with nothing to fix get nothing.
+    `force_resend`: send again what may not have arrived (an unknown outcome, a refused address)."""
     from housing_report.deliver.feedback import FeedbackError
     from housing_report.deliver.feedback import send_feedback as send
     from housing_report.pipeline.report import period_folder
@@ -217,6 +218,7 @@ def send_feedback(period: str, run_id: str, dry_run: bool) -> dict[str, Any]:
         mailer.sender,
         mailer.message_id_domain,
         tell_admins=True,
+        force_resend=force_resend,
     )
     log.info(
         "Thư phản hồi kỳ %s: đã gửi %d (%s); không gửi %d",
@@ -228,7 +230,8 @@ def send_feedback(period: str, run_id: str, dry_run: bool) -> dict[str, Any]:
     for code, why in outcome.skipped.items():
         log.info("  %s: %s", code, why)
     if outcome.failed:
-        # The others are logged as sent: a retry sends only these.
+        # The others are logged as sent: a retry sends only those refused outright; those whose
+        # outcome is unknown or partial fail again until an admin re-runs with force_resend.
         raise FeedbackError(
             "Không gửi được thư phản hồi cho " + "; ".join(f"{c}: {e}" for c, e in outcome.failed.items())
         )

@@ -18,10 +18,16 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from housing_report.config import Contact
 from housing_report.deliver.message import MIME_TYPES, build_message
-from housing_report.deliver.transports import Delivery, DeliveryError, OutboxDelivery, SmtpDelivery
+from housing_report.deliver.transports import (
+    Delivery,
+    DeliveryError,
+    DeliveryOutcomeUnknown,
+    OutboxDelivery,
+    SmtpDelivery,
+)
 from housing_report.render.email import render_email
 from housing_report.render.workbook import write_summary_workbook
-from tests.smtp_server import Collector, Disconnecting, free_port, smtp_server
+from tests.smtp_server import Collector, Disconnecting, DroppingAtRcpt, Stalling, free_port, smtp_server
 from tests.support.summary_fixture import make_summary
 
 SENDER = "baocao@btgtu.soctrang.example"
@@ -236,16 +242,42 @@ def test_smtp_one_refused_recipient_is_an_error_naming_it(report, config):
     assert "the message went to the other recipients" in str(caught.value)
 
 
-def test_smtp_yagmail_giving_up_is_an_error(report, monkeypatch):
-    import yagmail.sender
-
-    # yagmail sleeps 3, 6 and 9 s between its attempts; the attempts themselves are real.
-    monkeypatch.setattr(yagmail.sender, "time", types.SimpleNamespace(sleep=lambda seconds: None))
-    handler = Disconnecting()
+@pytest.mark.parametrize("handler_class", [Disconnecting, Stalling], ids=["dropped", "stalled"])
+def test_smtp_no_answer_after_data_is_an_unknown_outcome_sent_once(report, handler_class):
+    """The server keeps the message, then drops the connection before its "250", or answers
+    after the client's timeout: one copy arrived, the outcome is unknown, never "not sent"."""
+    handler = handler_class()
     with smtp_server(handler) as server:
-        with pytest.raises(DeliveryError, match="disconnected repeatedly"):
+        with pytest.raises(DeliveryOutcomeUnknown) as caught:
+            smtp(server.port, timeout=1).deliver(report)
+        assert len(handler.received) == 1  # no second attempt below the caller
+    assert not isinstance(caught.value, DeliveryError)
+    assert caught.value.message_id == report["Message-ID"]
+    assert report["Message-ID"] in str(caught.value)
+    assert "Không rõ thư đã đến hay chưa" in str(caught.value)
+
+
+def test_smtp_dropped_before_data_is_not_sent_and_may_be_retried(report, config):
+    handler = DroppingAtRcpt(times=1)
+    with smtp_server(handler) as server:
+        with pytest.raises(DeliveryError) as caught:
             smtp(server.port).deliver(report)
-    assert handler.received == []
+        assert isinstance(caught.value.__cause__, smtplib.SMTPServerDisconnected)
+        assert handler.received == []
+        smtp(server.port).deliver(report)  # the retry
+    [got] = handler.received
+    assert got.rcpt_tos == expected_recipients(config)
+
+
+def test_smtp_data_refused_with_a_reply_is_not_sent(report):
+    class RefusingData(Collector):
+        async def handle_DATA(self, server, session, envelope):
+            return "554 5.6.0 Message rejected"
+
+    with smtp_server(RefusingData()) as server:
+        with pytest.raises(DeliveryError, match="554") as caught:
+            smtp(server.port).deliver(report)
+    assert isinstance(caught.value.__cause__, smtplib.SMTPDataError)
 
 
 def test_smtp_settings_are_checked():

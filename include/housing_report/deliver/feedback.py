@@ -6,8 +6,11 @@ with the link to its Google Sheet. Units with nothing to fix get nothing.
 
 Each email goes through the send-once ledger (`deliver.ledger`: kind `feedback`, a key of its
 own per unit), like the report: never twice for a version, and a re-run of the period tells a
-unit again only when what it has to fix has changed. An attempt whose outcome is unknown, or
-that another run holds, skips the unit (with the reason); a refused one lists it as failed.
+unit again only when what it has to fix has changed. A refused attempt lists the unit as failed
+(a retry sends), and so does, on every later attempt, one whose outcome is unknown (never sent
+again, the admins told once with the Message-ID) or that reached some of the unit's addresses
+only (never again to those who have it), until `force_resend` sends it: again, or to the
+refused addresses alone. An attempt another run holds skips the unit (with the reason).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from housing_report.archive.store import ReportStore
 from housing_report.config import Config, Contact, Unit
 from housing_report.core.summary import UnitEntry
 from housing_report.deliver.ledger import FEEDBACK, DeliveryUncertain, Ledger, Mailer, PartialDelivery
-from housing_report.deliver.transports import Delivery, DeliveryError
+from housing_report.deliver.transports import Delivery, DeliveryError, DeliveryOutcomeUnknown
 from housing_report.render.feedback import needs_feedback, render_feedback
 
 log = logging.getLogger(__name__)
@@ -69,10 +72,13 @@ def send_feedback(
     message_id_domain: str,
     *,
     tell_admins: bool = False,
+    force_resend: bool = False,
 ) -> FeedbackOutcome:
     """Email each unit with something to fix in this run's version of the period, as the log allows.
 
-    `tell_admins`: a partial refusal is also told to the admins (`Ledger`), as the tasks do."""
+    `tell_admins`: a partial refusal or an unknown outcome is also told to the admins (`Ledger`),
+    as the tasks do. `force_resend`: an admin checked the mailboxes: send what may not have
+    arrived (again, or to the refused addresses alone)."""
     row = store.summary_row(period, run_id)
     if row is None:
         raise RuntimeError(f"Không tìm thấy bản tổng hợp kỳ {period:%d/%m/%Y} của lần chạy {run_id}.")
@@ -92,22 +98,48 @@ def send_feedback(
             continue
         key = feedback_key(unit)
         digest = content_hash(entry)
+        to = [Contact(unit.name, e) for e in unit.emails]
         try:
-            sent = ledger.previous(period, key)
+            sent = ledger.previous(period, key, force_resend=force_resend)
+            standing = ledger.standing_partial(period, sent, force_resend=force_resend)
+            if standing is not None and not force_resend:
+                outcome.failed[unit.code] = str(
+                    ledger.partial_stands(standing, f"Thư phản hồi cho {unit.code}")
+                )
+                continue
+            if standing is not None:  # force_resend: the refused addresses alone
+                ledger.send(
+                    ledger.build(
+                        render_feedback(entry, row.summary, config),
+                        to=[c for c in to if c.email in standing.refused],
+                        reply_to=reply_to,
+                    ),
+                    period=period,
+                    key=ledger.rest_key(standing.row, standing.refused),
+                    kind=FEEDBACK,
+                    recipients=list(standing.refused),
+                    version=standing.row.version,
+                    content_hash=digest,
+                )
+                log.info("Đã gửi lại thư phản hồi cho %s: %s", unit.code, ", ".join(standing.refused))
+                outcome.sent.append(unit.code)
         except DeliveryUncertain as exc:
-            outcome.skipped[unit.code] = (
-                f"lần gửi trước (Message-ID {exc.pending.message_id}) chưa rõ kết quả; "
-                "không gửi lại để tránh trùng"
+            outcome.failed[unit.code] = (
+                f"lần gửi trước (Message-ID {exc.pending.message_id}) chưa rõ kết quả; không gửi lại "
+                "để tránh trùng. Nếu thư chưa đến, chạy lại với tham số force_resend."
             )
             continue
-        if sent is not None and (sent.version == row.version or sent.content_hash == digest):
-            outcome.skipped[unit.code] = f"đã báo cho đơn vị nội dung này ({sent.message_id})"
+        except DeliveryConflict as exc:
+            outcome.skipped[unit.code] = str(exc)
             continue
-        message = ledger.build(
-            render_feedback(entry, row.summary, config),
-            to=[Contact(unit.name, e) for e in unit.emails],
-            reply_to=reply_to,
-        )
+        except (DeliveryError, DeliveryOutcomeUnknown, PartialDelivery) as exc:
+            outcome.failed[unit.code] = str(exc)
+            continue
+        if sent is not None and (sent.version == row.version or sent.content_hash == digest):
+            if unit.code not in outcome.sent:  # not just sent to its refused addresses
+                outcome.skipped[unit.code] = f"đã báo cho đơn vị nội dung này ({sent.message_id})"
+            continue
+        message = ledger.build(render_feedback(entry, row.summary, config), to=to, reply_to=reply_to)
         try:
             receipt = ledger.send(
                 message,
@@ -122,7 +154,8 @@ def send_feedback(
         except DeliveryConflict as exc:
             outcome.skipped[unit.code] = str(exc)
             continue
-        except (DeliveryError, PartialDelivery) as exc:  # partial: logged sent, never sent again
+        # partial: logged sent, never sent again; unknown: logged sending, never sent again
+        except (DeliveryError, DeliveryOutcomeUnknown, PartialDelivery) as exc:
             outcome.failed[unit.code] = str(exc)
             log.error("Không gửi được thư phản hồi cho %s: %s", unit.code, exc)
             continue

@@ -38,12 +38,22 @@ The policy, the same for every kind:
    - sent: the row becomes `sent`.
    - refused by the server (`DeliveryError` accepted by no recipient: before DATA, or at its
      end): `failed`, the error is raised again; a retry may send.
-   - refused for some recipients (`DeliveryError.delivered_to`): `sent`, detail "một phần: …";
-     never sent again to the others (nor, automatically, to the refused). The caller gets
-     `PartialDelivery` so it can fail the task; the admins are told by an alert (once per
-     partial delivery) when the ledger was given them (the Airflow tasks give them).
-   - unknown (any other exception once the message is handed over, or a process that dies):
-     the row stays `sending`, the exception is raised again; from then on step 1 refuses.
+   - refused for some recipients (`DeliveryError.delivered_to`): `sent`, detail "một phần: chưa
+     nhận: <the refused>. …"; never sent again to the others (nor, automatically, to the
+     refused). The caller gets `PartialDelivery` so it can fail the task; the admins are told
+     by an alert (once per partial delivery) when the ledger was given them (the Airflow tasks
+     give them).
+   - unknown (`DeliveryOutcomeUnknown`: DATA had begun and no answer came; any other exception
+     once the message is handed over; or a process that dies): the row stays `sending`, the
+     exception is raised again; from then on step 1 refuses. The admins are told once, with
+     the Message-ID to look for (`uncertain:<delivery id>`), when the ledger was given them:
+     by the attempt that saw it, or by the next attempt of the same run (a process that died).
+4. A partial delivery stands until the refused get the message: `standing_partial()` follows
+   the last `sent` row and the deliveries to its refused recipients (key `rest:<delivery id>`).
+   While one stands, a caller that would otherwise send nothing fails again with the same
+   `PartialDelivery` (`partial_stands()`: the admins told once, never a second copy to those
+   who have it); with `force_resend` it sends that message to the refused alone, under the
+   rest key (`rest_key()`).
 """
 
 from __future__ import annotations
@@ -78,6 +88,7 @@ REMINDER_ADMINS, ALERT = "reminder_admins", "alert"
 # Kinds addressed to the admins: a partial refusal of one is not told to them again.
 TO_ADMINS = frozenset({ALERT, REMINDER_ADMINS})
 PARTIAL_PREFIX = "một phần: "
+REFUSED_PREFIX, REFUSED_END = "chưa nhận: ", ". "
 
 
 class DeliveryUncertain(RuntimeError):
@@ -96,10 +107,36 @@ class DeliveryUncertain(RuntimeError):
 class PartialDelivery(RuntimeError):
     """The server accepted the message for some recipients and refused others (logged `sent`)."""
 
-    def __init__(self, text: str, delivery_id: int = 0, delivered_to: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        text: str,
+        delivery_id: int = 0,
+        delivered_to: tuple[str, ...] = (),
+        refused: tuple[str, ...] = (),
+    ):
         super().__init__(text)
         self.delivery_id = delivery_id
         self.delivered_to = delivered_to
+        self.refused = refused
+
+
+@dataclass(frozen=True)
+class StandingPartial:
+    """A delivery that reached some recipients only, and the recipients still without it."""
+
+    row: DeliveryRow
+    refused: tuple[str, ...]
+
+
+def refused_of(row: DeliveryRow) -> tuple[str, ...]:
+    """The recipients a partial delivery did not reach (as its detail records them); () if none."""
+    if not row.detail.startswith(PARTIAL_PREFIX):
+        return ()
+    rest = row.detail[len(PARTIAL_PREFIX) :]
+    if not rest.startswith(REFUSED_PREFIX):
+        return ()  # logged before the refused were recorded: the detail's text names them
+    names = rest[len(REFUSED_PREFIX) :].split(REFUSED_END, 1)[0]
+    return tuple(a.strip() for a in names.split(",") if a.strip())
 
 
 @dataclass(frozen=True)
@@ -165,6 +202,11 @@ class Ledger:
         pending = self.store.in_flight(period, key)
         if pending is not None:
             if not force_resend:
+                if pending.run_id == self.run_id:
+                    # An earlier try of this run left it: that process is gone (see 3., unknown).
+                    self._tell_admins_of_uncertain(
+                        pending.id, pending.period, pending.kind, pending.message_id
+                    )
                 raise DeliveryUncertain(pending)
             self.store.finish_delivery(pending.id, FAILED, "đánh dấu thất bại do quản trị chọn force_resend")
             log.warning(
@@ -225,8 +267,10 @@ class Ledger:
             self.mailer.transport.deliver(message)
         except DeliveryError as exc:
             if exc.delivered_to:
-                self.store.finish_delivery(claim, SENT, f"{PARTIAL_PREFIX}{exc}")
-                partial = PartialDelivery(str(exc), claim, tuple(exc.delivered_to))
+                refused = tuple(r for r in recipients if r not in exc.delivered_to)
+                detail = f"{PARTIAL_PREFIX}{REFUSED_PREFIX}{', '.join(refused)}{REFUSED_END}{exc}"
+                self.store.finish_delivery(claim, SENT, detail)
+                partial = PartialDelivery(str(exc), claim, tuple(exc.delivered_to), refused)
                 if kind not in TO_ADMINS:
                     self._tell_admins_of_partial(partial, period, kind, message_id)
                 raise partial from exc
@@ -235,9 +279,51 @@ class Ledger:
         except BaseException as exc:
             # Not a known refusal: the server may have accepted it. Leave the claim `sending`.
             log.error("Lỗi không xác định khi gửi %s: %s", message_id, exc)
+            if isinstance(exc, Exception):
+                self._tell_admins_of_uncertain(claim, period, kind, message_id, exc)
             raise
         self.store.finish_delivery(claim, SENT)
         return Receipt(claim, message_id)
+
+    # -- 4. a partial delivery that stands
+
+    def standing_partial(
+        self, period: dt.date, sent: DeliveryRow | None, *, force_resend: bool = False
+    ) -> StandingPartial | None:
+        """The partial delivery that `sent` (the last sent under a key) leaves standing: the
+        recipients that neither it nor a later delivery to them (`rest_key`) reached. A delivery
+        to them whose outcome is unknown: `DeliveryUncertain`, as `previous()` says."""
+        row = sent
+        while row is not None and (refused := refused_of(row)):
+            rest = self.previous(period, self.rest_key(row, refused), force_resend=force_resend)
+            if rest is None:
+                return StandingPartial(row, refused)
+            row = rest
+        return None
+
+    @staticmethod
+    def rest_key(partial: DeliveryRow, refused: Iterable[str]) -> str:
+        """The key of the delivery of a partial delivery's message to its refused recipients."""
+        return Ledger.key(refused, f"rest:{partial.id}")
+
+    def partial_stands(self, standing: StandingPartial, what: str) -> PartialDelivery:
+        """The error for a partial delivery that still stands (the admins told once, again
+        if the first alert failed); `what` names the message, in Vietnamese."""
+        row = standing.row
+        delivered = tuple(r for r in row.recipients if r.lower() not in {a.lower() for a in standing.refused})
+        text = (
+            f"{what} (Message-ID {row.message_id}, gửi lúc "
+            f"{(row.finished_at or row.started_at):%d/%m/%Y %H:%M} UTC) chưa đến: "
+            f"{', '.join(standing.refused)} (máy chủ từ chối). Những người khác đã nhận, không gửi lại "
+            "cho họ. Hãy kiểm tra địa chỉ hoặc hộp thư bị từ chối; khi đã sửa, chạy lại với tham số "
+            "force_resend để gửi thư này riêng cho những người chưa nhận. / "
+            f"Partial delivery stands: {', '.join(standing.refused)} did not receive it; "
+            "force_resend sends it to them alone."
+        )
+        partial = PartialDelivery(text, row.id, delivered, standing.refused)
+        if row.kind not in TO_ADMINS:
+            self._tell_admins_of_partial(partial, row.period, row.kind, row.message_id)
+        return partial
 
     # -- alerts to the admins
 
@@ -270,12 +356,15 @@ class Ledger:
         lines = [
             f"Thư ({kind}) kỳ {period:%d/%m/%Y} của lần chạy {self.run_id} chỉ đến được một phần người nhận.",
             f"Message-ID: {message_id}",
+            f"Chưa nhận (máy chủ từ chối): {', '.join(partial.refused) or 'xem lỗi dưới đây'}",
             f"Đã nhận: {', '.join(partial.delivered_to)}",
             f"Lỗi: {partial}",
-            "Hệ thống không gửi lại cho những người đã nhận; hãy kiểm tra địa chỉ bị từ chối và gửi "
-            "cho họ theo cách khác.",
+            "Hệ thống không gửi lại cho những người đã nhận. Tác vụ sẽ báo lỗi ở mỗi lần chạy lại cho "
+            "đến khi việc này được xử lý: hãy kiểm tra địa chỉ hoặc hộp thư bị từ chối, rồi chạy lại "
+            "với tham số force_resend để gửi thư riêng cho những người chưa nhận.",
             "",
-            "The message reached some of its recipients only; it is not sent again.",
+            "The message reached some of its recipients only; it is not sent again to them. "
+            "Re-run with force_resend to send it to the refused recipients alone.",
         ]
         try:
             self.alert(
@@ -287,6 +376,42 @@ class Ledger:
             )
         except Exception:  # the partial refusal is raised all the same
             log.exception("Không báo được cho quản trị về lần gửi một phần %s", partial.delivery_id)
+
+    def _tell_admins_of_uncertain(
+        self,
+        delivery_id: int,
+        period: dt.date,
+        kind: str,
+        message_id: str,
+        error: BaseException | None = None,
+    ) -> None:
+        """Tell the admins (once per delivery) that a message may or may not have arrived."""
+        if not self.admins or kind in TO_ADMINS:
+            return
+        lines = [
+            f"Thư ({kind}) kỳ {period:%d/%m/%Y} của lần chạy {self.run_id}: không rõ đã đến người nhận "
+            "hay chưa (máy chủ SMTP đã nhận nội dung thư nhưng không trả lời, hoặc tiến trình gửi bị "
+            "dừng giữa chừng).",
+            f"Message-ID cần tìm trong hộp thư của người nhận: {message_id}",
+            f"Lỗi: {type(error).__name__}: {error}"
+            if error
+            else "Lỗi: lần thử trước dừng trước khi ghi kết quả.",
+            "Hệ thống không tự gửi lại để tránh gửi hai lần. Nếu thư chưa đến, chạy lại với tham số "
+            "force_resend; nếu đã đến, không cần làm gì.",
+            "",
+            f"Outcome unknown: look for Message-ID {message_id}; re-run with force_resend if it did "
+            "not arrive. It is never resent automatically.",
+        ]
+        try:
+            self.alert(
+                self.admins,
+                period=period,
+                about=f"uncertain:{delivery_id}",
+                subject=f"[Cảnh báo] Thư kỳ {period:%d/%m/%Y}: chưa rõ đã đến người nhận hay chưa",
+                lines=lines,
+            )
+        except Exception:  # the unknown outcome is raised all the same
+            log.exception("Không báo được cho quản trị về lần gửi chưa rõ kết quả %s", delivery_id)
 
 
 __all__ = [
@@ -303,6 +428,7 @@ __all__ = [
     "Mailer",
     "PartialDelivery",
     "Receipt",
+    "StandingPartial",
     "alert_message",
     "content_digest",
 ]

@@ -28,7 +28,7 @@ from housing_report.deliver.ledger import (
     PartialDelivery,
     content_digest,
 )
-from housing_report.deliver.transports import Delivery, DeliveryError
+from housing_report.deliver.transports import Delivery, DeliveryError, DeliveryOutcomeUnknown
 from housing_report.render.reminders import render_reminder, render_reminder_admins
 from housing_report.validate.freshness import UPDATED
 
@@ -55,10 +55,13 @@ def send_reminders(
     message_id_domain: str,
     *,
     tell_admins: bool = False,
+    force_resend: bool = False,
 ) -> dict[str, Any]:
     """Remind each unit that has not updated for `period`, at most once per period.
 
-    `tell_admins`: a partial refusal is also told to the admins (`Ledger`), as the tasks do."""
+    `tell_admins`: a partial refusal or an unknown outcome is also told to the admins (`Ledger`),
+    as the tasks do. `force_resend`: an admin checked the mailbox: a reminder whose outcome is
+    unknown is sent again."""
     reply_to = config.report.admins[0] if config.report.admins else None
     admins = config.report.admins if tell_admins else ()
     ledger = Ledger(store, Mailer(delivery, sender, message_id_domain), run_id, admins)
@@ -80,7 +83,7 @@ def send_reminders(
             continue
         key = reminder_key(unit)
         try:
-            if ledger.previous(period, key) is not None:
+            if ledger.previous(period, key, force_resend=force_resend) is not None:
                 result["already"].append(unit.code)
                 continue
         except DeliveryUncertain:  # in flight: it may have arrived
@@ -96,7 +99,8 @@ def send_reminders(
         except DeliveryConflict:
             result["already"].append(unit.code)
             continue
-        except (DeliveryError, PartialDelivery) as exc:  # partial: logged sent, never sent again
+        # partial: logged sent, never sent again; unknown: logged sending, never sent again
+        except (DeliveryError, DeliveryOutcomeUnknown, PartialDelivery) as exc:
             result["failed"][unit.code] = str(exc)
             continue
         result["reminded"].append(unit.code)

@@ -13,16 +13,22 @@ docstring is the policy): a row `sending` with the Message-ID before the SMTP se
 talked to, one run only claiming a given state of the period (two concurrent runs: the
 loser gets `DeliveryConflict` and says why), then `sent`, or `failed` (a retry may send).
 
-If the process dies between the server's acceptance and the log write, the row
-stays `sending`. The message may or may not have gone out, and we never risk a
+If the server was handed the message and never answered (the connection dropped, or its
+"250" came after the timeout), or the process dies between the server's acceptance and the
+log write, the row stays `sending`. The message may or may not have gone out, and we never risk a
 second copy: later attempts refuse with `DeliveryUncertain`, naming the
 Message-ID to look for; an admin checks the mailbox and either re-runs with the
 Param `force_resend` (the row is marked failed and the report is sent again) or
-leaves it (the report arrived).
+leaves it (the report arrived). The admins are told once, with the Message-ID.
+
+If the server refused some recipients, the others have the report and never get it again;
+every later attempt (a retry, a re-run) fails with `PartialDelivery` naming those who lack it,
+until a run with `force_resend` sends that version to them alone.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 import tempfile
@@ -44,6 +50,7 @@ from housing_report.deliver.ledger import (
     Ledger,
     Mailer,
     PartialDelivery,
+    StandingPartial,
 )
 from housing_report.deliver.message import build_message
 from housing_report.deliver.transports import Delivery
@@ -111,12 +118,21 @@ def dispatch(
     addresses = [c.email for c in (*mail.to, *mail.cc)]
     key = ledger.key(addresses)
     sent = ledger.previous(period, key, force_resend=force_resend)
+    standing = ledger.standing_partial(period, sent, force_resend=force_resend)
+    if standing is not None:
+        if not force_resend:
+            raise ledger.partial_stands(
+                standing, f"Báo cáo phiên bản {standing.row.version} kỳ {period:%d/%m/%Y}"
+            )
+        note = _send_to_the_refused(config, store, period, mail, ledger, standing) + " "
+    else:
+        note = ""
     if sent is not None and sent.version == row.version:
         return Outcome(
             False,
             None,
             row.version,
-            f"Phiên bản {row.version} đã được gửi ({sent.message_id}).",
+            f"{note}Phiên bản {row.version} đã được gửi ({sent.message_id}).",
             sent.message_id,
             sent.supersedes,
         )
@@ -128,7 +144,7 @@ def dispatch(
                 False,
                 None,
                 row.version,
-                f"Không có số liệu nào thay đổi so với phiên bản {sent.version} đã gửi lúc "
+                f"{note}Không có số liệu nào thay đổi so với phiên bản {sent.version} đã gửi lúc "
                 f"{sent.finished_at:%d/%m/%Y %H:%M} UTC; không gửi lại.",
                 None,
                 sent.version,
@@ -159,7 +175,55 @@ def dispatch(
         )
     what = "bản điều chỉnh" if correction else "báo cáo"
     return Outcome(
-        True, kind, row.version, f"Đã gửi {what} phiên bản {row.version}.", receipt.message_id, supersedes
+        True,
+        kind,
+        row.version,
+        f"{note}Đã gửi {what} phiên bản {row.version}.",
+        receipt.message_id,
+        supersedes,
+    )
+
+
+def _send_to_the_refused(
+    config: Config, store: ReportStore, period: dt.date, mail: Mail, ledger: Ledger, standing: StandingPartial
+) -> str:
+    """The partially delivered version (report or correction) to its refused recipients alone;
+    what was done, in Vietnamese."""
+    partial = standing.row
+    delivered = store.summary_version(period, partial.version)
+    if delivered is None:
+        raise RuntimeError(f"Không tìm thấy phiên bản {partial.version} kỳ {period:%d/%m/%Y} đã gửi.")
+    correction = None
+    if partial.kind == CORRECTION and (earlier := store.summary_version(period, partial.supersedes)):
+        correction = compare(
+            earlier.summary,
+            delivered.summary,
+            config,
+            old_version=partial.supersedes,
+            new_version=partial.version,
+        )
+    known = {c.email.lower(): c for c in (*mail.to, *mail.cc)}
+    to = tuple(known.get(a.lower(), Contact(a, a)) for a in standing.refused)
+    with tempfile.TemporaryDirectory(prefix="housing-report-") as tmp:
+        message = build_report_message(
+            config,
+            delivered.summary,
+            dataclasses.replace(mail, to=to, cc=()),
+            Path(tmp),
+            correction=correction,
+            earlier=store.history(period),
+        )
+        receipt = ledger.send(
+            message,
+            period=period,
+            key=ledger.rest_key(partial, standing.refused),
+            kind=partial.kind,
+            recipients=list(standing.refused),
+            version=partial.version,
+        )
+    return (
+        f"Đã gửi phiên bản {partial.version} riêng cho những người chưa nhận: "
+        f"{', '.join(standing.refused)} ({receipt.message_id})."
     )
 
 

@@ -1,12 +1,22 @@
 """Deliver an already built email: to an outbox folder, or over SMTP.
 
 Both implement `Delivery.deliver(message) -> DeliveryResult`. The envelope
-recipients are the message's To and Cc. A delivery either succeeds for every
-recipient or raises `DeliveryError` (Vietnamese, then English): it never falls back
-to another way silently and never names the password.
+recipients are the message's To and Cc. A delivery succeeds for every recipient, or
+raises `DeliveryError` (not sent: a retry may send), or `DeliveryOutcomeUnknown` (the
+message may have arrived: nobody may send it again without checking). Both say why in
+Vietnamese, then English; a delivery never falls back to another way silently and never
+names the password.
 
-`SmtpDelivery` sends through yagmail, for its connection, TLS and login handling,
-but bypasses its message composition: our message goes out byte for byte.
+`SmtpDelivery` connects, upgrades to TLS and logs in through yagmail, then hands the
+message over itself, once (MAIL FROM, RCPT TO, DATA on yagmail's connected smtplib
+client): yagmail's `send()` would compose its own message and resend by itself on a
+disconnect, which smtplib also raises on a read timeout, so a message kept by the server
+before the connection dropped would arrive twice. Where the failure happens decides:
+
+- before DATA (connection, TLS, login, MAIL FROM, every RCPT refused): `DeliveryError`;
+- the server refuses the message with a reply (to DATA, or at its end): `DeliveryError`;
+- once DATA has begun and no reply came (the connection dropped, or the reply took longer
+  than the timeout): `DeliveryOutcomeUnknown`, naming the Message-ID to look for.
 """
 
 from __future__ import annotations
@@ -43,6 +53,18 @@ class DeliveryError(RuntimeError):
     def __init__(self, text: str, delivered_to: tuple[str, ...] = ()):
         super().__init__(text)
         self.delivered_to = delivered_to
+
+
+class DeliveryOutcomeUnknown(RuntimeError):
+    """The message was handed over (DATA had begun) and no answer came: it may have arrived.
+
+    Not a `DeliveryError`: a caller must never treat it as "not sent". The message is
+    Vietnamese, then English, and names the Message-ID to look for in the mailboxes.
+    """
+
+    def __init__(self, text: str, message_id: str = ""):
+        super().__init__(text)
+        self.message_id = message_id
 
 
 @runtime_checkable
@@ -107,23 +129,16 @@ def _yagmail_client_class() -> type:
     import yagmail
 
     class PreparedMessageClient(yagmail.SMTP):
-        """yagmail's client sending a message built elsewhere.
-
-        `send(to=<envelope recipients>, contents=<message string>)` sends that string as
-        is: `prepare_send` is bypassed. yagmail logs in as `self.user` and also sends from
-        it; here the login user and the envelope sender may differ (a relay's account
-        and the report's address), so `_login` uses the login user for the login alone.
+        """yagmail's client, for its connection, TLS and login only (`SmtpDelivery` hands the
+        message over itself). yagmail logs in as `self.user` and also sends from it; here the
+        login user and the envelope sender may differ (a relay's account and the report's
+        address), so `_login` uses the login user for the login alone.
         """
 
         def __init__(self, *, login_user: str, envelope_from: str, **kwargs: Any):
             super().__init__(user=envelope_from, soft_email_validation=False, **kwargs)
             self.user = envelope_from  # yagmail appends "@gmail.com" to a user without "@"
             self.login_user = login_user or envelope_from
-
-        def prepare_send(
-            self, to: Any = None, subject: Any = None, contents: Any = None, *args: Any, **kwargs: Any
-        ) -> tuple[list[str], str]:
-            return list(to), contents
 
         def _login(self, password: Any) -> None:
             envelope_from, self.user = self.user, self.login_user
@@ -212,10 +227,12 @@ class SmtpDelivery(Delivery):
     def deliver(self, message: EmailMessage) -> DeliveryResult:
         recipients = _recipients(message)
         data = wire_bytes(message).decode("ascii")
+        message_id = _message_id(message)
         client = None
         try:
             client = self._client()
-            result = client.send(to=recipients, contents=data)
+            client.login()  # yagmail: connect, EHLO, STARTTLS, AUTH (or not)
+            refused = self._hand_over(client.smtp, recipients, data, message_id)
         except (smtplib.SMTPException, OSError) as exc:
             detail = f"{type(exc).__name__}: {exc}"
             raise self._fail(detail + ".", detail + ".") from exc
@@ -225,19 +242,60 @@ class SmtpDelivery(Delivery):
                     client.close()
                 except (smtplib.SMTPException, OSError):
                     pass  # the outcome is known already; a failing QUIT changes nothing
-        if result is False:
+        if refused:
+            text = ", ".join(f"{addr} ({code} {_text(reply)})" for addr, (code, reply) in refused.items())
             raise self._fail(
-                "máy chủ ngắt kết nối nhiều lần, thư chưa được gửi.",
-                "the server disconnected repeatedly and the message was not sent (yagmail gave up).",
+                f"máy chủ từ chối người nhận {text}; thư đã gửi cho những người nhận còn lại.",
+                f"the server refused {text}; the message went to the other recipients.",
+                tuple(r for r in recipients if r not in refused),
             )
-        if result:
-            refused = ", ".join(f"{addr} ({code} {_text(reply)})" for addr, (code, reply) in result.items())
-            raise self._fail(
-                f"máy chủ từ chối người nhận {refused}; thư đã gửi cho những người nhận còn lại.",
-                f"the server refused {refused}; the message went to the other recipients.",
-                tuple(r for r in recipients if r not in result),
-            )
-        return DeliveryResult(_message_id(message), tuple(recipients), self.location)
+        return DeliveryResult(message_id, tuple(recipients), self.location)
+
+    def _hand_over(
+        self, smtp: smtplib.SMTP, recipients: list[str], data: str, message_id: str
+    ) -> dict[str, tuple[int, bytes]]:
+        """One transaction, as `smtplib.SMTP.sendmail` runs it, sent once: the recipients the
+        server refused (none: all accepted). Raises an `SMTPException` before DATA (not sent),
+        `SMTPDataError` when the server answers DATA or its end with a refusal (not sent), and
+        `DeliveryOutcomeUnknown` when no answer comes once DATA has begun."""
+        smtp.ehlo_or_helo_if_needed()
+        options = [f"size={len(data)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+        code, reply = smtp.mail(self.sender, options)
+        if code != 250:
+            raise smtplib.SMTPSenderRefused(code, reply, self.sender)
+        refused: dict[str, tuple[int, bytes]] = {}
+        for address in recipients:
+            code, reply = smtp.rcpt(address)
+            if code not in (250, 251):
+                refused[address] = (code, reply)
+            if code == 421:  # the server is closing the session: nothing was handed over
+                raise smtplib.SMTPRecipientsRefused(refused)
+        if len(refused) == len(recipients):
+            raise smtplib.SMTPRecipientsRefused(refused)
+        # From here on the server may keep the message even if we never hear its answer.
+        try:
+            code, reply = smtp.data(data)
+        except smtplib.SMTPDataError:
+            raise  # a refusal, with its code: not sent
+        except (smtplib.SMTPException, OSError) as exc:
+            raise self._unknown(exc, message_id, recipients) from exc
+        if code != 250:
+            raise smtplib.SMTPDataError(code, reply)
+        return refused
+
+    def _unknown(self, exc: BaseException, message_id: str, recipients: list[str]) -> DeliveryOutcomeUnknown:
+        detail = f"{type(exc).__name__}: {exc}"
+        to = ", ".join(recipients)
+        text = (
+            f"Không rõ thư đã đến hay chưa: máy chủ SMTP {self.host}:{self.port} đã nhận nội dung thư "
+            f"nhưng không trả lời ({detail}). Hãy tìm thư có Message-ID {message_id} trong hộp thư "
+            f"của người nhận ({to}); hệ thống không tự gửi lại. / "
+            f"Outcome unknown: SMTP server {self.host}:{self.port} was handed the message but gave "
+            f"no answer ({detail}); look for Message-ID {message_id}. It is not resent automatically."
+        )
+        if self.password:
+            text = text.replace(self.password, "***")
+        return DeliveryOutcomeUnknown(text, message_id)
 
 
 def _text(reply: bytes | str) -> str:
