@@ -5,7 +5,10 @@
 Runs each period in order (both sample periods by default), each in its own process
 with Airflow's log going to `.airflow/demo-<period>.log`, then prints where the
 outputs went and a one-screen summary. Variables already set in the environment
-(`AIRFLOW_VAR_REPORT_SOURCE`, `..._OUTPUT_DIR`, `..._DELIVERY`) are kept.
+(`AIRFLOW_VAR_REPORT_SOURCE`, `..._OUTPUT_DIR`, `..._DELIVERY`) are kept. A run that failed on
+an error no retry can fix (a bad config, a folder that cannot be written) prints the admin's
+line for it (`failures`), not the end of the log, where an alert that could not go either
+would hide it.
 """
 
 from __future__ import annotations
@@ -32,11 +35,17 @@ def _run_one(period: str) -> int:
         print(bag.import_errors, file=sys.stderr)
         return 2
     from housing_report_airflow.dag_runner import run_dag_test
+    from housing_report_airflow.failures import reported
 
     run = run_dag_test(bag.dags["provincial_report"], run_conf={"period": period, "dry_run": False})
     state = str(getattr(run, "state", "")).lower()
     print(f"DAG run state: {state}")
-    result = {"state": state, "run_id": run.run_id, "delivery": _xcom(run.run_id, "deliver_report")}
+    result = {
+        "state": state,
+        "run_id": run.run_id,
+        "delivery": _xcom(run.run_id, "deliver_report"),
+        "problems": reported(),  # the lines an error no retry can fix gave the admin
+    }
     Path(os.environ["HOUSING_REPORT_DEMO_RESULT"]).write_text(json.dumps(result), encoding="utf-8")
     return 0 if state.endswith("success") else 1
 
@@ -51,6 +60,14 @@ def _xcom(run_id: str, task_id: str):
         )
         row = session.scalars(query).first()
         return XComModel.deserialize_value(row) if row is not None else None
+
+
+def _problems(result_path: Path) -> list[str]:
+    """The lines a failed run gave the admin for errors no retry can fix (`failures`)."""
+    try:
+        return list(json.loads(result_path.read_text(encoding="utf-8")).get("problems") or [])
+    except (OSError, ValueError):
+        return []
 
 
 def main(argv: list[str]) -> int:
@@ -77,6 +94,7 @@ def main(argv: list[str]) -> int:
         result_path = airflow_home / f"demo-{period}.json"
         env["HOUSING_REPORT_DEMO_RESULT"] = str(result_path)
         log_path.parent.mkdir(parents=True, exist_ok=True)
+        result_path.unlink(missing_ok=True)
         print(f"== provincial_report, kỳ {period}, nguồn {env['AIRFLOW_VAR_REPORT_SOURCE']}")
         started = time.monotonic()
         with log_path.open("w", encoding="utf-8") as log:
@@ -89,8 +107,12 @@ def main(argv: list[str]) -> int:
         elapsed = time.monotonic() - started
         if code != 0:
             print(f"   THẤT BẠI sau {elapsed:.1f} s; xem nhật ký: {log_path}")
-            tail = log_path.read_text(encoding="utf-8").splitlines()[-25:]
-            print("\n".join(tail))
+            problems = _problems(result_path)
+            if problems:  # what the admin must fix, not the end of the log (an alert's failure)
+                print("\n".join(f"   {line}" for line in problems))
+            else:
+                tail = log_path.read_text(encoding="utf-8").splitlines()[-25:]
+                print("\n".join(tail))
             return code
         folder = Path(env["AIRFLOW_VAR_REPORT_OUTPUT_DIR"]) / period
         summary = decode_summary((folder / "summary.json").read_bytes())

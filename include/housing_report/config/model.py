@@ -43,6 +43,7 @@ from housing_report.config.checks import (
 )
 from housing_report.config.rules import Outliers, Rule
 from housing_report.config.template import STRICT, Template, Text, UnitKindName
+from housing_report.core.errors import Permanent
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
@@ -59,8 +60,9 @@ PlacesToSend = Annotated[tuple[Annotated[str, Check(place_to_send)], ...], Check
 CollectionDays = Annotated[tuple[Annotated[int, Check(collection_day)], ...], Check(items)]
 
 
-class ConfigError(ValueError):
-    """A config file is wrong: names the file, the key and the problem."""
+class ConfigError(ValueError, Permanent):
+    """A config file is wrong: names the file, the key and the problem. No retry fixes it
+    (`Permanent`); nor can it be emailed to the admins, whom the config names."""
 
     def __init__(self, file: str | Path, key: str, problem: str):
         self.file = str(file)
