@@ -102,3 +102,20 @@ def test_other_errors_are_left_to_the_retries(deployment):
     with pytest.raises(ConnectionResetError):
         flaky()
     assert failures.reported() == []
+
+
+def test_the_admins_are_told_the_line_and_that_it_was_not_retried(deployment):
+    import email
+    import email.policy
+
+    with pytest.raises(AirflowFailException) as caught:
+        tasks.resolve_period("2025-03-13", None)
+    alerts.alert_admins_of_failure(
+        {"run_id": "run-1", "params": {"period": "2025-03-13"}, "exception": caught.value}
+    )
+    [alert] = (deployment / "alerts").glob("*.eml")
+    message = email.message_from_bytes(alert.read_bytes(), policy=email.policy.default)
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert "không thử lại" in body
+    assert f"Lỗi: {caught.value}" in body
+    assert "AdminMustAct" not in body
