@@ -35,8 +35,9 @@ os.environ.update(
 _pythonpath = [str(REPO / "include"), str(REPO / "plugins")]
 os.environ["PYTHONPATH"] = os.pathsep.join(_pythonpath + [p for p in [os.environ.get("PYTHONPATH")] if p])
 
-# Fixtures shared by the test packages: `config_dir` (a copy of the config to break).
-pytest_plugins = ["tests.support.config_files"]
+# Fixtures shared by the test packages: `config_dir` (a copy of the config to break),
+# `read_only_dir` (a folder the system refuses to write into, root included).
+pytest_plugins = ["tests.support.config_files", "tests.support.unwritable"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_HOST, PG_PORT = "127.0.0.1", 5432

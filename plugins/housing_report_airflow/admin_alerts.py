@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from housing_report.deliver.ledger import alert_message
 from housing_report_airflow import resources as process_resources
+from housing_report_airflow.failures import AdminMustAct, permanent_line
 from housing_report_airflow.resources import Resources
 
 log = logging.getLogger(__name__)
@@ -63,8 +64,11 @@ def send_admin_alert(
     mailer = resources.mailer(outbox)
     try:
         ledger = resources.ledger(run_id, outbox)  # opens the report database
-    except Exception:
-        log.exception("Không mở được cơ sở dữ liệu báo cáo; gửi cảnh báo mà không ghi nhật ký gửi")
+    except Exception as exc:
+        if permanent_line(exc) is None:
+            log.exception("Không mở được cơ sở dữ liệu báo cáo; gửi cảnh báo mà không ghi nhật ký gửi")
+        else:  # said already by the failure itself: one line
+            log.warning("Không mở được cơ sở dữ liệu báo cáo (%s); gửi cảnh báo không ghi nhật ký", exc)
         message = alert_message(mailer, config.report.admins, subject, lines)
         mailer.transport.deliver(message)
         return str(message["Message-ID"])
@@ -84,10 +88,16 @@ def alert_failure(context: Mapping[str, Any]) -> None:
     error = context.get("exception")
     log_url = getattr(ti, "log_url", None) or ""
     params = context.get("params") or {}
+    if isinstance(error, AdminMustAct):  # no retry: the admin's line is the whole story
+        failed = "đã thất bại, không thử lại vì chạy lại cũng không khắc phục được"
+        said = str(error)
+    else:
+        failed = "đã thất bại sau các lần thử lại"
+        said = f"{type(error).__name__ + ': ' if error else ''}{error or 'không rõ'}"
     lines = [
-        f"Tác vụ {task_id} của quy trình {dag_id} đã thất bại sau các lần thử lại.",
+        f"Tác vụ {task_id} của quy trình {dag_id} {failed}.",
         f"Lần chạy: {context.get('run_id', '')}; kỳ báo cáo: {params.get('period') or 'mặc định'}.",
-        f"Lỗi: {type(error).__name__ + ': ' if error else ''}{error or 'không rõ'}",
+        f"Lỗi: {said}",
         f"Nhật ký: {log_url}" if log_url else "Nhật ký: xem trong giao diện Airflow.",
         "",
         f"Task {task_id} of {dag_id} failed after its retries.",

@@ -5,7 +5,10 @@
 Runs each period in order (both sample periods by default), each in its own process
 with Airflow's log going to `.airflow/demo-<period>.log`, then prints where the
 outputs went and a one-screen summary. Variables already set in the environment
-(`AIRFLOW_VAR_REPORT_SOURCE`, `..._OUTPUT_DIR`, `..._DELIVERY`) are kept.
+(`AIRFLOW_VAR_REPORT_SOURCE`, `..._OUTPUT_DIR`, `..._DELIVERY`) are kept. A run that failed on
+an error no retry can fix (a bad config, a folder that cannot be written) prints the admin's
+line for it (`failures`), not the end of the log, where an alert that could not go either
+would hide it.
 
 `--force-resend` (`make demo PERIOD=... FORCE_RESEND=1`) sets the run's Param
 `force_resend`. After each run the delivery log of the period is read: a message whose
@@ -40,6 +43,7 @@ def _run_one(period: str, force_resend: bool = False) -> int:
         print(bag.import_errors, file=sys.stderr)
         return 2
     from housing_report_airflow.dag_runner import run_dag_test
+    from housing_report_airflow.failures import reported
 
     conf = {"period": period, "dry_run": False, "force_resend": force_resend}
     run = run_dag_test(bag.dags["provincial_report"], run_conf=conf)
@@ -50,6 +54,7 @@ def _run_one(period: str, force_resend: bool = False) -> int:
         "run_id": run.run_id,
         "delivery": _xcom(run.run_id, "deliver_report"),
         "pending": _pending_or_none(period),
+        "problems": reported(),  # the lines an error no retry can fix gave the admin
     }
     Path(os.environ["HOUSING_REPORT_DEMO_RESULT"]).write_text(json.dumps(result), encoding="utf-8")
     return 0 if state.endswith("success") else 1
@@ -147,6 +152,14 @@ def advice_lines(period: str, pending: list[dict]) -> list[str]:
     return lines
 
 
+def _problems(result_path: Path) -> list[str]:
+    """The lines a failed run gave the admin for errors no retry can fix (`failures`)."""
+    try:
+        return list(json.loads(result_path.read_text(encoding="utf-8")).get("problems") or [])
+    except (OSError, ValueError):
+        return []
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--run"]:
         return _run_one(argv[1], "--force-resend" in argv[2:])
@@ -176,6 +189,7 @@ def main(argv: list[str]) -> int:
         env["HOUSING_REPORT_DEMO_RESULT"] = str(result_path)
         result_path.unlink(missing_ok=True)
         log_path.parent.mkdir(parents=True, exist_ok=True)
+        result_path.unlink(missing_ok=True)
         print(f"== provincial_report, kỳ {period}, nguồn {env['AIRFLOW_VAR_REPORT_SOURCE']}")
         started = time.monotonic()
         with log_path.open("w", encoding="utf-8") as log:
@@ -191,8 +205,12 @@ def main(argv: list[str]) -> int:
         advice = advice_lines(period, result.get("pending") or [])
         if code != 0:
             print(f"   THẤT BẠI sau {vn_seconds(elapsed)} giây; xem nhật ký: {log_path}")
-            tail = log_path.read_text(encoding="utf-8").splitlines()[-25:]
-            print("\n".join(tail))
+            problems = _problems(result_path)
+            if problems:  # what the admin must fix, not the end of the log (an alert's failure)
+                print("\n".join(f"   {line}" for line in problems))
+            else:
+                tail = log_path.read_text(encoding="utf-8").splitlines()[-25:]
+                print("\n".join(tail))
             if advice:
                 print("\n".join(advice))
             return code

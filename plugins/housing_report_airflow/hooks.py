@@ -9,6 +9,8 @@ from typing import Any
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 
+from housing_report_airflow.settings import SettingsError
+
 _DRIVERS = {
     "postgres": "postgresql+psycopg2",
     "postgresql": "postgresql+psycopg2",
@@ -45,7 +47,7 @@ class ReportDbHook(BaseHook):
             return str(extra["sqlalchemy_url"])
         driver = _DRIVERS.get((conn.conn_type or "").lower())
         if driver is None:
-            raise ValueError(
+            raise SettingsError(
                 f"Connection {self.report_db_conn_id}: loại '{conn.conn_type}' không được hỗ trợ; "
                 "dùng postgres hoặc sqlite (unsupported connection type)."
             )
@@ -88,7 +90,13 @@ class ReportSmtpHook(BaseHook):
 
     @cached_property
     def connection(self):
-        return self.get_connection(self.smtp_conn_id)
+        try:
+            return self.get_connection(self.smtp_conn_id)
+        except AirflowNotFoundException as exc:
+            raise SettingsError(
+                f"Chưa khai báo Connection {self.smtp_conn_id} (máy chủ SMTP), mà Variable "
+                "report_delivery = smtp: hãy tạo Connection đó, hoặc đặt report_delivery = outbox."
+            ) from exc
 
     @property
     def sender(self) -> str:

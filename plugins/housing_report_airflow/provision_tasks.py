@@ -2,7 +2,8 @@
 `housing_report.setup.provision`.
 
 The DAG file imports this module inside its task body, never when it is parsed; the setup
-code (gspread, google-auth, openpyxl) is imported inside the function.
+code (gspread, google-auth, openpyxl) is imported inside the function. An error no retry can
+fix (a bad config or key) fails the task at once with the admin's one line (`failures`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from housing_report_airflow.failures import fail_at_once
 from housing_report_airflow.resources import current
 
 log = logging.getLogger(__name__)
 
 
+@fail_at_once
 def provision_unit_sheets(
     dry_run: bool, unit_codes: Sequence[str] | None = None, notify_by_email: bool = False
 ) -> dict[str, Any]:

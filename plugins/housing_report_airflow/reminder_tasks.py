@@ -1,7 +1,8 @@
 """Task bodies of `submission_reminder`: Airflow context in, calls to `housing_report.deliver.reminders` out.
 
 The DAG file imports this module inside its task bodies, never when it is parsed; the settings,
-config, store, source and mailer come from `resources`, built once per process.
+config, store, source and mailer come from `resources`, built once per process. An error no
+retry can fix fails the task at once with the admin's one line (`failures.fail_at_once`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from housing_report_airflow.failures import fail_at_once
 from housing_report_airflow.resources import Resources, for_tasks
 
 log = logging.getLogger(__name__)
 
 
+@fail_at_once
 def resolve_coming_period(period_param: str | None, logical_date: dt.datetime | None) -> str:
     """The `period` Param, else the first collection day on or after the run's date (Vietnam's time)."""
     from housing_report.core.periods import coming_period, parse_period
@@ -33,6 +36,7 @@ def resolve_coming_period(period_param: str | None, logical_date: dt.datetime | 
     return period.isoformat()
 
 
+@fail_at_once
 def plan_batches() -> list[list[str]]:
     from housing_report.pipeline.report import plan_batches as plan
 
@@ -40,6 +44,7 @@ def plan_batches() -> list[list[str]]:
     return plan(resources.config, resources.settings.max_fetch_tasks)
 
 
+@fail_at_once
 def check_batch(unit_codes: list[str], period: str) -> list[dict[str, Any]]:
     from housing_report.pipeline.reminders import check_units
 
@@ -51,6 +56,7 @@ def _outbox(resources: Resources, period: str) -> Path:
     return resources.settings.output_dir / "reminders" / period
 
 
+@fail_at_once
 def send(
     period: str,
     run_id: str,
@@ -99,6 +105,7 @@ def send(
     return result
 
 
+@fail_at_once
 def tell_admins(result: dict[str, Any], run_id: str) -> dict[str, Any]:
     """Send the admins the list of this run's reminders, once per period and list (the ledger)."""
     from housing_report.deliver.reminders import notify_admins

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from airflow.sdk import Variable
 
+from housing_report.core.errors import Permanent
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DELIVERY_MODES = ("outbox", "smtp")
 # Variable: the Drive folder (in a shared drive) where new spreadsheets are created.
@@ -17,6 +19,10 @@ NO_SOURCE = (
     "Chưa đặt Variable report_source: 'google' hoặc đường dẫn thư mục chứa các tệp .xlsx "
     "(Variable report_source is not set: 'google' or a folder of .xlsx workbooks)."
 )
+
+
+class SettingsError(ValueError, Permanent):
+    """A Variable or a Connection is wrong or missing: the admin must fix it, no retry can."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,7 @@ class Settings:
     def require_source(self) -> str:
         """`report_source`, which reading the units needs."""
         if not self.source:
-            raise ValueError(NO_SOURCE)
+            raise SettingsError(NO_SOURCE)
         return self.source
 
 
@@ -50,16 +56,21 @@ def load_settings(require_source: bool = True) -> Settings:
     never at parse time; `require_source`: refuse a deployment without `report_source`."""
     source = variable("report_source") or ""
     if require_source and not source:
-        raise ValueError(NO_SOURCE)
+        raise SettingsError(NO_SOURCE)
     delivery = (variable("report_delivery", "outbox") or "outbox").lower()
     if delivery not in DELIVERY_MODES:
-        raise ValueError(
+        raise SettingsError(
             f"Variable report_delivery = '{delivery}' không hợp lệ; dùng outbox hoặc smtp "
             "(must be outbox or smtp)."
         )
     output_dir = Path(variable("report_output_dir") or REPO_ROOT / "output")
     config_dir = variable("report_config_dir")
-    max_tasks = int(variable("report_max_fetch_tasks", "16") or 16)
+    try:
+        max_tasks = int(variable("report_max_fetch_tasks", "16") or 16)
+    except ValueError as exc:
+        raise SettingsError(
+            "Variable report_max_fetch_tasks phải là một số nguyên dương (must be a positive integer)."
+        ) from exc
     return Settings(
         source=source,
         output_dir=output_dir if output_dir.is_absolute() else REPO_ROOT / output_dir,

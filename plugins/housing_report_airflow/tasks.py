@@ -1,7 +1,9 @@
 """Task bodies of `provincial_report`: turn Airflow context into calls to `housing_report`.
 
 The DAG file imports this module inside its task bodies, never when it is parsed; the settings,
-config, store, source and mailer come from `resources`, built once per process.
+config, store, source and mailer come from `resources`, built once per process. An error no
+retry can fix (a bad config, period, setting or key; a folder the system cannot write) fails the
+task at once with the admin's one line (`failures.fail_at_once`).
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ import datetime as dt
 import logging
 from typing import Any
 
+from housing_report_airflow.failures import fail_at_once
 from housing_report_airflow.resources import for_tasks
 
 log = logging.getLogger(__name__)
 
 
+@fail_at_once
 def resolve_period(period_param: str | None, logical_date: dt.datetime | None) -> str:
     """The period to collect: the `period` Param, else the latest collection day not after
     the run's logical date (or now, for a manual run without one), in the programme's zone."""
@@ -31,6 +35,7 @@ def resolve_period(period_param: str | None, logical_date: dt.datetime | None) -
     return period.isoformat()
 
 
+@fail_at_once
 def plan_fetch_batches(replay: bool = False) -> list[list[str]]:
     """Batches of unit codes to read; none for a replay (it reads the archive, not the sheets)."""
     from housing_report.pipeline.report import plan_batches
@@ -48,42 +53,31 @@ def plan_fetch_batches(replay: bool = False) -> list[list[str]]:
 
 
 def _check_google_credentials() -> None:
-    """A bad key or a refused token fails the run here, once, before any fetch task is mapped."""
-    from airflow.sdk.exceptions import AirflowFailException
-
-    from housing_report.collect.base import SourceConfigError
+    """A bad key or a refused token (`SourceConfigError`) fails the run here, once, before any
+    fetch task is mapped."""
     from housing_report.collect.google_client import check_credentials
 
-    try:
-        check_credentials(for_tasks().google.client)
-    except SourceConfigError as exc:
-        log.error("%s", exc)
-        raise AirflowFailException(str(exc)) from exc
+    check_credentials(for_tasks().google.client)
 
 
+@fail_at_once
 def fetch_batch(unit_codes: list[str], period: str, run_id: str) -> dict[str, int]:
-    from airflow.sdk.exceptions import AirflowFailException
-
-    from housing_report.collect.base import SourceConfigError
+    """Read a batch. The source as a whole unusable (a bad key, a refused token, no connection:
+    `SourceConfigError`) fails the task at once, as it is not a unit's problem."""
     from housing_report.pipeline.report import collect_batch
 
     resources = for_tasks()
-    try:
-        return collect_batch(
-            resources.config,
-            unit_codes,
-            dt.date.fromisoformat(period),
-            run_id,
-            resources.source,
-            resources.store,
-        )
-    except SourceConfigError as exc:
-        # The source as a whole is unusable (a bad key, a refused token, no connection):
-        # the admin must act, so the task fails at once instead of being retried.
-        log.error("%s", exc)
-        raise AirflowFailException(str(exc)) from exc
+    return collect_batch(
+        resources.config,
+        unit_codes,
+        dt.date.fromisoformat(period),
+        run_id,
+        resources.source,
+        resources.store,
+    )
 
 
+@fail_at_once
 def aggregate(
     period: str,
     run_id: str,
@@ -141,6 +135,7 @@ def aggregate(
     }
 
 
+@fail_at_once
 def deliver(period: str, run_id: str, dry_run: bool, force_resend: bool = False) -> dict[str, Any]:
     """Send this run's version if the delivery log says so (see housing_report.deliver.report)."""
     from housing_report.deliver.report import Mail, dispatch
@@ -195,6 +190,7 @@ def hold(period: str, run_id: str, version: int, reason: str) -> dict[str, Any]:
     return {"sent": False, "held": True, "version": version, "reason": reason, "alert": message_id}
 
 
+@fail_at_once
 def send_feedback(period: str, run_id: str, dry_run: bool, force_resend: bool = False) -> dict[str, Any]:
     """Email each unit with something to fix (rejected, stale, warnings) its findings, once per
     version and content (see housing_report.deliver.feedback); units with nothing to fix get nothing.

@@ -44,6 +44,7 @@ from housing_report.config.checks import (
 )
 from housing_report.config.rules import Outliers, Rule
 from housing_report.config.template import STRICT, Template, Text, UnitKindName
+from housing_report.core.errors import Permanent
 
 DEFAULT_CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
 
@@ -64,8 +65,9 @@ DayCount = Annotated[int, Check(day_count)]
 DEFAULT_HOLD_AFTER_DAYS = 3
 
 
-class ConfigError(ValueError):
-    """A config file is wrong: names the file, the key and the problem."""
+class ConfigError(ValueError, Permanent):
+    """A config file is wrong: names the file, the key and the problem. No retry fixes it
+    (`Permanent`); nor can it be emailed to the admins, whom the config names."""
 
     def __init__(self, file: str | Path, key: str, problem: str):
         self.file = str(file)

@@ -6,7 +6,12 @@ import datetime as dt
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from housing_report.core.errors import Permanent
 from housing_report.core.formatting import vn_date
+
+
+class PeriodError(ValueError, Permanent):
+    """A period that is not a valid date or not a collection day: no retry makes it one."""
 
 
 def latest_period(moment: dt.datetime, days: Sequence[int], tz: str) -> dt.date:
@@ -60,9 +65,9 @@ def parse_period(text: str, days: Sequence[int]) -> dt.date:
         else:
             day = dt.date.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError(f"Kỳ báo cáo '{text}' không phải ngày hợp lệ (yyyy-mm-dd)") from exc
+        raise PeriodError(f"Kỳ báo cáo '{text}' không phải ngày hợp lệ (yyyy-mm-dd)") from exc
     if not is_period(day, days):
         listed = ", ".join(str(d) for d in sorted(days))
-        raise ValueError(f"Kỳ báo cáo {vn_date(day)} không phải ngày thu thập (ngày {listed} hằng tháng)")
+        raise PeriodError(f"Kỳ báo cáo {vn_date(day)} không phải ngày thu thập (ngày {listed} hằng tháng)")
     return day
 

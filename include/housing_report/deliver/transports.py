@@ -34,6 +34,7 @@ from pathlib import Path
 from ssl import SSLContext, create_default_context
 from typing import Any, Protocol, runtime_checkable
 
+from housing_report.core.errors import NotWritable, write_problem
 from housing_report.deliver.message import envelope_recipients, wire_bytes
 
 
@@ -65,6 +66,11 @@ class DeliveryOutcomeUnknown(RuntimeError):
     def __init__(self, text: str, message_id: str = ""):
         super().__init__(text)
         self.message_id = message_id
+
+
+class OutboxNotWritable(DeliveryError, NotWritable):
+    """The outbox folder cannot be written (no permission, a read-only or full disk): nothing was
+    delivered, and no retry will deliver it until the admin fixes the folder."""
 
 
 @runtime_checkable
@@ -114,6 +120,12 @@ class OutboxDelivery(Delivery):
             tmp.write_bytes(wire_bytes(message))
             tmp.replace(path)
         except OSError as exc:
+            line = write_problem(exc, self.folder)
+            if line is not None:
+                raise OutboxNotWritable(
+                    f"Không ghi được thư vào hộp thư đi. {line} / Could not write the message to the "
+                    f"outbox {self.folder}: {exc.strerror}."
+                ) from exc
             raise DeliveryError(
                 f"Không ghi được thư vào hộp thư đi {self.folder}: {exc}. / "
                 f"Could not write the message to the outbox {self.folder}: {exc}."

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from housing_report.config import Config
+from housing_report.core.errors import writing
 from housing_report.core.summary import HistoryPoint, Summary, summary_json
 from housing_report.render.email import RenderedEmail, render_email
 from housing_report.render.official import OfficialReport, prepare
@@ -73,16 +74,18 @@ def write_outputs(
     config: Config, summary: Summary, folder: Path, earlier: Sequence[HistoryPoint] = ()
 ) -> Outputs:
     """Write summary.json, then the version's rendering (`render_version`) and the email's
-    bodies (`email.html`, `email.txt`) into `folder`."""
-    folder.mkdir(parents=True, exist_ok=True)
-    out = Outputs(folder)
-    out.files["summary"] = _write_text(folder / SUMMARY_FILE, summary_json(summary))
-    rendered = render_version(config, summary, earlier, folder)
-    out.files["document"] = rendered.official.document
-    out.files.update({f"chart_{name}": path for name, path in rendered.official.charts.items()})
-    out.files["workbook"] = rendered.workbook
-    out.files["email_html"] = _write_text(folder / "email.html", rendered.email.html)
-    out.files["email_text"] = _write_text(folder / "email.txt", rendered.email.text)
+    bodies (`email.html`, `email.txt`) into `folder`. A folder the system cannot write (no
+    permission, a read-only or full disk) is `NotWritable`, naming it."""
+    with writing(folder / SUMMARY_FILE):
+        folder.mkdir(parents=True, exist_ok=True)
+        out = Outputs(folder)
+        out.files["summary"] = _write_text(folder / SUMMARY_FILE, summary_json(summary))
+        rendered = render_version(config, summary, earlier, folder)
+        out.files["document"] = rendered.official.document
+        out.files.update({f"chart_{name}": path for name, path in rendered.official.charts.items()})
+        out.files["workbook"] = rendered.workbook
+        out.files["email_html"] = _write_text(folder / "email.html", rendered.email.html)
+        out.files["email_text"] = _write_text(folder / "email.txt", rendered.email.text)
     return out
 
 

@@ -41,6 +41,7 @@ from typing import Any
 
 from housing_report.collect.google_client import GoogleUnavailable
 from housing_report.config import Config, Unit
+from housing_report.core.errors import Permanent
 from housing_report.setup.google_calls import (
     SHEETS_URL,
     Spreadsheet,
@@ -69,8 +70,9 @@ TITLE_PREFIX = "Báo cáo xóa nhà tạm"
 WRITER_ROLES = ("writer", "owner", "organizer", "fileOrganizer")
 
 
-class ProvisionError(RuntimeError):
-    """The run as a whole cannot go on (a refused credential): the admin's problem."""
+class ProvisionError(RuntimeError, Permanent):
+    """The run as a whole cannot go on (a refused credential): the admin's problem, which no
+    retry fixes."""
 
 
 # --------------------------------------------------------------------------- report
