@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-from housing_report.config import Unit
+from housing_report.config import Template, Unit
 from housing_report.core.models import FetchResult
 
 
@@ -20,6 +21,33 @@ class ReportSource(Protocol):
     """
 
     def fetch(self, units: Sequence[Unit]) -> list[FetchResult]: ...
+
+
+# A worksheet is read up to column Z at least (a Google sheet's default width: notes beside the
+# template are read, then ignored by the parser), and this many rows beyond the template's own
+# (room for the entries of lists D, E, F and for notes).
+MIN_COLUMNS = 26
+EXTRA_ROWS = 1000
+
+
+@dataclass(frozen=True)
+class ReadBounds:
+    """How much of a worksheet a source reads: its first `rows` rows and `columns` columns.
+
+    A cell beyond them is not read (the grid, and what the archive keeps of it, stays bounded
+    whatever a unit types where); the first such cell is named in a warning to the unit.
+    """
+
+    rows: int = 1100
+    columns: int = MIN_COLUMNS
+
+    @classmethod
+    def for_template(cls, template: Template) -> ReadBounds:
+        """The template's columns (codes, labels, the widest table), and its rows with room to spare."""
+        widest = max((len(s.columns) for s in template.sections if s.kind == "table"), default=1)
+        # Every section: a title, a header or labels row and a blank row around its own rows.
+        height = 10 + sum(4 + len(s.fields) + len(s.rows) for s in template.sections)
+        return cls(rows=height + EXTRA_ROWS, columns=max(MIN_COLUMNS, 2 + widest))
 
 
 class SourceConfigError(RuntimeError):
