@@ -294,6 +294,25 @@ def test_rows_beyond_the_bound_are_not_read(config, clean, tmp_path):
     assert "dòng 1 đến 200" in reports["941"].warnings[0].message
 
 
+def test_a_sheet_full_of_long_text_stays_under_a_megabyte(config, clean, tmp_path):
+    """A 2 000-character text in every cell of columns I to Z of 300 rows: a small file once
+    compressed, 13 million characters once read, before."""
+    text = "Nội dung rất dài " * 125
+
+    def fill(ws) -> None:
+        for row in range(1, 301):
+            for col in range(9, 27):
+                ws.cell(row, col, text)
+
+    fetched, reports = read(config, edited(tmp_path, fill))
+    archived = fetched[0].grid.encoded()[1].encode("utf-8")
+    # 200 000 characters in full, then 64 a cell: under 1 MB whatever the cells hold.
+    assert len(archived) < 1_000_000
+    assert reports["941"].status == ACCEPTED
+    assert reports["941"].figures == clean["941"].figures
+    assert_other_unit_unaffected(reports, clean)
+
+
 def test_the_bounds_come_from_the_template(config):
     bounds = ReadBounds.for_template(config.template)
     assert bounds.columns == 26  # the template's 8 columns, and room for notes up to Z

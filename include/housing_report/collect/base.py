@@ -1,13 +1,15 @@
-"""The interface every source of unit worksheets implements."""
+"""The interface every source of unit worksheets implements, and how much of a worksheet it reads
+(`ReadBounds`, `cap_text`: what a read holds, and the archive keeps, stays bounded)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from housing_report.config import Template, Unit
 from housing_report.core.models import FetchResult
+from housing_report.core.text import trim_text
 
 
 class ReportSource(Protocol):
@@ -28,6 +30,11 @@ class ReportSource(Protocol):
 # (room for the entries of lists D, E, F and for notes).
 MIN_COLUMNS = 26
 EXTRA_ROWS = 1000
+# The text a read keeps in full (a real report holds a few thousand characters); past it, each
+# text cell is cut to `LATE_TEXT` characters (a code, a number typed as text still read right).
+# With the bounds and `core.text.MAX_CELL_TEXT`, a read and its archived grid stay within a few MB.
+GRID_TEXT = 200_000
+LATE_TEXT = 64
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,19 @@ class ReadBounds:
         # Every section: a title, a header or labels row and a blank row around its own rows.
         height = 10 + sum(4 + len(s.fields) + len(s.rows) for s in template.sections)
         return cls(rows=height + EXTRA_ROWS, columns=max(MIN_COLUMNS, 2 + widest))
+
+
+def cap_text(rows: list[list[Any]], budget: int = GRID_TEXT, late: int = LATE_TEXT) -> list[list[Any]]:
+    """Cut, in place, the text cells that come after the grid's first `budget` characters of text
+    to `late` characters each (a `Formula` stays one)."""
+    total = 0
+    for row in rows:
+        for j, value in enumerate(row):
+            if isinstance(value, str):
+                total += len(value)
+                if total > budget and len(value) > late:
+                    row[j] = type(value)(trim_text(value, late))
+    return rows
 
 
 class SourceConfigError(RuntimeError):

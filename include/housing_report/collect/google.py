@@ -25,7 +25,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from housing_report.collect.base import ReadBounds, SourceConfigError, fetch_by_spreadsheet
+from housing_report.collect.base import ReadBounds, SourceConfigError, cap_text, fetch_by_spreadsheet
 from housing_report.collect.google_client import GoogleUnavailable
 from housing_report.collect.google_client import service_account_email as service_account_email_of
 from housing_report.collect.workbook_io import find_sheet_name
@@ -215,7 +215,7 @@ def grid_from_value_range(
         rows.pop()
     return Grid(
         _nfc(title),
-        rows,
+        cap_text(rows),
         merges=tuple(m for m in map(_merge, merges) if m and m[0] < max_rows and m[1] < max_cols),
         bounds=(max_rows, max_cols),
         beyond=beyond,

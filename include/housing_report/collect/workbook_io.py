@@ -20,6 +20,10 @@ read-only mode, spends most of its time building objects per cell and per shared
 openpyxl supplies the number-format and date helpers, and reads the file itself (read-only,
 values only, dimensions reset) whenever the fast reader meets something it does not expect;
 a file neither can read raises `WorkbookUnreadable`.
+
+Why this module is long: the fast reader and the openpyxl fallback must give the same grid for
+the same file (cleaned text, bounds, formulas without a value, the first cell beyond) and share
+the helpers that make it so; apart, each would need the other's private helpers.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelt
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH, from_excel, from_ISO8601
 from openpyxl.utils.exceptions import InvalidFileException
 
-from housing_report.collect.base import ReadBounds
+from housing_report.collect.base import ReadBounds, cap_text
 from housing_report.core.models import Formula, Grid
 from housing_report.core.text import clean_cell
 
@@ -250,7 +254,7 @@ class _FastBook:
                 )
             result[wanted] = Grid(
                 title,
-                _trim(sheet.rows),
+                cap_text(_trim(sheet.rows)),
                 merges=tuple(sheet.merges),
                 bounds=(bounds.rows, bounds.columns),
                 beyond=sheet.beyond,
@@ -362,7 +366,7 @@ def _openpyxl_rows(ws: Any, formulas: Any, bounds: ReadBounds) -> tuple[list[lis
                 value = value.total_seconds() / 86400
             row.append(value)
         rows.append(row)
-    return _trim(rows), beyond
+    return cap_text(_trim(rows)), beyond
 
 
 class _Sheet:
@@ -399,6 +403,9 @@ def _parse_sheet_xml(
             continue
         ref = row_el.get("r")
         index = int(ref) - 1 if ref else len(rows)
+        if index >= max_rows and sheet.beyond is not None:  # nothing more to learn from its cells
+            row_el.clear()
+            continue
         values: list[Any] = []
         col = -1
         for cell in row_el:

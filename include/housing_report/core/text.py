@@ -40,11 +40,14 @@ def strip_invisible(text: str) -> str:
 def clean_cell(text: str, limit: int = MAX_CELL_TEXT) -> str:
     """A text cell as the pipeline reads it: NFC, without invisible format characters, cut to
     `limit` characters ("…" last). Spaces are kept; the readers of codes and values trim them."""
+    cut = len(text) > 2 * limit  # what is cut anyway is not cleaned (a 60 000-character cell)
+    if cut:
+        text = text[: 2 * limit]
     if not text.isascii():
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
         text = _INVISIBLE_RE.sub("", text)
-    return text if len(text) <= limit else trim_text(text, limit)
+    return text if len(text) <= limit and not cut else trim_text(text, limit)
 
 
 def clean_text(value: Any) -> str:
