@@ -473,9 +473,9 @@ class _Parser:
                 coords[key] = (r, c)
                 raw = cells[c] if c < width else None
                 number, problem = read_number(raw, kind)
-                # A formula is text to `read_number` (a problem); a cell hidden in a merged range
-                # reads as empty, or as what an editor kept of it (LibreOffice may keep it).
-                if problem or merges:
+                # A cell hidden in a merged range reads as empty, or as what an editor kept of it
+                # (LibreOffice may keep it); a formula without its value is text.
+                if problem or merges or type(raw) is Formula:
                     what = f"bảng {section.code}, dòng {row.code} «{row.label}», cột {col.code} «{col.label}»"
                     if self.unreadable(r, c, raw, col.code, what):
                         filled = True
