@@ -345,13 +345,10 @@ def _openpyxl_rows(ws: Any, formulas: Any, bounds: ReadBounds) -> tuple[list[lis
     beyond: tuple[int, int] | None = None
     pairs = zip(ws.iter_rows(values_only=True), formulas.iter_rows(values_only=True), strict=False)
     for index, (raw, written) in enumerate(pairs):
-        if beyond is None:
-            first = next((j for j, v in enumerate(raw) if v not in (None, "")), None)
-            if first is not None and index >= bounds.rows:
-                beyond = (index, first)
-            elif first is not None:
-                last = next((j for j in range(len(raw) - 1, -1, -1) if raw[j] not in (None, "")), 0)
-                beyond = (index, last) if last >= bounds.columns else None
+        if beyond is None:  # the first cell with content outside the bounds, in sheet order
+            start = 0 if index >= bounds.rows else bounds.columns
+            col = next((j for j in range(start, len(raw)) if raw[j] not in (None, "")), None)
+            beyond = (index, col) if col is not None else None
         if index >= bounds.rows:
             if beyond is not None:
                 break
