@@ -2,10 +2,12 @@
 
 Units are grouped by spreadsheet, and each spreadsheet costs at most two API requests
 whatever the number of its units and worksheets: one metadata request (the worksheets'
-titles and merged ranges) and one `values:batchGet` for every needed worksheet that exists,
-each within `ReadBounds` (one row and one column more, to see whether anything lies beyond). Google's quota is
-60 read requests per minute per service account, so twenty units cost about forty reads,
-and two hundred units sharing one spreadsheet cost two.
+titles, sizes and merged ranges) and one `values:batchGet` for every needed worksheet that
+exists, each range within `ReadBounds` and one row and one column more (content there is named
+in a warning; content further out is neither read nor seen). Google's quota is 60 read
+requests per minute per service account, so twenty units cost about forty reads, and two
+hundred units sharing one spreadsheet cost two. Google computes every formula, so a value
+read from it is never a formula without its value (`Formula`), unlike a saved .xlsx.
 
 Worksheet names match as in `workbook_io.find_sheet_name` (exact, then trimmed,
 case-insensitive, NFC), so a workbook gives the same result from Google as when downloaded
@@ -216,7 +218,11 @@ def grid_from_value_range(
     return Grid(
         _nfc(title),
         cap_text(rows),
-        merges=tuple(m for m in map(_merge, merges) if m and m[0] < max_rows and m[1] < max_cols),
+        merges=tuple(
+            (r1, c1, min(r2, max_rows - 1), min(c2, max_cols - 1))
+            for r1, c1, r2, c2 in filter(None, map(_merge, merges))
+            if r1 < max_rows and c1 < max_cols
+        ),
         bounds=(max_rows, max_cols),
         beyond=beyond,
     )
