@@ -75,15 +75,21 @@ class Resources:
         """The units' workbooks: Google Sheets (`report_source = google`) or a local folder."""
         # Imported here so that only the configured source's libraries load (gspread and the
         # Google client for `google`, neither for a folder).
+        from housing_report.collect.base import ReadBounds
+
         source = self.settings.require_source()
+        # Only the template's columns and rows are read (issue 18: a cell in column XFD).
+        bounds = ReadBounds.for_template(self.config.template)
         if source.lower() == "google":
             from housing_report.collect.google import GoogleSheetsSource
 
             hook = self.google
-            return GoogleSheetsSource(hook.get_conn(), service_account_email=hook.service_account_email)
+            return GoogleSheetsSource(
+                hook.get_conn(), service_account_email=hook.service_account_email, bounds=bounds
+            )
         from housing_report.collect.local import LocalWorkbookSource
 
-        return LocalWorkbookSource(Path(source))
+        return LocalWorkbookSource(Path(source), bounds)
 
     @cached_property
     def smtp(self) -> Mailer:

@@ -137,9 +137,14 @@ def test_two_requests_per_spreadsheet_whatever_its_number_of_worksheets(config, 
         "/v4/spreadsheets/st-khoi-mttq-doan-the/values:batchGet",
     ]
     metadata, values = shared
-    assert metadata.query["fields"] == ["sheets.properties(sheetId,title)"]
-    # Five of the six organisations' worksheets exist (HCCB's is missing): one request for all.
-    assert values.query["ranges"] == ["'MTTQ'", "'PhuNu'", "'NongDan'", "'TinhDoan'", "'LDLD'"]
+    assert metadata.query["fields"] == [
+        "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),merges)"
+    ]
+    # Five of the six organisations' worksheets exist (HCCB's is missing): one request for all,
+    # each range within the bounds and the sheet's grid (1000 rows, 26 columns here).
+    assert values.query["ranges"] == [
+        f"'{title}'!A1:Z1000" for title in ("MTTQ", "PhuNu", "NongDan", "TinhDoan", "LDLD")
+    ]
     assert values.query["valueRenderOption"] == ["UNFORMATTED_VALUE"]
     assert values.query["dateTimeRenderOption"] == ["SERIAL_NUMBER"]
 
@@ -169,7 +174,7 @@ def test_sheet_titles_with_quotes_and_spaces_are_quoted_in_ranges(google, source
     assert result.status == FETCH_OK
     assert result.grid.rows == [["DON_VI", None, "z"]]
     [values] = google.api_requests("values:batchGet")
-    assert values.query["ranges"] == ["'Báo cáo ''xã'' A'"]
+    assert values.query["ranges"] == ["'Báo cáo ''xã'' A'!A1:Z1000"]
 
 
 @pytest.mark.parametrize(

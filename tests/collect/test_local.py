@@ -95,9 +95,9 @@ def test_each_spreadsheet_is_opened_once(folder: Path, monkeypatch):
     calls: list[tuple[str, list[str]]] = []
     real = local.read_workbook_grids
 
-    def counting(path, sheet_names):
+    def counting(path, sheet_names, bounds=None):
         calls.append((Path(path).name, list(sheet_names)))
-        return real(path, sheet_names)
+        return real(path, sheet_names, bounds)
 
     monkeypatch.setattr(local, "read_workbook_grids", counting)
     LocalWorkbookSource(folder).fetch(UNITS)

@@ -11,7 +11,10 @@ import openpyxl
 import pytest
 
 from housing_report.collect import workbook_io
+from housing_report.collect.base import ReadBounds
 from housing_report.collect.workbook_io import WorkbookUnreadable, find_sheet_name, read_workbook_grids
+from housing_report.core.models import Formula
+from housing_report.core.text import MAX_CELL_TEXT
 
 NFD_LABEL = unicodedata.normalize("NFD", "Số nhà cần hỗ trợ xây mới")
 NFC_LABEL = unicodedata.normalize("NFC", NFD_LABEL)
@@ -64,8 +67,10 @@ def test_reads_values_with_their_types(simple_book: Path):
     assert ncc[:6] == ["NCC", None, 12, 2345.5, True, "#REF!"]
     assert isinstance(ncc[2], int)
     assert isinstance(ncc[4], bool)
-    # A formula gives its cached result, never its text; without a cached result it is empty.
-    assert len(ncc) == 6
+    # A formula gives its cached result; without one it is a `Formula`, its text, for the parser
+    # to report ("công thức chưa được tính"), never an empty cell read as 0 (issue 18).
+    assert ncc[6:] == ["=1+1"]
+    assert isinstance(ncc[6], Formula)
 
 
 def test_positions_are_the_sheet_positions_and_trailing_empties_are_dropped(simple_book: Path):
@@ -78,8 +83,9 @@ def test_positions_are_the_sheet_positions_and_trailing_empties_are_dropped(simp
 
 
 def test_merged_cells_hold_the_value_in_the_top_left_only(simple_book: Path):
-    rows = read_workbook_grids(simple_book, ["BaoCao"])["BaoCao"].rows
-    assert rows[6] == [None, "Tiêu đề gộp ô"]
+    grid = read_workbook_grids(simple_book, ["BaoCao"])["BaoCao"]
+    assert grid.rows[6] == [None, "Tiêu đề gộp ô"]
+    assert grid.merges == ((6, 1, 6, 3),)  # B7:D7, for the parser to check
 
 
 def test_nfd_text_is_returned_nfc(simple_book: Path):
@@ -127,7 +133,7 @@ def test_ten_thousand_rows(tmp_path: Path):
         ws.append([f"R{i}", f"Dòng số {i}", i, i * 1.5, i % 2 == 0, None, "x", 3, 4.25, "cuối"])
     path = tmp_path / "big.xlsx"
     wb.save(path)
-    rows = read_workbook_grids(path, ["BaoCao"])["BaoCao"].rows
+    rows = read_workbook_grids(path, ["BaoCao"], ReadBounds(rows=10_000))["BaoCao"].rows
     assert len(rows) == 10_000
     assert rows[0] == ["R0", "Dòng số 0", 0, 0, True, None, "x", 3, 4.25, "cuối"]
     assert rows[9_999] == ["R9999", "Dòng số 9999", 9999, 14998.5, False, None, "x", 3, 4.25, "cuối"]
@@ -288,3 +294,36 @@ def test_a_damaged_worksheet_inside_a_valid_package_is_unreadable(tmp_path: Path
         read_workbook_grids(damaged, ["BaoCao"])
     assert "damaged.xlsx" in info.value.reason
     assert "BaoCao" in info.value.reason
+
+
+@pytest.mark.parametrize("path_taken", ["fast", "openpyxl"])
+def test_both_readers_bound_clean_and_flag_the_same(tmp_path: Path, monkeypatch, path_taken):
+    """Formulas without a value, invisible characters, long text and cells beyond the bounds give
+    the same grid on the fast path and on the openpyxl fallback (issue 18)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "BaoCao"
+    ws["A1"] = "\ufeffKY_BAO_CAO"
+    ws["C1"] = "=TODAY()"
+    ws["A2"] = "NCC"
+    ws["C2"] = 5
+    ws["D2"] = "=C2*2"
+    ws["B3"] = "x" * 5000
+    ws["E2"] = "ngoài vùng"  # column E, beyond 4 columns
+    ws["A9"] = "dòng 9"  # beyond 5 rows
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    if path_taken == "openpyxl":
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("unexpected package layout")
+
+        monkeypatch.setattr(workbook_io, "_FastBook", broken)
+    grid = read_workbook_grids(path, ["BaoCao"], ReadBounds(rows=5, columns=4))["BaoCao"]
+    assert grid is not None
+    assert grid.rows[:2] == [["KY_BAO_CAO", None, "=TODAY()"], ["NCC", None, 5, "=C2*2"]]
+    assert [type(v).__name__ for v in (grid.rows[0][2], grid.rows[1][3])] == ["Formula", "Formula"]
+    assert grid.rows[2][1] == "x" * (MAX_CELL_TEXT - 1) + "…"
+    assert len(grid.rows) == 3
+    assert grid.bounds == (5, 4)
+    assert grid.beyond == (1, 4)

@@ -1,7 +1,7 @@
 """Read endpoints of the fake Sheets v4 API: spreadsheet metadata and cell values.
 
 - `GET /v4/spreadsheets/{key}`: the spreadsheet resource (properties, sheets' properties
-  with grid sizes), filtered by the `fields` mask when given (`sheets.properties(title,
+  with grid sizes, their `merges`), filtered by the `fields` mask when given (`sheets.properties(title,
   sheetId)`, `spreadsheetId,sheets(properties(title))`, `*`...).
 - `GET /v4/spreadsheets/{key}/values:batchGet`: `ranges` (repeated), `valueRenderOption`
   (FORMATTED_VALUE by default, UNFORMATTED_VALUE, FORMULA), `dateTimeRenderOption`
@@ -54,7 +54,13 @@ def get_spreadsheet(google: FakeGoogle, request: Request) -> Response:
                     "index": index,
                     "sheetType": "GRID",
                     "gridProperties": {"rowCount": sheet.row_count, "columnCount": sheet.column_count},
-                }
+                },
+                # As Google: `merges` only when the sheet has merged ranges.
+                **(
+                    {"merges": [{"sheetId": sheet.sheet_id, **m} for m in sheet.merges]}
+                    if sheet.merges
+                    else {}
+                ),
             }
             for index, sheet in enumerate(spreadsheet.sheets)
         ],

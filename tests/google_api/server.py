@@ -17,12 +17,13 @@ both are imported when this module is, so every route is registered.
         google.api_requests()                           # [(method, path, query)], /token excluded
 
 State: `google.spreadsheets[key]` is a `FakeSpreadsheet(key, title, sheets=[FakeSheet(sheet_id,
-title, rows)])`; cells hold Python values (str, int, float, bool, date/datetime, None) and
-are rendered per request (`render_cell`). `google.state` holds any other collection (Drive
-files, permissions...) a route module needs. Route handlers take `(google, request)` and
-return a `Response`; raise `ApiError(status, message)` (or call `google.spreadsheet(key)`,
-which raises 404/403) for Google-shaped errors. Every request except `/token` needs the
-bearer token the token endpoint issued (401 otherwise, as Google answers).
+title, rows, merges)])` (`sheet.merge("G17:H17")` merges a range); cells hold Python values
+(str, int, float, bool, date/datetime, None) and are rendered per request (`render_cell`).
+`google.state` holds any other collection (Drive files, permissions...) a route module needs.
+Route handlers take `(google, request)` and return a `Response`; raise `ApiError(status,
+message)` (or call `google.spreadsheet(key)`, which raises 404/403) for Google-shaped errors.
+Every request except `/token` needs the bearer token the token endpoint issued (401
+otherwise, as Google answers).
 """
 
 from __future__ import annotations
@@ -136,6 +137,30 @@ class FakeSheet:
     sheet_id: int
     title: str
     rows: list[list[Any]] = field(default_factory=list)
+    # Merged ranges as Google's GridRange (0-based, ends excluded, without `sheetId`).
+    merges: list[dict[str, int]] = field(default_factory=list)
+
+    def merge(self, cells: str) -> None:
+        """Merge a range given in A1 (`G17:H17`), as a unit does in Google Sheets: the cells but
+        the top-left one are emptied."""
+        first, last = (re.fullmatch(r"([A-Z]+)(\d+)", part) for part in cells.split(":"))
+        assert first is not None, cells
+        assert last is not None, cells
+
+        def col(letters: str) -> int:
+            n = 0
+            for ch in letters:
+                n = n * 26 + ord(ch) - 64
+            return n - 1
+
+        r1, c1, r2, c2 = int(first[2]) - 1, col(first[1]), int(last[2]) - 1, col(last[1])
+        for r in range(r1, min(r2 + 1, len(self.rows))):
+            for c in range(c1, min(c2 + 1, len(self.rows[r]))):
+                if (r, c) != (r1, c1):
+                    self.rows[r][c] = None
+        self.merges.append(
+            {"startRowIndex": r1, "endRowIndex": r2 + 1, "startColumnIndex": c1, "endColumnIndex": c2 + 1}
+        )
 
     @property
     def row_count(self) -> int:

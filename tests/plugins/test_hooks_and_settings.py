@@ -120,3 +120,13 @@ def test_demo_keeps_variables_already_set(monkeypatch, tmp_path):
     assert seen["AIRFLOW_VAR_REPORT_OUTPUT_DIR"] == str(tmp_path / "mine")
     assert seen["AIRFLOW_VAR_REPORT_DELIVERY"] == "smtp"
     assert Path(seen["AIRFLOW_VAR_REPORT_SOURCE"]) == demo.SAMPLE_DIR / "2025-02-27"
+
+
+def test_the_local_source_reads_within_the_templates_bounds(tmp_path, config):
+    """Issue 18: a cell in column XFD is not read; the bounds come from the template."""
+    from housing_report.collect.base import ReadBounds
+    from housing_report_airflow.resources import Resources
+    from housing_report_airflow.settings import Settings
+
+    settings = Settings(str(tmp_path), tmp_path, "outbox", config.directory, 16)
+    assert Resources(settings).source.bounds == ReadBounds.for_template(config.template)

@@ -5,7 +5,9 @@ import unicodedata
 
 import pytest
 
-from housing_report.core.statuses import ACCEPTED, REJECTED, STALE
+from housing_report.core.models import Formula, Grid
+from housing_report.core.statuses import ACCEPTED, REJECTED, STALE, WARNING
+from housing_report.core.text import MAX_LIST_TEXT
 from housing_report.validate.parse import parse_report
 from tests.support.grids import TABLE_A, col_of, find, grid, set_cell, unit_rows
 
@@ -333,3 +335,94 @@ def test_sheets_sharing_column_a_are_each_checked_on_their_own_headers_and_names
     # 944's table header lacks KC_SC (KC_SUA instead): its own scan finds it.
     assert reports[3].status == REJECTED
     assert {f.code for f in reports[3].findings} >= {"KC_SUA", "KC_SC", "GHI_CHU"}
+
+
+# ---------------------------------------------------------------------- cells not readable as typed
+
+
+def test_invisible_characters_in_codes_are_ignored(config):
+    """A grid from anywhere (not only the readers, which strip them already)."""
+    rows = unit_rows(config)
+    rows[find(rows, "NGAY_CONG")][0] = "\ufeffNGAY_\u200bCONG"
+    rows[find(rows, "A")][col_of(rows, "A", "KC_XM")] = "KC_XM\u2060"
+    report = parse(config, rows)
+    assert report.status == ACCEPTED
+    assert report.figures["NGAY_CONG"] == 3200
+    assert report.figures["A.NCC.KC_XM"] == TABLE_A["NCC"][2]
+
+
+def test_a_merge_of_a_label_and_its_value_is_an_error_naming_the_range(config):
+    rows = unit_rows(config)
+    r = find(rows, "NGAY_CONG")
+    rows[r][2] = None  # hidden under the label, as a sheet program keeps it
+    report = parse_report(
+        Grid("BaoCao", rows, merges=((r, 1, r, 2),)),
+        config.unit("941"),
+        config.template,
+        config.report.rules,
+        PERIOD,
+    )
+    assert report.status == REJECTED
+    assert [(f.cell, f.message) for f in report.errors] == [
+        (
+            f"BaoCao!C{r + 1}",
+            f"Thành phố Sóc Trăng, ô BaoCao!C{r + 1}: ô B{r + 1}:C{r + 1} đang được gộp; hãy bỏ gộp ô và "
+            f"nhập từng số vào từng ô («Số ngày công lao động hỗ trợ» phải nằm riêng ở ô C{r + 1}).",
+        )
+    ]
+
+
+def test_one_finding_for_a_merge_over_several_value_cells(config):
+    rows = unit_rows(config)
+    r = find(rows, "NCC")
+    report = parse_report(
+        Grid("BaoCao", rows, merges=((r, 2, r + 1, 7),)),
+        config.unit("941"),
+        config.template,
+        config.report.rules,
+        PERIOD,
+    )
+    assert report.status == REJECTED
+    assert [f.cell for f in report.errors] == [f"BaoCao!D{r + 1}"]
+    assert f"ô C{r + 1}:H{r + 2} đang được gộp" in report.errors[0].message
+
+
+def test_a_formula_without_a_value_in_a_list_is_a_warning_and_not_read(config):
+    rows = unit_rows(config)
+    r = find(rows, "D")
+    rows[r][1] = Formula('="Gương điển hình ở "&C46')
+    report = parse(config, rows)
+    assert report.status == ACCEPTED
+    assert all(e["cell"] != f"BaoCao!B{r + 1}" for e in report.lists.get("D", []))
+    [warning] = [f for f in report.warnings if f.cell == f"BaoCao!B{r + 1}"]
+    assert warning.severity == WARNING
+    assert "công thức chưa được tính, hãy nhập nội dung" in warning.message
+
+
+def test_content_beyond_the_bounds_read_is_a_warning_naming_the_sheet_and_cell(config):
+    report = parse_report(
+        Grid("Báo cáo", unit_rows(config), bounds=(500, 26), beyond=(799, 2)),
+        config.unit("941"),
+        config.template,
+        config.report.rules,
+        PERIOD,
+    )
+    assert report.status == ACCEPTED
+    [warning] = [f for f in report.warnings if f.code == "LAYOUT"]
+    assert warning.cell == "'Báo cáo'!C800"
+    assert warning.message == (
+        "Thành phố Sóc Trăng, ô 'Báo cáo'!C800: trang tính Báo cáo có nội dung ở ô C800, ngoài vùng "
+        "được đọc (cột A đến Z, dòng 1 đến 500); phần ngoài vùng này không được đọc. Nếu đó là số "
+        "liệu của mẫu, hãy đưa về đúng dòng, đúng cột của mẫu; nếu không, hãy xóa đi."
+    )
+
+
+def test_every_free_text_is_cut_to_the_list_limit(config):
+    rows = unit_rows(config)
+    rows[find(rows, "NGUOI_LAP")][2] = "Nguyễn " * 1000
+    rows[find(rows, "D")][1:3] = ["Gương " * 1000, "Xã " * 1000]
+    report = parse(config, rows)
+    [entry, *_] = report.lists["D"]
+    for text in (entry["text"], entry["place"], report.info["NGUOI_LAP"]):
+        assert len(text) <= MAX_LIST_TEXT
+        assert text.endswith("…")

@@ -2,9 +2,12 @@
 
 Units are grouped by spreadsheet, and each spreadsheet costs at most two API requests
 whatever the number of its units and worksheets: one metadata request (the worksheets'
-titles) and one `values:batchGet` for every needed worksheet that exists. Google's quota is
-60 read requests per minute per service account, so twenty units cost about forty reads,
-and two hundred units sharing one spreadsheet cost two.
+titles, sizes and merged ranges) and one `values:batchGet` for every needed worksheet that
+exists, each range within `ReadBounds` and one row and one column more (content there is named
+in a warning; content further out is neither read nor seen). Google's quota is 60 read
+requests per minute per service account, so twenty units cost about forty reads, and two
+hundred units sharing one spreadsheet cost two. Google computes every formula, so a value
+read from it is never a formula without its value (`Formula`), unlike a saved .xlsx.
 
 Worksheet names match as in `workbook_io.find_sheet_name` (exact, then trimmed,
 case-insensitive, NFC), so a workbook gives the same result from Google as when downloaded
@@ -24,18 +27,21 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
-from housing_report.collect.base import SourceConfigError, fetch_by_spreadsheet
+from housing_report.collect.base import ReadBounds, SourceConfigError, cap_text, fetch_by_spreadsheet
 from housing_report.collect.google_client import GoogleUnavailable
 from housing_report.collect.google_client import service_account_email as service_account_email_of
 from housing_report.collect.workbook_io import find_sheet_name
 from housing_report.config import Unit
-from housing_report.core.models import FetchResult, Grid
+from housing_report.core.models import FetchResult, Grid, a1
 from housing_report.core.statuses import FETCH_OK, MISSING, UNREACHABLE
+from housing_report.core.text import clean_cell
 
 log = logging.getLogger(__name__)
 
-# One metadata request per spreadsheet: only the worksheets' titles and ids.
-METADATA_FIELDS = "sheets.properties(sheetId,title)"
+# One metadata request per spreadsheet: only the worksheets' titles, ids and sizes (a range read
+# stays within the sheet's grid), and their merged ranges (a merge over value cells is reported
+# to the unit).
+METADATA_FIELDS = "sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),merges)"
 
 VALUE_PARAMS = {
     # Real numbers and text as stored, not as displayed ("1.234" in a vi_VN sheet): the
@@ -55,8 +61,9 @@ _CELL = re.compile(r"\$?([A-Za-z]*)\$?(\d*)")
 class GoogleSheetsSource:
     """`ReportSource` over Google Sheets through a gspread client from `google_client.make_client`."""
 
-    def __init__(self, client: Any, service_account_email: str = ""):
+    def __init__(self, client: Any, service_account_email: str = "", bounds: ReadBounds | None = None):
         self.client = client
+        self.bounds = bounds or ReadBounds()
         self.service_account_email = service_account_email or service_account_email_of(client)
 
     def __repr__(self) -> str:
@@ -72,18 +79,22 @@ class GoogleSheetsSource:
         http = self.client.http_client
         try:
             metadata = http.fetch_sheet_metadata(key, params={"fields": METADATA_FIELDS})
-            titles = [str(s["properties"]["title"]) for s in metadata.get("sheets", [])]
+            sheets = metadata.get("sheets", [])
+            titles = [str(s["properties"]["title"]) for s in sheets]
+            merges = {str(s["properties"]["title"]): s.get("merges", []) for s in sheets}
+            sizes = {str(s["properties"]["title"]): s["properties"].get("gridProperties", {}) for s in sheets}
             found = {u.worksheet: find_sheet_name(titles, u.worksheet) for u in units}
             needed = list(dict.fromkeys(t for t in found.values() if t is not None))
             grids: dict[str, Grid] = {}
             if needed:
                 params = dict(VALUE_PARAMS)
-                answer = http.values_batch_get(key, [quote_title(t) for t in needed], params=params)
+                wanted = [bounded_range(t, self.bounds, sizes[t]) for t in needed]
+                answer = http.values_batch_get(key, wanted, params=params)
                 ranges = answer.get("valueRanges", [])
                 if len(ranges) != len(needed):
                     raise ValueError(f"{len(ranges)} vùng dữ liệu cho {len(needed)} trang tính")
                 for title, value_range in zip(needed, ranges, strict=True):
-                    grids[title] = grid_from_value_range(title, value_range)
+                    grids[title] = grid_from_value_range(title, value_range, self.bounds, merges[title])
         except APIError as exc:
             return self._failed(key, units, *self._classify(key, exc))
         except GoogleUnavailable as exc:
@@ -150,6 +161,16 @@ def quote_title(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 
 
+def bounded_range(title: str, bounds: ReadBounds, size: dict[str, Any] | None = None) -> str:
+    """The A1 range read of a worksheet: its first `bounds` rows and columns, and one more of each
+    (`'BaoCao'!A1:AA1101`), so that content just beyond them is seen and named; never beyond
+    the sheet's grid (`size`: its `gridProperties`, when known)."""
+    size = size or {}
+    rows = min(bounds.rows + 1, int(size.get("rowCount") or bounds.rows + 1))
+    cols = min(bounds.columns + 1, int(size.get("columnCount") or bounds.columns + 1))
+    return f"{quote_title(title)}!A1:{a1(max(rows, 1) - 1, max(cols, 1) - 1)}"
+
+
 def range_start(a1_range: str) -> tuple[int, int]:
     """0-based (row, col) of the top-left cell of an answered range (`'Bao Cao'!B3:H40` -> (2, 1))."""
     _sheet, bang, cells = a1_range.rpartition("!")
@@ -166,23 +187,62 @@ def range_start(a1_range: str) -> tuple[int, int]:
     return (int(digits) - 1 if digits else 0), (col - 1 if letters else 0)
 
 
-def grid_from_value_range(title: str, value_range: dict[str, Any]) -> Grid:
-    """A `Grid` whose row i / column j are the sheet's row i+1 / column j+1, like `workbook_io`'s."""
+def grid_from_value_range(
+    title: str,
+    value_range: dict[str, Any],
+    bounds: ReadBounds | None = None,
+    merges: Sequence[dict[str, Any]] = (),
+) -> Grid:
+    """A `Grid` whose row i / column j are the sheet's row i+1 / column j+1, like `workbook_io`'s,
+    cut to `bounds` (the first cell with content beyond them is recorded), with the sheet's
+    merged ranges (Google's `GridRange`s: 0-based, ends excluded) within the bounds."""
+    bounds = bounds or ReadBounds()
+    max_rows, max_cols = bounds.rows, bounds.columns
     row0, col0 = range_start(str(value_range.get("range", "")))
-    rows: list[list[Any]] = [[] for _ in range(row0)]
-    for raw in value_range.get("values", []):
-        rows.append([None] * col0 + [_cell(v) for v in raw])
+    rows: list[list[Any]] = [[] for _ in range(min(row0, max_rows))]
+    beyond: tuple[int, int] | None = None
+    for i, raw in enumerate(value_range.get("values", [])):
+        index = row0 + i
+        cells = [None] * col0 + [_cell(v) for v in raw]
+        if beyond is None:
+            outside = range(len(cells)) if index >= max_rows else range(max_cols, len(cells))
+            col = next((j for j in outside if cells[j] is not None), None)
+            beyond = (index, col) if col is not None else None
+        if index < max_rows:
+            rows.append(cells[:max_cols])
     for row in rows:
         while row and row[-1] is None:
             row.pop()
     while rows and not rows[-1]:
         rows.pop()
-    return Grid(_nfc(title), rows)
+    return Grid(
+        _nfc(title),
+        cap_text(rows),
+        merges=tuple(
+            (r1, c1, min(r2, max_rows - 1), min(c2, max_cols - 1))
+            for r1, c1, r2, c2 in filter(None, map(_merge, merges))
+            if r1 < max_rows and c1 < max_cols
+        ),
+        bounds=(max_rows, max_cols),
+        beyond=beyond,
+    )
+
+
+def _merge(grid_range: Any) -> tuple[int, int, int, int] | None:
+    """A `GridRange` as 0-based inclusive (r1, c1, r2, c2); None for one cell or a malformed one."""
+    if not isinstance(grid_range, dict):
+        return None
+    r1, c1 = int(grid_range.get("startRowIndex", 0)), int(grid_range.get("startColumnIndex", 0))
+    r2 = int(grid_range.get("endRowIndex", 10**7)) - 1
+    c2 = int(grid_range.get("endColumnIndex", 10**5)) - 1
+    if r2 < r1 or c2 < c1 or (r1, c1) == (r2, c2):
+        return None
+    return r1, c1, r2, c2
 
 
 def _cell(value: Any) -> Any:
     if isinstance(value, str):
-        return _nfc(value) or None
+        return clean_cell(value) or None
     return value
 
 

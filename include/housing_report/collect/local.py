@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from housing_report.collect.base import SourceConfigError, fetch_by_spreadsheet
+from housing_report.collect.base import ReadBounds, SourceConfigError, fetch_by_spreadsheet
 from housing_report.collect.workbook_io import WorkbookUnreadable, read_workbook_grids
 from housing_report.config import Unit
 from housing_report.core.models import FetchResult, Grid
@@ -19,10 +19,12 @@ from housing_report.core.statuses import FETCH_OK, MISSING, UNREACHABLE
 
 
 class LocalWorkbookSource:
-    """`ReportSource` over a folder of `<spreadsheet>.xlsx` files."""
+    """`ReportSource` over a folder of `<spreadsheet>.xlsx` files, each worksheet read within
+    `bounds` (`ReadBounds.for_template(template)` in a run)."""
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, bounds: ReadBounds | None = None):
         self.folder = Path(folder)
+        self.bounds = bounds or ReadBounds()
 
     def __repr__(self) -> str:
         return f"LocalWorkbookSource({str(self.folder)!r})"
@@ -51,7 +53,7 @@ class LocalWorkbookSource:
             return [FetchResult(u.code, MISSING, reason=reason, read_at=read_at) for u in units]
         worksheets = list(dict.fromkeys(u.worksheet for u in units))
         try:
-            grids: dict[str, Grid | None] = read_workbook_grids(path, worksheets)
+            grids: dict[str, Grid | None] = read_workbook_grids(path, worksheets, self.bounds)
         except FileNotFoundError:
             reason = f"Không tìm thấy bảng tính '{spreadsheet}' (tệp {path.name})"
             return [FetchResult(u.code, MISSING, reason=reason, read_at=read_at) for u in units]

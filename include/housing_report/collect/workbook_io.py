@@ -2,11 +2,17 @@
 
 `read_workbook_grids` opens the workbook once and returns a `Grid` of raw cell values per
 requested worksheet: str, int, float, bool, datetime/date/time or None. Formula cells give
-their cached result (errors such as `#REF!` come through as strings), merged cells hold
-their value in the top-left cell only, empty strings become None, strings are
-NFC-normalised, and trailing empty rows and columns are dropped. Row `i` and column `j` of
-a grid are always the sheet's row `i + 1` and column `j + 1`, so A1 addresses computed
-from a grid are the sheet's own.
+their cached result (errors such as `#REF!` come through as strings); a formula saved without
+one (a workbook written by a program, never recalculated) gives a `Formula`, its text, for the
+parser to report (not 0). Merged cells hold their value in the top-left cell only, and the
+grid lists the merged ranges. Empty strings become None, strings are cleaned as
+`core.text.clean_cell` says (NFC, invisible characters removed, cut to `MAX_CELL_TEXT`), and
+trailing empty rows and columns are dropped. Row `i` and column `j` of a grid are always the
+sheet's row `i + 1` and column `j + 1`, so A1 addresses computed from a grid are the sheet's own.
+
+Only the first `ReadBounds.rows` rows and `ReadBounds.columns` columns are kept: a cell in
+column XFD or on row 100 000 costs neither memory nor archive space (the grid records the
+first cell found beyond, for a warning).
 
 For speed the package is read with the standard library: the workbook's sheet list, shared
 strings and date styles, then a streaming loop over the worksheet's XML (openpyxl, even in
@@ -14,12 +20,17 @@ read-only mode, spends most of its time building objects per cell and per shared
 openpyxl supplies the number-format and date helpers, and reads the file itself (read-only,
 values only, dimensions reset) whenever the fast reader meets something it does not expect;
 a file neither can read raises `WorkbookUnreadable`.
+
+Why this module is long: the fast reader and the openpyxl fallback must give the same grid for
+the same file (cleaned text, bounds, formulas without a value, the first cell beyond) and share
+the helpers that make it so; apart, each would need the other's private helpers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import posixpath
+import re
 import unicodedata
 import warnings
 import zipfile
@@ -33,12 +44,16 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelt
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH, from_excel, from_ISO8601
 from openpyxl.utils.exceptions import InvalidFileException
 
-from housing_report.core.models import Grid
+from housing_report.collect.base import ReadBounds, cap_text
+from housing_report.core.models import Formula, Grid
+from housing_report.core.text import clean_cell
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW = _NS + "row"
 _C = _NS + "c"
 _V = _NS + "v"
+_F = _NS + "f"
+_MERGE = _NS + "mergeCell"
 _IS = _NS + "is"
 _T = _NS + "t"
 _R = _NS + "r"
@@ -46,6 +61,7 @@ _SI = _NS + "si"
 _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _PACKAGE_RELS = "_rels/.rels"
 
+_RANGE = re.compile(r"([A-Z]{1,3})(\d{1,7}):([A-Z]{1,3})(\d{1,7})")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -74,8 +90,10 @@ def find_sheet_name(available: Iterable[str], wanted: str) -> str | None:
     return None
 
 
-def read_workbook_grids(path: str | Path, sheet_names: Sequence[str]) -> dict[str, Grid | None]:
-    """Read the worksheets `sheet_names` of the workbook at `path`.
+def read_workbook_grids(
+    path: str | Path, sheet_names: Sequence[str], bounds: ReadBounds | None = None
+) -> dict[str, Grid | None]:
+    """Read the worksheets `sheet_names` of the workbook at `path`, within `bounds`.
 
     Returns, for every requested name, the worksheet's `Grid` (named with the worksheet's
     actual title) or None when the workbook has no such worksheet. Raises
@@ -83,6 +101,7 @@ def read_workbook_grids(path: str | Path, sheet_names: Sequence[str]) -> dict[st
     encrypted, old .xls, damaged) and `FileNotFoundError` when it does not exist.
     """
     path = Path(path)
+    bounds = bounds or ReadBounds()
     try:
         handle = path.open("rb")
     except FileNotFoundError:
@@ -101,19 +120,26 @@ def read_workbook_grids(path: str | Path, sheet_names: Sequence[str]) -> dict[st
                     f"tệp {path.name} là tệp nén nhưng không phải bảng tính Excel (.xlsx)"
                 )
             try:
-                return _FastBook(archive).read(sheet_names)
+                return _FastBook(archive).read(sheet_names, bounds)
             except Exception:  # anything unexpected: let openpyxl have a go, it knows more variants
                 pass
         handle.seek(0)
-        return _read_with_openpyxl(handle, path.name, sheet_names)
+        return _read_with_openpyxl(handle, path.name, sheet_names, bounds)
 
 
-def _read_with_openpyxl(handle: BinaryIO, name: str, sheet_names: Sequence[str]) -> dict[str, Grid | None]:
+def _read_with_openpyxl(
+    handle: BinaryIO, name: str, sheet_names: Sequence[str], bounds: ReadBounds
+) -> dict[str, Grid | None]:
+    """The slow path, for files the fast reader does not expect. It reads the workbook twice,
+    values then formulas (a formula without a value is None in the first); merged ranges are
+    not seen (openpyxl's read-only mode does not read them)."""
     try:
         with warnings.catch_warnings():
             # Google's files trigger harmless warnings (styles, extensions, validations).
             warnings.simplefilter("ignore")
             wb = load_workbook(handle, read_only=True, data_only=True, keep_links=False)
+            handle.seek(0)
+            formulas = load_workbook(handle, read_only=True, data_only=False, keep_links=False)
     except Exception as exc:
         raise WorkbookUnreadable(_load_failure_reason(exc, name)) from exc
     try:
@@ -127,15 +153,16 @@ def _read_with_openpyxl(handle: BinaryIO, name: str, sheet_names: Sequence[str])
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    rows = _openpyxl_rows(wb[title])
+                    rows, beyond = _openpyxl_rows(wb[title], formulas[title], bounds)
             except Exception as exc:
                 raise WorkbookUnreadable(
                     f"tệp {name} bị hỏng, không đọc được trang tính '{title}' ({type(exc).__name__})"
                 ) from exc
-            result[wanted] = Grid(_nfc(title), rows)
+            result[wanted] = Grid(_nfc(title), rows, bounds=(bounds.rows, bounds.columns), beyond=beyond)
         return result
     finally:
         wb.close()
+        formulas.close()
 
 
 # --------------------------------------------------------------------------- checks
@@ -212,7 +239,7 @@ class _FastBook:
             self._strings = _shared_strings(self.archive, self.strings_part)
         return self._strings
 
-    def read(self, sheet_names: Sequence[str]) -> dict[str, Grid | None]:
+    def read(self, sheet_names: Sequence[str], bounds: ReadBounds) -> dict[str, Grid | None]:
         parts = dict(self.sheets)
         titles = [title for title, _ in self.sheets]
         result: dict[str, Grid | None] = {}
@@ -222,10 +249,16 @@ class _FastBook:
                 result[wanted] = None
                 continue
             with self.archive.open(parts[title]) as src:
-                rows = _parse_sheet_xml(
-                    src, self.strings, self.date_styles, self.timedelta_styles, self.epoch
+                sheet = _parse_sheet_xml(
+                    src, self.strings, self.date_styles, self.timedelta_styles, self.epoch, bounds
                 )
-            result[wanted] = Grid(title, _trim(rows))
+            result[wanted] = Grid(
+                title,
+                cap_text(_trim(sheet.rows)),
+                merges=tuple(sheet.merges),
+                bounds=(bounds.rows, bounds.columns),
+                beyond=sheet.beyond,
+            )
         return result
 
 
@@ -276,7 +309,7 @@ def _shared_strings(archive: zipfile.ZipFile, part: str | None) -> list[str]:
                     texts.append(child.text or "")
                 elif child.tag == _R:
                     texts.append(child.findtext(_T) or "")
-            strings.append(_nfc("".join(texts)))
+            strings.append(clean_cell("".join(texts)))
             el.clear()
     return strings
 
@@ -304,32 +337,72 @@ def _date_styles(archive: zipfile.ZipFile, part: str | None) -> tuple[set[int], 
     return dates, durations
 
 
-def _openpyxl_rows(ws: Any) -> list[list[Any]]:
+def _openpyxl_rows(ws: Any, formulas: Any, bounds: ReadBounds) -> tuple[list[list[Any]], Any]:
+    """The rows of a worksheet within `bounds` and the first cell beyond them (or None)."""
     ws.reset_dimensions()
+    formulas.reset_dimensions()
     rows = []
-    for raw in ws.iter_rows(values_only=True):
+    beyond: tuple[int, int] | None = None
+    pairs = zip(ws.iter_rows(values_only=True), formulas.iter_rows(values_only=True), strict=False)
+    for index, (raw, written) in enumerate(pairs):
+        if beyond is None:  # the first cell with content outside the bounds, in sheet order
+            start = 0 if index >= bounds.rows else bounds.columns
+            col = next((j for j in range(start, len(raw)) if raw[j] not in (None, "")), None)
+            beyond = (index, col) if col is not None else None
+        if index >= bounds.rows:
+            if beyond is not None:
+                break
+            continue
         row = []
-        for value in raw:
-            if isinstance(value, str):
-                value = _nfc(value) or None
+        for j, value in enumerate(raw[: bounds.columns]):
+            if value is None and j < len(written) and isinstance(written[j], str) and written[j][:1] == "=":
+                value = Formula(clean_cell(written[j]))
+            elif isinstance(value, str):
+                value = clean_cell(value) or None
             elif isinstance(value, dt.timedelta):
                 value = value.total_seconds() / 86400
             row.append(value)
         rows.append(row)
-    return _trim(rows)
+    return cap_text(_trim(rows)), beyond
+
+
+class _Sheet:
+    """What the fast reader gives for a worksheet: its rows, merged ranges, first cell beyond."""
+
+    __slots__ = ("rows", "merges", "beyond")
+
+    def __init__(self) -> None:
+        self.rows: list[list[Any]] = []
+        self.merges: list[tuple[int, int, int, int]] = []
+        self.beyond: tuple[int, int] | None = None
 
 
 def _parse_sheet_xml(
-    src: BinaryIO, strings: list[str], date_styles: set[int], timedelta_styles: set[int], epoch: Any
-) -> list[list[Any]]:
-    rows: list[list[Any]] = []
+    src: BinaryIO,
+    strings: list[str],
+    date_styles: set[int],
+    timedelta_styles: set[int],
+    epoch: Any,
+    bounds: ReadBounds,
+) -> _Sheet:
+    sheet = _Sheet()
+    rows = sheet.rows
+    max_rows, max_cols = bounds.rows, bounds.columns
     col_cache: dict[str, int] = {}
     # The standard library's parser (expat) measured faster here than lxml's proxies.
     for _event, row_el in iterparse(src, events=("end",)):
-        if row_el.tag != _ROW:
+        tag = row_el.tag
+        if tag != _ROW:
+            if tag == _MERGE:
+                merge = _merge_range(row_el.get("ref", ""), col_cache, max_rows, max_cols)
+                if merge is not None:
+                    sheet.merges.append(merge)
             continue
         ref = row_el.get("r")
         index = int(ref) - 1 if ref else len(rows)
+        if index >= max_rows and sheet.beyond is not None:  # nothing more to learn from its cells
+            row_el.clear()
+            continue
         values: list[Any] = []
         col = -1
         for cell in row_el:
@@ -337,6 +410,12 @@ def _parse_sheet_xml(
                 continue
             cref = cell.get("r")
             col = _column_index(cref, col_cache) if cref else col + 1
+            if index >= max_rows or col >= max_cols:
+                if sheet.beyond is None and (
+                    _cell_value(cell, strings, date_styles, timedelta_styles, epoch) is not None
+                ):
+                    sheet.beyond = (index, col)
+                continue
             value = _cell_value(cell, strings, date_styles, timedelta_styles, epoch)
             if value is None:
                 continue
@@ -344,6 +423,8 @@ def _parse_sheet_xml(
                 values.extend([None] * (col + 1 - len(values)))
             values[col] = value
         row_el.clear()
+        if index >= max_rows:
+            continue
         if index >= len(rows):
             rows.extend([] for _ in range(index - len(rows)))
             rows.append(values)
@@ -354,7 +435,22 @@ def _parse_sheet_xml(
                     if j >= len(target):
                         target.extend([None] * (j + 1 - len(target)))
                     target[j] = value
-    return rows
+    return sheet
+
+
+def _merge_range(
+    ref: str, cache: dict[str, int], max_rows: int, max_cols: int
+) -> tuple[int, int, int, int] | None:
+    """A merged range `G17:H17` as 0-based (r1, c1, r2, c2), cut to the bounds; None for one
+    cell, a range outside the bounds or a reference that does not parse."""
+    match = _RANGE.fullmatch(ref.replace("$", "").upper())
+    if match is None:
+        return None
+    c1, r1 = _column_index(match[1], cache), int(match[2]) - 1
+    c2, r2 = _column_index(match[3], cache), int(match[4]) - 1
+    if (r1, c1) == (r2, c2) or r1 >= max_rows or c1 >= max_cols or r1 < 0 or c1 < 0:
+        return None
+    return r1, c1, min(r2, max_rows - 1), min(c2, max_cols - 1)
 
 
 def _column_index(ref: str, cache: dict[str, int]) -> int:
@@ -383,9 +479,14 @@ def _cell_value(
                 parts.append(part.text or "")
             elif part.tag == _R:
                 parts.append(part.findtext(_T) or "")
-        return _nfc("".join(parts)) or None
-    text = cell.findtext(_V)
+        return clean_cell("".join(parts)) or None
+    v = cell.find(_V)
+    text = v.text if v is not None else None
     if not text:  # no value, or a formula without a cached result
+        formula = cell.find(_F)
+        # A cached empty text (`t="str"`, an empty <v>) is a value: "" from =IF(...;"").
+        if formula is not None and (v is None or kind != "str"):
+            return Formula("=" + clean_cell(formula.text or ""))
         return None
     if kind is None or kind == "n":
         number = _number(text)
@@ -411,7 +512,7 @@ def _cell_value(
         except ValueError:
             return text
     # "e" (formula error such as #REF!), "str" (formula text result) and anything else.
-    return _nfc(text) or None
+    return clean_cell(text) or None
 
 
 def _number(text: str) -> int | float | str:

@@ -90,12 +90,28 @@ def decode_cell(value: Any) -> Any:
     return value
 
 
+class Formula(str):
+    """A formula cell saved without its computed value (a workbook written by a program and
+    never recalculated): the formula's text, `=A1+1`. Not a value: the parser reports it."""
+
+    __slots__ = ()
+
+
 @dataclass
 class Grid:
-    """A worksheet's cells as read: rows of values (str, int, float, bool, date, None)."""
+    """A worksheet's cells as read: rows of values (str, int, float, bool, date, `Formula`, None).
+
+    What the reader saw beside the values (not part of the content or its hash): `merges`, the
+    merged ranges as 0-based inclusive (first row, first col, last row, last col), within the
+    bounds read; `bounds`, the (rows, columns) the reader was limited to; `beyond`, the first
+    cell (row, col) holding something outside those bounds, which was not read.
+    """
 
     sheet: str
     rows: list[list[Any]]
+    merges: tuple[tuple[int, int, int, int], ...] = field(default=(), compare=False)
+    bounds: tuple[int, int] | None = field(default=None, compare=False)
+    beyond: tuple[int, int] | None = field(default=None, compare=False)
 
     @classmethod
     def from_json(cls, sheet: str, rows: list[list[Any]]) -> Grid:

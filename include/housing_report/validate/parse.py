@@ -2,7 +2,10 @@
 
 `parse_report(grid, unit, template, rules, period)` reads the codes in column A,
 the values under them, checks the layout, value and table rules, and returns a
-`UnitReport` with the unit's status and every finding. Every finding names the
+`UnitReport` with the unit's status and every finding. A value cell that cannot be read as
+typed is an error naming it: a formula saved without its computed value, a cell hidden in a
+merged range; content beyond the bounds the sheet was read within is a warning. Every text a
+unit types is cut to `core.text.MAX_LIST_TEXT` characters here. Every finding names the
 unit, the cell in A1 notation with the sheet name, what was found and what to
 write, in Vietnamese. `parse_reports` does the same for a batch of sheets, with the
 rules over the units' own figures evaluated once across the batch.
@@ -24,12 +27,11 @@ from typing import Any
 
 from housing_report.config import Rule, Section, Template, Unit
 from housing_report.core.formatting import vn_date
-from housing_report.core.models import TOTAL_ROW, Finding, Grid, UnitReport, a1
+from housing_report.core.models import TOTAL_ROW, Finding, Formula, Grid, UnitReport, a1
 from housing_report.core.statuses import ACCEPTED, ERROR, REJECTED, STALE, WARNING
+from housing_report.core.text import strip_invisible, trim_text
 from housing_report.validate.rules import check_units
 from housing_report.validate.values import Problem, read_date, read_number, read_text, show
-
-LIST_TEXT_MAX = 2000  # characters kept of one list entry
 
 
 @lru_cache(maxsize=256)
@@ -43,7 +45,7 @@ def _cell_keys(section: Section) -> dict[tuple[str, str], str]:
 @lru_cache(maxsize=4096)
 def _code_text(text: str) -> str:
     """A code as written in column A, normalised (the same few codes recur in every sheet)."""
-    return unicodedata.normalize("NFC", text).strip().upper()
+    return strip_invisible(unicodedata.normalize("NFC", text)).strip().upper()
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ class _Parser:
         self.row_owner = index.row_owner
         self.scans = index.scans
         self.recording: list[tuple[str, int, int, str, str]] | None = None
+        self._hidden: dict[tuple[int, int], tuple[int, int, int, int]] | None = None
+        self._merges_told: set[tuple[int, int, int, int]] = set()
 
     # -- helpers
 
@@ -147,6 +151,77 @@ class _Parser:
         self, row: int, col: int, code: str, what: str, problem: Problem, severity: str = ERROR
     ) -> None:
         self.add(severity, row, col, code, f"{what} ghi {problem.found}, {problem.why} {problem.fix}")
+
+    # -- cells that cannot be read as typed
+
+    def hidden_by(self, row: int, col: int) -> tuple[int, int, int, int] | None:
+        """The merged range that hides cell (row, col) (any of its cells but the top-left one)."""
+        if not self.grid.merges:
+            return None
+        if self._hidden is None:
+            rows, cols = self.grid.bounds or (
+                len(self.grid.rows) + 1,
+                1 + max(map(len, self.grid.rows), default=0),
+            )
+            hidden: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+            for merge in self.grid.merges:
+                r1, c1, r2, c2 = merge
+                for r in range(r1, min(r2, rows - 1) + 1):
+                    for c in range(c1, min(c2, cols - 1) + 1):
+                        hidden.setdefault((r, c), merge)
+                hidden.pop((r1, c1), None)
+            self._hidden = hidden
+        return self._hidden.get((row, col))
+
+    def unreadable(
+        self, row: int, col: int, raw: Any, code: str, what: str, entry: str = "số", severity: str = ERROR
+    ) -> bool:
+        """Whether the value cell (row, col) cannot be read as typed (the finding is added): a
+        formula without its computed value, or a cell hidden in a merged range. `entry` says what
+        to type instead ("số", "ngày"...)."""
+        if type(raw) is Formula:
+            formula = f" {show(raw)}" if len(raw) > 1 else ""
+            self.add(
+                severity,
+                row,
+                col,
+                code,
+                f"{what} chứa công thức{formula}: công thức chưa được tính, hãy nhập {entry} "
+                "(tệp được lưu mà không tính lại công thức, nên không có giá trị để đọc).",
+            )
+            return True
+        merge = self.hidden_by(row, col)
+        if merge is None:
+            return False
+        if merge not in self._merges_told:
+            self._merges_told.add(merge)
+            r1, c1, r2, c2 = merge
+            self.add(
+                severity,
+                row,
+                col,
+                code,
+                f"ô {a1(r1, c1)}:{a1(r2, c2)} đang được gộp; hãy bỏ gộp ô và nhập từng {entry} vào "
+                f"từng ô ({what} phải nằm riêng ở ô {a1(row, col)}).",
+            )
+        return True
+
+    def beyond(self) -> None:
+        """A warning when the sheet holds something outside the bounds it was read within."""
+        if self.grid.beyond is None or self.grid.bounds is None:
+            return
+        r, c = self.grid.beyond
+        rows, cols = self.grid.bounds
+        last = a1(0, cols - 1).rstrip("0123456789")
+        self.add(
+            WARNING,
+            r,
+            c,
+            "LAYOUT",
+            f"trang tính {self.sheet} có nội dung ở ô {a1(r, c)}, ngoài vùng được đọc (cột A đến "
+            f"{last}, dòng 1 đến {rows}); phần ngoài vùng này không được đọc. Nếu đó là số liệu "
+            "của mẫu, hãy đưa về đúng dòng, đúng cột của mẫu; nếu không, hãy xóa đi.",
+        )
 
     # -- layout
 
@@ -263,7 +338,7 @@ class _Parser:
             raw = cells[c]
             if raw is None:
                 continue
-            col = unicodedata.normalize("NFC", str(raw)).strip().upper()
+            col = _code_text(str(raw))
             if not col:
                 continue
             if col in table.columns:
@@ -324,6 +399,9 @@ class _Parser:
             raw = self.value(r, 2)
             if f.value in ("count", "money"):
                 self.coords[f.code] = (r, 2)
+                if self.unreadable(r, 2, raw, f.code, f"«{f.label}»"):
+                    filled = True
+                    continue
                 number, problem = read_number(raw, f.value)
                 if problem:
                     self.problem(r, 2, f.code, f"«{f.label}»", problem)
@@ -385,6 +463,7 @@ class _Parser:
         keys = _cell_keys(section)
         columns = [(col, table.columns[col.code]) for col in section.columns]
         grid_rows, coords, kind = self.grid.rows, self.coords, section.value
+        merges = bool(self.grid.merges)
         for row in wanted_rows:
             r = table.rows[row.code]
             cells = grid_rows[r] if r < len(grid_rows) else []
@@ -394,12 +473,16 @@ class _Parser:
                 coords[key] = (r, c)
                 raw = cells[c] if c < width else None
                 number, problem = read_number(raw, kind)
+                # A cell hidden in a merged range reads as empty, or as what an editor kept of it
+                # (LibreOffice may keep it); a formula without its value is text.
+                if problem or merges or type(raw) is Formula:
+                    what = f"bảng {section.code}, dòng {row.code} «{row.label}», cột {col.code} «{col.label}»"
+                    if self.unreadable(r, c, raw, col.code, what):
+                        filled = True
+                        continue
                 if problem:
                     filled = True
-                    what = (
-                        f"bảng {section.code}, dòng {row.code} «{row.label}», cột {col.code} «{col.label}»,"
-                    )
-                    self.problem(r, c, col.code, what, problem)
+                    self.problem(r, c, col.code, what + ",", problem)
                     continue
                 if not filled and _filled(raw):
                     filled = True
@@ -426,14 +509,20 @@ class _Parser:
             section = self.sections[code]
             entries = []
             for r in rows:
-                text = read_text(self.value(r, 1))
+                raw = self.value(r, 1)
+                what = f"nội dung mục {code}"
+                if self.unreadable(r, 1, raw, code, what, "nội dung", WARNING):
+                    continue
+                text = trim_text(read_text(raw))
                 if not text:
                     continue
-                if len(text) > LIST_TEXT_MAX:
-                    text = text[: LIST_TEXT_MAX - 1] + "…"
                 entry = {"text": text, "cell": self.cell(r, 1)}
                 if section.place:
-                    entry["place"] = read_text(self.value(r, 2))
+                    place = self.value(r, 2)
+                    unreadable = self.unreadable(
+                        r, 2, place, code, f"địa bàn mục {code}", "nội dung", WARNING
+                    )
+                    entry["place"] = "" if unreadable else trim_text(read_text(place))
                 entries.append(entry)
             if entries:
                 lists[code] = entries
@@ -448,8 +537,13 @@ class _Parser:
             if r is None or item.value in ("count", "money"):
                 continue
             raw = self.value(r, 2)
+            entry = "nội dung" if item.value not in ("period", "date") else "ngày dạng dd/mm/yyyy"
             if item.value == "period":
                 period_row = r
+            severity = ERROR if item.value == "period" else WARNING
+            if self.unreadable(r, 2, raw, code, f"«{item.label}»", entry, severity):
+                continue
+            if item.value == "period":
                 day, problem = read_date(raw)
                 if problem:
                     self.problem(
@@ -475,7 +569,7 @@ class _Parser:
                 else:
                     info[code] = vn_date(day)  # type: ignore[arg-type]
             else:
-                info[code] = read_text(raw)
+                info[code] = trim_text(read_text(raw))
         return info, period_found, period_row
 
 
@@ -507,7 +601,9 @@ def _read_sheet(
                 "(không có mã nào ở cột A). Hãy dùng mẫu báo cáo và điền số liệu, không xóa cột A.",
             )
         ]
+        parser.beyond()
         return UnitReport(unit.code, REJECTED, findings=parser.findings)
+    parser.beyond()
 
     info, period_found, period_row = parser.read_info(layout)
     if period_row is None:
