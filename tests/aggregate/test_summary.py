@@ -51,7 +51,7 @@ def test_corrupt_sqlite_file_is_a_clear_error(tmp_path):
     path = tmp_path / "reports.sqlite"
     path.write_bytes(b"this is not a database" * 100)
     store = ReportStore(f"sqlite:///{path}")
-    with pytest.raises(StoreError, match="Không dùng được cơ sở dữ liệu báo cáo"):
+    with pytest.raises(StoreError, match="bị hỏng.*Hãy khôi phục tệp từ bản sao lưu"):
         store.ensure_schema()
 
 
