@@ -59,7 +59,8 @@ def test_a_new_process_reads_the_parsed_units_and_validates_them(config_dir, cac
     assert [p.name.startswith("config-") for p in cache.iterdir()] == [True]  # units.yaml only
     load_module.forget_loaded()  # as a new process
     again = load_config(config_dir)
-    assert again == first and again is not first
+    assert again == first
+    assert again is not first
     assert yaml_calls == ["report.yaml", "units.yaml", "report.yaml"]
 
 
