@@ -429,7 +429,6 @@ def test_the_report_shows_issue_23s_targets_each_with_its_figure_and_the_one_bef
 
 def test_the_e2e_bench_measures_each_task_body_as_in_a_process_of_its_own(monkeypatch):
     from housing_report_airflow import resources, tasks
-
     from tests.bench import dag_e2e
 
     resets = []
