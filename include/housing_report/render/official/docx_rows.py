@@ -11,6 +11,7 @@ a copy of the row with that text (`docx_parts.copy_rows`): the same XML, row for
 
 from __future__ import annotations
 
+import ctypes
 import re
 import secrets
 import shutil
@@ -28,6 +29,18 @@ DOCUMENT_XML = "word/document.xml"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _REFUSED = "All strings must be XML compatible: Unicode or ASCII, no NULL bytes or control characters"
 _CHUNK_ROWS = 500
+
+
+def release_heap() -> None:
+    """Hand the C heap's free pages back to the system (glibc's `malloc_trim`; elsewhere nothing).
+
+    A document's tree lives in libxml2's part of the C heap; once it is freed, its pages stay
+    with the process, and the Python objects made next (the workbook's cells) are allocated
+    beside them rather than in them: at national scale, 70 MB more at the peak."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def cell_text_xml(text: str) -> bytes:
