@@ -97,6 +97,7 @@ def prepare(
     """The view, the annexes, the charts (PNG) and (unless `document` is False) the .docx."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    release_heap()  # what the task freed before (the period's reads, the summary's JSON) goes back
     view = build_view(config, summary, earlier)
     report = OfficialReport(view, build_annexes(config, summary, view))
     period = vn_date(summary.period)
