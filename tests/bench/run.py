@@ -16,6 +16,9 @@ Runs, each in its own process so that one's memory and imports do not weigh on a
 prints the table and writes BENCHMARKS.md (the machine, the method, the figures, each
 target with its measured figure). `--quick` runs small sizes only (for trying the runner;
 its file says so). Exit code 0 whether or not a target is met: the figures are the output.
+
+Why this module is long: it runs the benchmarks and writes the report, each section's table
+beside the words that say how its figures were measured, so that the two change together.
 """
 
 from __future__ import annotations
