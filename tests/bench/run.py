@@ -485,21 +485,26 @@ def e2e_tasks_section(e2e: list[dict[str, Any]]) -> list[str]:
         "config, report database) loaded afresh, the garbage collected and the C heap's free memory",
         "handed back before it, the peak resident set (VmHWM) reset before it and read after it: the",
         "process's peak during the task, the interpreter, Airflow and the libraries included (what",
-        "earlier tasks left allocated too: an upper bound of a task process's own). Time: the task",
+        "earlier tasks left allocated too: an upper bound of a task process's own); 'before MB', the",
+        "resident set when the task started (its own growth is the difference). Time: the task",
         "body's, the slowest instance of a mapped task.",
         "",
     ]
     task_ids = list(dict.fromkeys(t for e in sized for t in e["task_memory"]))
     header = ["task"]
     for e in sized:
-        header += [f"{e['units']} units: s", "peak MB"]
+        header += [f"{e['units']} units: s", "peak MB", "before MB"]
     rows = []
     for task_id in task_ids:
         instances = max(e["task_memory"].get(task_id, {}).get("instances", 1) for e in sized)
         row = [task_id + (f" (up to {instances} instances)" if instances > 1 else "")]
         for e in sized:
             m = e["task_memory"].get(task_id)
-            row += [f"{m['seconds_max']:.2f}", f"**{m['peak_mb']:.0f}**"] if m else ["", ""]
+            row += (
+                [f"{m['seconds_max']:.2f}", f"**{m['peak_mb']:.0f}**", f"{m['rss_before_mb']:.0f}"]
+                if m
+                else [""] * 3
+            )
         rows.append(row)
     lines += _table(header, rows)
     return lines

@@ -421,9 +421,9 @@ def test_the_report_shows_issue_23s_targets_each_with_its_figure_and_the_one_bef
     assert "| Config loaded in a task instance, 3321 units (CPU) | < 0.2 s | 0.049 s (" in targets
     assert "without the cache 0.40 s" in targets
     # Each task's own time and peak, for the sizes measured so (not the 330 units here).
-    assert "| task | 3321 units: s | peak MB |" in text
-    assert "| deliver_report | 7.00 | **520** |" in text
-    assert "| fetch_unit_reports (up to 16 instances) | 1.20 | **320** |" in text
+    assert "| task | 3321 units: s | peak MB | before MB |" in text
+    assert "| deliver_report | 7.00 | **520** | 300 |" in text
+    assert "| fetch_unit_reports (up to 16 instances) | 1.20 | **320** | 290 |" in text
     assert "| 3321 | 0.440 | **0.049** | 0.047–0.051 | 0.397 | 0.0010 |" in text
 
 
