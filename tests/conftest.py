@@ -30,6 +30,8 @@ os.environ.update(
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME / 'airflow.db'}",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        # The parsed config files kept across processes (config.load), the session's own.
+        "HOUSING_REPORT_CACHE_DIR": str(_HOME / "config-cache"),
     }
 )
 _pythonpath = [str(REPO / "include"), str(REPO / "plugins")]

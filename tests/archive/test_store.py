@@ -357,3 +357,36 @@ def test_the_page_s_views_give_each_unit_s_findings_and_latest_status_per_period
     [finding] = [f for f in read.findings if f["severity"] == "error"]
     assert "12 căn" in finding["message"]
     assert finding["cell"].startswith("BaoCao!")
+
+
+def test_the_known_head_is_alembics_head():
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    from housing_report.archive.store import MIGRATIONS_DIR, SCHEMA_HEAD
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_HEAD
+
+
+def test_a_database_at_the_head_is_opened_without_alembic(store_url, monkeypatch):
+    """Every task opens the store: a current schema is one query, no Alembic to import."""
+    import sys
+
+    ReportStore(store_url).ensure_schema()
+    for name in [m for m in sys.modules if m == "alembic" or m.startswith("alembic.")]:
+        monkeypatch.setitem(sys.modules, name, None)  # importing it now fails
+    monkeypatch.setitem(sys.modules, "alembic", None)
+    store = ReportStore(store_url)
+    assert store.schema_revision() == "0005"
+    assert store.ensure_schema() == "0005"
+    # Behind the head (or no table yet), Alembic is asked, and upgrades.
+    with store.engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0004'"))
+    with pytest.raises(ImportError):
+        ReportStore(store_url).ensure_schema()
+    monkeypatch.undo()
+    with store.engine.begin() as conn:
+        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0005'"))
+    assert ReportStore(store_url).schema_revision() == "0005"

@@ -10,11 +10,23 @@ Then a child process loads the DAG from `dags/` and runs it with `dag.test()`, a
 `make demo` does, against the metadata database of `AIRFLOW_HOME` (migrated by
 `make bench`). Measured: the run's wall time, and from the metadata database each task
 instance's duration and the number of mapped fetch tasks.
+
+Each task's own time and peak memory: `dag.test()` runs every task in this one process, where
+the executors give each its own. Each task body (`housing_report_airflow.tasks`) is wrapped:
+before it, the process's resources are dropped (`resources.reset()`: the Variables, the config
+and the report database are loaded again, as a task's own process loads them), the garbage is
+collected and the C heap's free memory handed back to the system (`malloc_trim`), and the
+peak resident set is reset (`/proc/self/clear_refs`); after it, the peak (VmHWM) is read. A
+task's peak is therefore the process's resident set at its highest during that task, the
+interpreter, Airflow and the libraries included, as a task process's is (what earlier tasks
+left allocated is included too: an upper bound).
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import gc
 import json
 import os
 import subprocess
@@ -25,10 +37,58 @@ from pathlib import Path
 
 from housing_report.archive.store import ReportStore, sqlite_url
 from tests.bench import print_json
-from tests.bench.scale import build_archive
+from tests.bench.scale import build_archive, peak_kb, reset_peak
 from tests.bench.synthetic import HISTORY_PERIODS, SyntheticCountry
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+# The task bodies of `provincial_report` (housing_report_airflow.tasks) and their tasks.
+TASK_BODIES = {
+    "resolve_period": "resolve_period",
+    "plan_fetch_batches": "plan_fetch_batches",
+    "fetch_batch": "fetch_unit_reports",
+    "aggregate": "aggregate_reports",
+    "deliver": "deliver_report",
+    "send_feedback": "send_unit_feedback",
+}
+
+
+def _trim_heap() -> None:
+    """Hand the C heap's free memory back to the system (glibc), as a new process has none."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def measure_task_bodies(records: list[dict]) -> None:
+    """Wrap each task body: its time and its peak resident set, as if in a process of its own
+    (see the module's docstring). One record per task instance, in `records`."""
+    from housing_report_airflow import resources, tasks
+
+    for function, task_id in TASK_BODIES.items():
+        body = getattr(tasks, function)
+
+        def measured(*args, _body=body, _task_id=task_id, **kwargs):
+            resources.reset()
+            gc.collect()
+            _trim_heap()
+            before = reset_peak()
+            start = time.perf_counter()
+            try:
+                return _body(*args, **kwargs)
+            finally:
+                records.append(
+                    {
+                        "task_id": _task_id,
+                        "seconds": round(time.perf_counter() - start, 3),
+                        "rss_before_mb": round(before / 1024, 1),
+                        "peak_mb": round(peak_kb() / 1024, 1),
+                    }
+                )
+
+        setattr(tasks, function, measured)
 
 
 def _child(period: str, result_path: str) -> int:
@@ -39,6 +99,8 @@ def _child(period: str, result_path: str) -> int:
 
     bag = DagBag(dag_folder=str(REPO / "dags"), safe_mode=False)
     dag = bag.dags["provincial_report"]
+    bodies: list[dict] = []
+    measure_task_bodies(bodies)
     start = time.perf_counter()
     run = run_dag_test(dag, run_conf={"period": period, "dry_run": False})
     elapsed = time.perf_counter() - start
@@ -64,7 +126,16 @@ def _child(period: str, result_path: str) -> int:
                 }
             )
     Path(result_path).write_text(
-        json.dumps({"state": str(run.state), "run_seconds": elapsed, "tasks": tasks}), encoding="utf-8"
+        json.dumps(
+            {
+                "state": str(run.state),
+                "run_seconds": elapsed,
+                "tasks": tasks,
+                "bodies": bodies,
+                "process_peak_mb": round(peak_kb() / 1024, 1),
+            }
+        ),
+        encoding="utf-8",
     )
     return 0
 
@@ -123,7 +194,18 @@ def measure(units: int) -> dict:
     by_task: dict[str, float] = {}
     for t in tasks:
         by_task[t["task_id"]] = round(by_task.get(t["task_id"], 0.0) + (t["seconds"] or 0.0), 2)
+    memory: dict[str, dict] = {}
+    for body in result["bodies"]:
+        m = memory.setdefault(
+            body["task_id"], {"instances": 0, "seconds_max": 0.0, "peak_mb": 0.0, "rss_before_mb": 0.0}
+        )
+        m["instances"] += 1
+        m["seconds_max"] = max(m["seconds_max"], body["seconds"])
+        m["peak_mb"] = max(m["peak_mb"], body["peak_mb"])
+        m["rss_before_mb"] = max(m["rss_before_mb"], body["rss_before_mb"])
     out.update(
+        task_memory=memory,
+        task_peak_mb=max((m["peak_mb"] for m in memory.values()), default=0.0),
         state=result["state"],
         run_seconds=round(result["run_seconds"], 1),
         per_unit_ms=round(1000 * result["run_seconds"] / units, 1),

@@ -9,11 +9,16 @@ Runs, each in its own process so that one's memory and imports do not weigh on a
 - `tests.bench.google_requests`: Google API requests per run;
 - `tests.bench.dag_parse`: the parse of each file in `dags/` beside its same-shape empty twin
   (the target) and an empty DAG (shown): instructions, time, and the duration Airflow records;
-- `tests.bench.dag_e2e` at 20 and 330 units: one `dag.test()` of `provincial_report`.
+- `tests.bench.config_load` at 3 321 units: `load_config` in a task instance's process;
+- `tests.bench.dag_e2e` at 20, 330 and 3 321 units: one `dag.test()` of `provincial_report`,
+  with each task's own time and peak resident set.
 
 prints the table and writes BENCHMARKS.md (the machine, the method, the figures, each
 target with its measured figure). `--quick` runs small sizes only (for trying the runner;
 its file says so). Exit code 0 whether or not a target is met: the figures are the output.
+
+Why this module is long: it runs the benchmarks and writes the report, each section's table
+beside the words that say how its figures were measured, so that the two change together.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +43,22 @@ REPO = Path(__file__).resolve().parents[2]
 HISTORY = Path(__file__).with_name("history.md")
 
 SIZES = (20, 330, 3321)
-E2E_SIZES = (20, 330)
+E2E_SIZES = (20, 330, 3321)
 QUICK_SIZES = (5, 20, 40)
 QUICK_E2E = (5,)
+CONFIG_UNITS, QUICK_CONFIG_UNITS = 3321, 40
 # The period is measured this many times per size (medians): the machine's speed varies.
 REPEAT, QUICK_REPEAT = 7, 2
 PERIOD_SECONDS, PERIOD_MB = 2.0, 500.0
+# Issue 23: each task's peak resident set, rendering the outputs, the config per task instance.
+TASK_MB, RENDER_SECONDS, CONFIG_SECONDS = 500.0, 5.0, 0.2
+RENDER_STEPS = ("document", "workbook", "email")
+# The figures before issue 23's fixes (tests/bench/history.md): shown beside each of its targets.
+BEFORE_23 = {
+    "task_mb": "865 MB (deliver_report, measured on the CeleryExecutor)",
+    "render": "21.4 s (the last `make bench` before)",
+    "config": "0.40 s (1.9 s with PyYAML's pure-Python loader, as the issue found it)",
+}
 # A DAG file's parse against its same-shape empty twin's (the ratio to the empty DAG is shown only).
 PARSE_RATIO = 1.10
 
@@ -98,6 +113,7 @@ class Results:
     e2e: list[dict[str, Any]]
     seconds: float
     quick: bool
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 def collect(quick: bool, log=print) -> Results:
@@ -109,6 +125,9 @@ def collect(quick: bool, log=print) -> Results:
         log(f"… scale {units} units")
         repeat = str(QUICK_REPEAT if quick else REPEAT)
         scale.append(_json_from(["tests.bench.scale", str(units), "--render", "--repeat", repeat]))
+    units = QUICK_CONFIG_UNITS if quick else CONFIG_UNITS
+    log(f"… config loading {units} units")
+    config = _json_from(["tests.bench.config_load", str(units), "--repeat", "2" if quick else "5"])
     log("… Google API requests")
     google = google_requests.run()
     log("… DAG parse times")
@@ -121,7 +140,7 @@ def collect(quick: bool, log=print) -> Results:
     for units in QUICK_E2E if quick else E2E_SIZES:
         log(f"… dag.test() {units} units")
         e2e.append(_json_from(["tests.bench.dag_e2e", str(units)], timeout=1800))
-    return Results(scale, google, parse, e2e, time.perf_counter() - started, quick)
+    return Results(scale, google, parse, e2e, time.perf_counter() - started, quick, config)
 
 
 # --------------------------------------------------------------------------- the report
@@ -201,6 +220,52 @@ def parse_targets(parse: dict[str, Any]) -> list[list[Any]]:
     return rows
 
 
+def render_seconds(s: dict[str, Any]) -> float:
+    """Rendering the outputs: the document (with its charts), the workbook, the email."""
+    steps = s.get("render_steps", {})
+    return sum(steps.get(k, 0.0) for k in RENDER_STEPS)
+
+
+def issue_23_targets(r: Results) -> list[list[Any]]:
+    """Each task's peak memory in the largest `dag.test()`, rendering at the largest size, the
+    config per task instance: each with its figure before the fixes."""
+    rows = []
+    if r.e2e and r.e2e[-1].get("task_memory"):
+        e = r.e2e[-1]
+        worst = max(e["task_memory"].items(), key=lambda item: item[1]["peak_mb"])
+        rows.append(
+            [
+                f"Peak memory of each task, {e['units']} units (`dag.test()`, each task's own peak RSS)",
+                f"< {TASK_MB:g} MB",
+                f"{worst[1]['peak_mb']:.0f} MB ({worst[0]}; before: {BEFORE_23['task_mb']})",
+                _ok(worst[1]["peak_mb"] < TASK_MB),
+            ]
+        )
+    largest = r.scale[-1]
+    if largest.get("render_steps"):
+        seconds = render_seconds(largest)
+        rows.append(
+            [
+                f"Rendering, {largest['units']} units: document, workbook, email",
+                f"< {RENDER_SECONDS:g} s",
+                f"{seconds:.2f} s (before: {BEFORE_23['render']})",
+                _ok(seconds < RENDER_SECONDS),
+            ]
+        )
+    if r.config:
+        c = r.config
+        rows.append(
+            [
+                f"Config loaded in a task instance, {c['units']} units (CPU)",
+                f"< {CONFIG_SECONDS:g} s",
+                f"{c['task_seconds']:.3f} s (the first process {c['first_seconds']:.2f} s; without the cache "
+                f"{c['uncached_seconds']:.2f} s; before: {BEFORE_23['config']})",
+                _ok(c["task_seconds"] < CONFIG_SECONDS),
+            ]
+        )
+    return rows
+
+
 def targets(r: Results) -> list[list[Any]]:
     rows = []
     largest = r.scale[-1]
@@ -236,6 +301,7 @@ def targets(r: Results) -> list[list[Any]]:
                     _ok(growth < 1.5),
                 ]
             )
+    rows += issue_23_targets(r)
     rows += parse_targets(r.parse)
     for e in r.e2e:
         rows.append(
@@ -407,6 +473,81 @@ def airflow_cost_section(parse: dict[str, Any]) -> list[str]:
     return lines
 
 
+def e2e_tasks_section(e2e: list[dict[str, Any]]) -> list[str]:
+    """Each task's own time and peak resident set, per size (`dag_e2e`'s docstring: how)."""
+    sized = [e for e in e2e if e.get("task_memory")]
+    if not sized:
+        return []
+    lines = [
+        "",
+        "Each task's own figures: `dag.test()` runs every task in one process, so each task body",
+        "is measured as in a process of its own (`tests/bench/dag_e2e.py`): its resources (Variables,",
+        "config, report database) loaded afresh, the garbage collected and the C heap's free memory",
+        "handed back before it, the peak resident set (VmHWM) reset before it and read after it: the",
+        "process's peak during the task, the interpreter, Airflow and the libraries included (what",
+        "earlier tasks left allocated too: an upper bound of a task process's own); 'before MB', the",
+        "resident set when the task started (its own growth is the difference). Time: the task",
+        "body's, the slowest instance of a mapped task.",
+        "",
+    ]
+    task_ids = list(dict.fromkeys(t for e in sized for t in e["task_memory"]))
+    header = ["task"]
+    for e in sized:
+        header += [f"{e['units']} units: s", "peak MB", "before MB"]
+    rows = []
+    for task_id in task_ids:
+        instances = max(e["task_memory"].get(task_id, {}).get("instances", 1) for e in sized)
+        row = [task_id + (f" (up to {instances} instances)" if instances > 1 else "")]
+        for e in sized:
+            m = e["task_memory"].get(task_id)
+            row += (
+                [f"{m['seconds_max']:.2f}", f"**{m['peak_mb']:.0f}**", f"{m['rss_before_mb']:.0f}"]
+                if m
+                else [""] * 3
+            )
+        rows.append(row)
+    lines += _table(header, rows)
+    return lines
+
+
+def config_section(c: dict[str, Any]) -> list[str]:
+    if not c:
+        return []
+    lines = [
+        "",
+        "## The config in each task instance (`tests/bench/config_load.py`)",
+        "",
+        f"`load_config` with {c['units']} units (`units.yaml` {c['units_yaml_kb']} kB) in new processes, as",
+        "each task instance is one: CPU seconds inside it, medians of "
+        f"{c['repeat']}. The first process parses the",
+        "files and keeps what `units.yaml` parsed to (`config.load`); the next ones read that and",
+        "validate it; without a cache folder that can be written, each parses the YAML (as before",
+        "issue 23); in a process that has loaded it, `load_config` again returns the validated config.",
+        "",
+    ]
+    lines += _table(
+        [
+            "units",
+            "first process (s)",
+            "each task instance (s)",
+            "fastest–slowest",
+            "without the cache (s)",
+            "same process again (s)",
+        ],
+        [
+            [
+                c["units"],
+                f"{c['first_seconds']:.3f}",
+                f"**{c['task_seconds']:.3f}**",
+                "{:.3f}–{:.3f}".format(*c["task_range"]),
+                f"{c['uncached_seconds']:.3f}",
+                f"{c['same_process_seconds']:.4f}",
+            ]
+        ],
+    )
+    return lines
+
+
 def markdown(r: Results, info: dict[str, str]) -> str:
     lines = ["# Benchmarks", ""]
     lines.append(
@@ -416,7 +557,7 @@ def markdown(r: Results, info: dict[str, str]) -> str:
     )
     lines += ["", "## Machine", ""]
     lines += _table(["", ""], [[k, v] for k, v in info.items()])
-    lines += ["", "## Targets (issue 8)", ""]
+    lines += ["", "## Targets (issues 8 and 23)", ""]
     lines += _table(["Target", "Goal", "Measured", ""], targets(r))
     lines += ["", "## One period: parse, validate, aggregate (`tests/bench/scale.py`)", ""]
     lines += [
@@ -530,6 +671,7 @@ def markdown(r: Results, info: dict[str, str]) -> str:
         ],
         rows,
     )
+    lines += config_section(r.config)
     lines += ["", "## Google API requests per run (`tests/bench/google_requests.py`)", ""]
     from tests.bench.google_requests import READS_PER_MINUTE
 
@@ -595,6 +737,7 @@ def markdown(r: Results, info: dict[str, str]) -> str:
         ],
         rows,
     )
+    lines += e2e_tasks_section(r.e2e)
     if len(r.e2e) >= 2:
         a, b = r.e2e[0], r.e2e[-1]
         marginal = 1000 * (b["run_seconds"] - a["run_seconds"]) / (b["units"] - a["units"])

@@ -380,3 +380,66 @@ def test_scale_bench_is_a_command_printing_json(tmp_path):
     assert result["units"] == 3
     assert (tmp_path / "archive.sqlite").exists()  # the 24 periods before
     assert (tmp_path / "period.sqlite").exists()  # and the measured one
+
+
+def test_the_report_shows_issue_23s_targets_each_with_its_figure_and_the_one_before():
+    national = _e2e(3321, 16)
+    national["task_memory"] = {
+        "aggregate_reports": {"instances": 1, "seconds_max": 9.5, "peak_mb": 480.0, "rss_before_mb": 300.0},
+        "fetch_unit_reports": {"instances": 16, "seconds_max": 1.2, "peak_mb": 320.0, "rss_before_mb": 290.0},
+        "deliver_report": {"instances": 1, "seconds_max": 7.0, "peak_mb": 520.0, "rss_before_mb": 300.0},
+    }
+    results = run.Results(
+        scale=[_scale(330, 0.6, 150), _scale(3321, 2.5, 300)],
+        google=[],
+        parse={"repeat": 1, "files": {}},
+        e2e=[_e2e(330, 16), national],
+        seconds=300,
+        quick=False,
+        config={
+            "units": 3321,
+            "units_yaml_kb": 407,
+            "repeat": 5,
+            "first_seconds": 0.44,
+            "task_seconds": 0.049,
+            "task_range": [0.047, 0.051],
+            "uncached_seconds": 0.397,
+            "same_process_seconds": 0.001,
+        },
+    )
+    text = run.markdown(results, {"cpu": "test"})
+    targets = text[text.index("## Targets") : text.index("## One period")]
+    assert (
+        "| Peak memory of each task, 3321 units (`dag.test()`, each task's own peak RSS) | < 500 MB "
+        f"| 520 MB (deliver_report; before: {run.BEFORE_23['task_mb']}) | **missed** |" in targets
+    )
+    # document 1 + workbook 1 + email 0.1 (`_scale`): the history and the MIME message are not rendering.
+    assert (
+        "| Rendering, 3321 units: document, workbook, email | < 5 s "
+        f"| 2.10 s (before: {run.BEFORE_23['render']}) | met |" in targets
+    )
+    assert "| Config loaded in a task instance, 3321 units (CPU) | < 0.2 s | 0.049 s (" in targets
+    assert "without the cache 0.40 s" in targets
+    # Each task's own time and peak, for the sizes measured so (not the 330 units here).
+    assert "| task | 3321 units: s | peak MB | before MB |" in text
+    assert "| deliver_report | 7.00 | **520** | 300 |" in text
+    assert "| fetch_unit_reports (up to 16 instances) | 1.20 | **320** | 290 |" in text
+    assert "| 3321 | 0.440 | **0.049** | 0.047–0.051 | 0.397 | 0.0010 |" in text
+
+
+def test_the_e2e_bench_measures_each_task_body_as_in_a_process_of_its_own(monkeypatch):
+    from housing_report_airflow import resources, tasks
+    from tests.bench import dag_e2e
+
+    resets = []
+    monkeypatch.setattr(resources, "reset", lambda: resets.append(1))
+    for function in dag_e2e.TASK_BODIES:
+        monkeypatch.setattr(tasks, function, lambda *a, _f=function, **k: _f)
+    records: list[dict] = []
+    dag_e2e.measure_task_bodies(records)
+    assert tasks.fetch_batch(["X0001"], "2025-09-27", "run") == "fetch_batch"
+    assert tasks.deliver("2025-09-27", "run", False) == "deliver"
+    assert [r["task_id"] for r in records] == ["fetch_unit_reports", "deliver_report"]
+    assert len(resets) == 2  # the resources built afresh for each
+    for record in records:
+        assert record["peak_mb"] >= record["rss_before_mb"] > 0

@@ -34,6 +34,9 @@ from housing_report.core.errors import NotWritable, Permanent, write_problem, wr
 from housing_report.core.models import RawJSON, dump_json
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The latest migration's revision: a database at it needs nothing from Alembic (a test checks
+# that it is Alembic's head).
+SCHEMA_HEAD = "0005"
 # Serialises schema upgrades between workers on PostgreSQL (an arbitrary, fixed key).
 _PG_MIGRATION_LOCK = 740_412_025
 # SQLite's errors that may come from the file system refusing a write (the others are the
@@ -110,7 +113,11 @@ class ReportStore(ReadArchive, SummaryArchive, DeliveryLog):
         """Upgrade the database to the latest schema (Alembic); returns the revision.
 
         A database that is corrupt, unreachable, or newer than this code is a StoreError.
+        A database already at `SCHEMA_HEAD` is found so by one query, without Alembic: every task
+        opens the store, and Alembic's imports and reading of the migrations took 0.4–0.7 s.
         """
+        if self.schema_revision() == SCHEMA_HEAD:
+            return SCHEMA_HEAD
         from alembic import command
         from alembic.config import Config as AlembicConfig
         from alembic.runtime.migration import MigrationContext
@@ -174,6 +181,17 @@ class ReportStore(ReadArchive, SummaryArchive, DeliveryLog):
                 "Connection report_db (tài khoản, mật khẩu, tên cơ sở dữ liệu)."
             )
         return None
+
+
+    def schema_revision(self) -> str | None:
+        """The database's schema revision as its version table says, or None (no table yet, or
+        any error: `ensure_schema` then asks Alembic, and says what is wrong)."""
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+        except sa.exc.DBAPIError:
+            return None
+        return rows[0] if len(rows) == 1 else None
 
 
 def _write_refusal(database: Path) -> OSError | None:

@@ -1,13 +1,21 @@
 """Writing the cells of the workbooks officials receive (openpyxl, imported when a workbook is
 written): text is always text, never a formula; numbers keep their number formats (Excel and
-LibreOffice draw the reader's locale's separators); headers, widths, titles, A4 print setup."""
+LibreOffice draw the reader's locale's separators); headers, widths, titles, A4 print setup.
+
+Styles are worked out once per workbook (`restyle`): openpyxl finds a Font, Border or
+Alignment given to a cell among the workbook's by hashing it, tens of microseconds a cell,
+seconds for a national workbook's hundreds of thousands; a style seen before is copied as its
+indices instead, so the file is the same as if every cell had been styled one by one."""
 
 from __future__ import annotations
 
 import unicodedata
+import weakref
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
     from openpyxl.worksheet.worksheet import Worksheet
 
 COUNT_FORMAT = "#,##0"
@@ -27,25 +35,57 @@ def _text(value: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", unicodedata.normalize("NFC", value))
 
 
-def put(
-    ws: Worksheet, row: int, column: int, value: Any, number_format: str | None = None, *, bold: bool = False
-) -> None:
-    """Write one cell. A string is always a string: `=HYPERLINK(...)` stays text."""
+# Per workbook: (the cell's style before, what is done to it) -> its style after.
+_STYLES: weakref.WeakKeyDictionary[Any, dict[Hashable, Any]] = weakref.WeakKeyDictionary()
+
+
+def restyle(cell: Cell, key: Hashable, style: Callable[..., None], *args: Any) -> None:
+    """Do `style(cell, *args)` to `cell`'s style, once per workbook for a given `key` (what
+    `style` does, with `args`) and style the cell had before; after that the outcome is copied
+    (see the module's docstring)."""
+    from openpyxl.styles.cell_style import StyleArray
+
+    seen = _STYLES.setdefault(cell.parent.parent, {})
+    before = cell._style
+    full_key = (tuple(before) if before is not None else (), key)
+    after = seen.get(full_key)
+    if after is None:
+        style(cell, *args)
+        seen[full_key] = StyleArray(cell._style)
+    else:
+        cell._style = StyleArray(after)
+
+
+def _put_style(cell: Cell, number_format: str | None, quote: bool, bold: bool) -> None:
     from openpyxl.styles import Font
 
+    if quote:
+        cell.quotePrefix = True  # Excel keeps the text text when someone edits the cell
+    if number_format:
+        cell.number_format = number_format
+    if bold:
+        cell.font = Font(bold=True)
+
+
+def put(
+    ws: Worksheet, row: int, column: int, value: Any, number_format: str | None = None, *, bold: bool = False
+) -> Cell:
+    """Write one cell and return it. A string is always a string: `=HYPERLINK(...)` stays text."""
     cell = ws.cell(row=row, column=column)
+    quote = False
     if isinstance(value, str):
         text = _text(value)
         cell.value = text
         cell.data_type = "s"  # openpyxl would make "=..." a formula
-        if text.startswith(FORMULA_PREFIXES):
-            cell.quotePrefix = True  # and Excel keeps it text when someone edits the cell
+        quote = text.startswith(FORMULA_PREFIXES)
+        number_format = None
     else:
         cell.value = value
-        if number_format and value is not None:
-            cell.number_format = number_format
-    if bold:
-        cell.font = Font(bold=True)
+        if value is None:
+            number_format = None
+    if quote or number_format or bold:
+        restyle(cell, ("put", number_format, quote, bold), _put_style, number_format, quote, bold)
+    return cell
 
 
 def header(ws: Worksheet, row: int, labels: list[str], *, wrap: bool = True) -> None:

@@ -22,6 +22,7 @@ from housing_report.render.environment import make_environment
 from housing_report.render.official.annexes import Annex, add_annex_sheets, build_annexes
 from housing_report.render.official.charts import district_chart, progress_chart
 from housing_report.render.official.document import write_document
+from housing_report.render.official.docx_rows import release_heap
 from housing_report.render.official.view import build_view
 
 CHART_NAMES = ("progress", "districts")
@@ -96,6 +97,7 @@ def prepare(
     """The view, the annexes, the charts (PNG) and (unless `document` is False) the .docx."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    release_heap()  # what the task freed before (the period's reads, the summary's JSON) goes back
     view = build_view(config, summary, earlier)
     report = OfficialReport(view, build_annexes(config, summary, view))
     period = vn_date(summary.period)
@@ -113,4 +115,5 @@ def prepare(
         report.document = write_document(
             view, body_text(view), report.charts, report.annexes, folder / f"{file_stem(summary)}.docx"
         )
+        release_heap()  # the document's tree is freed: its pages back to the system (docx_rows)
     return report

@@ -27,7 +27,7 @@ from housing_report.config import Config
 from housing_report.core.models import TOTAL_LABEL, TOTAL_ROW
 from housing_report.core.summary import Summary
 from housing_report.core.text import clean_text
-from housing_report.render.cells import put
+from housing_report.render.cells import put, restyle
 from housing_report.render.figures import number_sections, table_total
 
 if TYPE_CHECKING:
@@ -186,6 +186,17 @@ def build_annexes(config: Config, summary: Summary, view: dict[str, Any]) -> lis
 # --------------------------------------------------------------------------- workbook
 
 
+def _body_cell_style(cell: Any, kind: str, is_total: bool, grid: Any) -> None:
+    """A table cell of an annex: Times New Roman 11 (bold in the totals row), the grid, text to
+    the left and wrapped, the index centred, numbers to the right."""
+    from openpyxl.styles import Alignment, Font
+
+    cell.font = Font(name="Times New Roman", size=11, bold=is_total)
+    cell.border = grid
+    horizontal = "left" if kind == "text" else ("center" if kind == "index" else "right")
+    cell.alignment = Alignment(horizontal=horizontal, vertical="top", wrap_text=kind == "text")
+
+
 def add_annex_sheets(wb: Workbook, annexes: list[Annex], attached_to: str) -> list[Any]:
     """One sheet per annex (`PL_I`...), titled, "Đơn vị tính" stated, frozen header, totals
     row, A4 landscape fitted to the page width. Returns the sheets, in order."""
@@ -240,16 +251,8 @@ def add_annex_sheets(wb: Workbook, annexes: list[Annex], attached_to: str) -> li
             )
             ws.row_dimensions[r].height = 15 * max(1, lines)
             for c, (column, value) in enumerate(zip(annex.columns, values, strict=True), start=1):
-                put(ws, r, c, value, FORMATS.get(column.kind))
-                cell = ws.cell(row=r, column=c)
-                cell.font = Font(name="Times New Roman", size=11, bold=is_total)
-                cell.border = grid
-                horizontal = (
-                    "left" if column.kind == "text" else ("center" if column.kind == "index" else "right")
-                )
-                cell.alignment = Alignment(
-                    horizontal=horizontal, vertical="top", wrap_text=column.kind == "text"
-                )
+                cell = put(ws, r, c, value, FORMATS.get(column.kind))
+                restyle(cell, ("annex", column.kind, is_total), _body_cell_style, column.kind, is_total, grid)
         if annex.note:
             row = header + len(rows) + 1
             put(ws, row, 1, f"Ghi chú: {annex.note}")

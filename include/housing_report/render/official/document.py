@@ -36,7 +36,6 @@ from housing_report.render.official.docx_parts import (
     all_scripts_font,
     clone_paragraph,
     column_widths,
-    copy_rows,
     first_paragraph,
     margins,
     nfc,
@@ -45,6 +44,7 @@ from housing_report.render.official.docx_parts import (
     paragraph_alignment,
     rule_under,
 )
+from housing_report.render.official.docx_rows import DeferredRows
 
 CHART_WIDTH_CM = 15.5
 # Widths of the header's two columns and of the "Nơi nhận" / signature columns (cm).
@@ -180,7 +180,7 @@ def _format_cell(value: Any, kind: str) -> str:
     return str(value)
 
 
-def _annex(doc, annex: Annex, attached_to: str, first: bool) -> None:
+def _annex(doc, annex: Annex, attached_to: str, first: bool, deferred: DeferredRows) -> None:
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.oxml import OxmlElement
     from docx.shared import Pt
@@ -194,8 +194,9 @@ def _annex(doc, annex: Annex, attached_to: str, first: bool) -> None:
     add_paragraph(doc, unit, 12, align="right", italic=True, after=3)
     rows = [*annex.rows, *([annex.total] if annex.total else [])]
     # Two rows are built cell by cell with python-docx (the header, the first body row, and the
-    # total row at the end); the other body rows are copies of the first with their texts set:
-    # python-docx's per-cell calls cost milliseconds each, too much for thousands of units.
+    # total row at the end); the other body rows are copies of the first with their texts set,
+    # written when the document is saved (`docx_rows`): python-docx's per-cell calls cost
+    # milliseconds each, and its elements hundreds of MB, for thousands of units.
     table = doc.add_table(rows=1 + min(1, len(rows)), cols=len(annex.columns))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -221,7 +222,7 @@ def _annex(doc, annex: Annex, attached_to: str, first: bool) -> None:
     plain = rows[:-1] if annex.total is not None else rows
     if plain:
         fill(body[0], plain[0], False)
-        copy_rows(
+        deferred.add(
             table,
             body[0]._tr,
             [
@@ -267,15 +268,16 @@ def write_document(
     _body(doc, body.splitlines(), charts)
     _closing(doc, view)
 
+    deferred = DeferredRows()
     if annexes:
         landscape = doc.add_section(WD_SECTION.NEW_PAGE)
         landscape.orientation = WD_ORIENT.LANDSCAPE
         landscape.page_width, landscape.page_height = Mm(297), Mm(210)
         margins(landscape)
         for i, annex in enumerate(annexes):
-            _annex(doc, annex, view["attached_to"], first=i == 0)
+            _annex(doc, annex, view["attached_to"], first=i == 0, deferred=deferred)
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(path)
+    deferred.save(doc, path)
     return path
