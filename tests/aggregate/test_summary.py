@@ -161,3 +161,39 @@ def test_grid_and_hash_are_archived(config, tmp_path):
     assert len(row.content_hash) == 64
     assert row.content_hash == Grid("BaoCao", rows).content_hash()
     assert store.read_grid(row.id).rows == rows
+
+
+def test_an_outlier_on_a_cell_the_read_already_warned_about_is_not_said_twice(config):
+    """One finding per cell: the read's warning on D15 stands; the peers' outlier on D15 is
+    dropped, an outlier on another cell is kept."""
+    from housing_report.aggregate.summary import build_summary
+    from housing_report.archive.records import StoredRead
+    from housing_report.core.models import Finding
+
+    period = dt.date(2025, 3, 12)
+    unit = config.units[0]
+    read = StoredRead(
+        id=1,
+        unit_code=unit.code,
+        period=period,
+        run_id="r",
+        status="accepted",
+        reason="",
+        read_at=dt.datetime(2025, 3, 12, 8, tzinfo=dt.UTC),
+        spreadsheet="s",
+        worksheet="BaoCao",
+        figures={},
+        findings=[{"severity": "warning", "cell": "BaoCao!D15", "code": "CAN_SC", "message": "đã đổi"}],
+        lists={},
+        info={},
+    )
+    outliers = [
+        Finding("warning", "BaoCao!D15", "CAN_SC", "cao bất thường D15"),
+        Finding("warning", "BaoCao!G16", "HT_XM", "cao bất thường G16"),
+    ]
+    summary = build_summary(config, period, "r", {unit.code: read}, {}, None, findings={unit.code: outliers})
+    [entry] = [u for u in summary.units if u.code == unit.code]
+    assert [(w.cell, w.message) for w in entry.warnings] == [
+        ("BaoCao!D15", "đã đổi"),
+        ("BaoCao!G16", "cao bất thường G16"),
+    ]

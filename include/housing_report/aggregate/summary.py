@@ -168,7 +168,12 @@ def build_summary(
                     carried_from = earlier.period.isoformat()
         by_unit[unit.code] = figures
         errors, warnings = _finding_entries(read_findings, ERROR), _finding_entries(read_findings, WARNING)
+        # One finding per cell: where the read's own checks already point at a cell, an outlier
+        # among peers for the same cell would say the same thing twice.
+        seen = {entry.cell for entry in (*errors, *warnings)}
         for finding in extra.get(unit.code, ()):
+            if finding.cell in seen:
+                continue
             (errors if finding.severity == ERROR else warnings).append(
                 FindingEntry(cell=finding.cell, code=finding.code, message=finding.message)
             )
