@@ -56,8 +56,19 @@ def token(test_ca, tmp_path_factory):
             )
         )
         subprocess.run(
-            ["softhsm2-util", "--import", str(key_pem), "--token", TOKEN, "--label", LABEL, "--id", "01",
-             "--pin", PIN],
+            [
+                "softhsm2-util",
+                "--import",
+                str(key_pem),
+                "--token",
+                TOKEN,
+                "--label",
+                LABEL,
+                "--id",
+                "01",
+                "--pin",
+                PIN,
+            ],
             check=True,
             capture_output=True,
             timeout=60,

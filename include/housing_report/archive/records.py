@@ -14,7 +14,6 @@ class StoreError(RuntimeError):
     """The report database cannot be used (missing, corrupt, unreachable)."""
 
 
-
 @dataclass
 class StoredRead:
     id: int

@@ -48,9 +48,6 @@ REJECTED_SHOWN = 10
 _STATUS_ORDER = (REJECTED, MISSING, UNREACHABLE, STALE, ACCEPTED)
 
 
-
-
-
 # --------------------------------------------------------------------------- view
 
 

@@ -46,6 +46,14 @@ class Appearance:
 
 
 @dataclass(frozen=True)
+class Signing:
+    """How the approved document is signed: the key and what the visible signature shows."""
+
+    key: SigningKey
+    appearance: Appearance
+
+
+@dataclass(frozen=True)
 class SignatureCheck:
     """The result of validating a signed PDF."""
 

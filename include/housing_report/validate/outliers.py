@@ -25,7 +25,6 @@ _MAD_FACTOR = 0.6745
 _MEAN_AD_FACTOR = 1.253314
 
 
-
 def _robust(values: pd.DataFrame, groups: Any) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Per group and column: the median, the spread of the modified z-score, the count."""
     grouped = values.groupby(groups)
