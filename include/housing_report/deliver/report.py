@@ -272,7 +272,8 @@ def build_report_message(
 
 
 def sign_document(document: Path | None, signing: Signing, keep_in: Path | None = None) -> Path:
-    """The approved .docx as PDF, signed and validated (`sign.pades`); a copy kept in `keep_in`."""
+    """The approved .docx as PDF, signed and validated (`sign.pades`); both the approved .docx
+    (in place of the draft) and the signed PDF kept in `keep_in`."""
     if document is None:
         raise RuntimeError("Không có văn bản báo cáo để ký (no report document).")
     draft = docx_to_pdf(document, document.parent / "pdf")
@@ -280,9 +281,11 @@ def sign_document(document: Path | None, signing: Signing, keep_in: Path | None 
     sign_pdf(draft, signed, signing.key, signing.appearance)
     if keep_in is not None:
         keep_in.mkdir(parents=True, exist_ok=True)
-        kept = keep_in / signed.name
-        shutil.copyfile(signed, kept.with_suffix(".pdf.tmp"))
-        kept.with_suffix(".pdf.tmp").replace(kept)
+        for path in (document, signed):
+            kept = keep_in / path.name
+            partial = kept.with_name(kept.name + ".tmp")
+            shutil.copyfile(path, partial)
+            partial.replace(kept)
     return signed
 
 
