@@ -33,7 +33,10 @@ def ui_base_url() -> str:
     return (conf.get("api", "base_url", fallback="") or DEFAULT_UI).rstrip("/")
 
 
-def _plan(period: str, run_id: str, force_resend: bool = False):
+def _plan(period: str, run_id: str, force_resend: bool = False, folder: str = "outbox"):
+    """The delivery log's plan for this run's version, and a ledger whose outbox (when the
+    delivery is `outbox`) is `<period>/<folder>`: the approvers' notes go to `approval/`, apart
+    from the report's `outbox/`."""
     from housing_report.deliver.ledger import Ledger
     from housing_report.deliver.report import Mail, plan_delivery
     from housing_report.pipeline.report import period_folder
@@ -41,7 +44,7 @@ def _plan(period: str, run_id: str, force_resend: bool = False):
     resources = for_tasks()
     config = resources.config
     day = dt.date.fromisoformat(period)
-    mailer = resources.mailer(period_folder(resources.settings.output_dir, day) / "outbox")
+    mailer = resources.mailer(period_folder(resources.settings.output_dir, day) / folder)
     mail = Mail.of(config, mailer.sender, mailer.message_id_domain)
     ledger = Ledger(resources.store, mailer, run_id, config.report.admins)
     addresses = [c.email for c in (*mail.to, *mail.cc)]
@@ -92,7 +95,7 @@ def ask_approvers(result: dict, run_id: str, link: str, timeout: dt.timedelta | 
     """Email the approvers the note with the draft and the link (once per version)."""
     from housing_report.deliver.approval import request_approval
 
-    plan, ledger = _plan(result["period"], run_id)
+    plan, ledger = _plan(result["period"], run_id, folder="approval")
     deadline = dt.datetime.now(dt.UTC) + timeout if timeout else None
     day = dt.date.fromisoformat(result["period"])
     if request_approval(for_tasks().config, for_tasks().store, day, plan, ledger, link, deadline):
@@ -113,7 +116,6 @@ def record_decision(
 ) -> dict[str, Any]:
     """The answer as a `Decision` (XCom); the admins are told at once of a no or no answer."""
     from housing_report.deliver.approval import APPROVED, decide, tell_admins
-    from housing_report.pipeline.report import period_folder
 
     resources = for_tasks()
     day = dt.date.fromisoformat(result["period"])
@@ -121,7 +123,8 @@ def record_decision(
     decision = decide(row.version if row else 0, chosen, fields, by, at, timed_out=timed_out)
     log.info("Phê duyệt phiên bản %s: %s %s", decision.version, decision.outcome, decision.reason)
     if decision.outcome != APPROVED:
-        ledger = resources.ledger(run_id, period_folder(resources.settings.output_dir, day) / "outbox")
+        # Beside the other alerts to the admins (admin_alerts: `<report_output_dir>/alerts`).
+        ledger = resources.ledger(run_id, resources.settings.output_dir / "alerts")
         tell_admins(resources.config, ledger, day, decision)
     return decision.to_json()
 

@@ -55,9 +55,11 @@ def run(dag, out: Path, answer: Answer, source: Path = SAMPLES / PERIOD, config:
 
 
 def outbox(out: Path) -> list[email.message.EmailMessage]:
-    folder = out / PERIOD / "outbox"
+    """Every message of the run: the report's outbox, the approvers' notes, the admins' alerts."""
+    folders = (out / PERIOD / "outbox", out / PERIOD / "approval", out / "alerts")
     return [
         email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for folder in folders
         for p in sorted(folder.glob("*.eml"))
     ]
 
