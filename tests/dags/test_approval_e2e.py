@@ -82,7 +82,10 @@ def test_approved_the_signed_pdf_is_sent_and_validates(dag, tmp_path, signing_ke
     [report] = [m for m in messages if DEPARTMENT in to(m)]
     names = [p.get_filename() for p in report.iter_attachments()]
     assert names == [f"bao-cao-xoa-nha-tam-{PERIOD}.pdf", f"tong-hop-xoa-nha-tam-{PERIOD}.xlsx"]
-    assert report.get_body(("plain",)).get_content().startswith("Kính gửi:")
+    body = report.get_body(("plain",)).get_content()
+    assert body.startswith("Kính gửi:")
+    assert "tệp PDF đã ký số" in body
+    assert "tệp Word" not in body
     sent_pdf = tmp_path / "sent.pdf"
     sent_pdf.write_bytes(next(report.iter_attachments()).get_content())
     check = validate_signed(sent_pdf, load_certificates(signing_key.read_bytes()))

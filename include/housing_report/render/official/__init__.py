@@ -44,6 +44,8 @@ class OfficialReport:
         forecast = self.view["forecast"]
         return {
             "forecast": forecast,
+            # The approved document is attached as a signed PDF, a draft as the .docx.
+            "document_label": "tệp PDF đã ký số" if self.view.get("approval") else "tệp Word",
             "target_label": self.view["target_label"],
             "praise": self.view["praise"],
             "charts": [
