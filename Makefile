@@ -50,6 +50,24 @@ $(VENV)/.runtime: requirements.txt constraints.txt
 	  printf '%s\n%s\n' "$(CURDIR)/include" "$(CURDIR)/plugins" > "$$site/housing_report_paths.pth"
 	touch $@
 
+# System packages: LibreOffice (the report's PDF) and SoftHSM2 (a PKCS#11 token for the signing
+# tests), with Times New Roman's metric twin (Liberation) for the document. Installed with apt-get
+# where it can (root, Debian or Ubuntu); else what to install is printed, and the stamp is left
+# out so that the next `make` tries again. Each entry: a command or a path, then its package.
+SYSTEM_PACKAGES := soffice:libreoffice-writer softhsm2-util:softhsm2 \
+  /usr/share/fonts/truetype/liberation:fonts-liberation
+$(VENV)/.system:
+	@mkdir -p $(VENV); missing=""; for pair in $(SYSTEM_PACKAGES); do what="$${pair%%:*}"; \
+	  { command -v "$$what" || test -e "$$what"; } >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "apt-get install$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing \
+	    > $(VENV)/apt-get.log 2>&1 || { tail -20 $(VENV)/apt-get.log; exit 1; }; missing=""; \
+	fi; \
+	if [ -n "$$missing" ]; then \
+	  echo "Thiếu gói hệ thống / missing system packages:$$missing (sudo apt-get install$$missing)"; \
+	else touch $@; fi
+
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
@@ -60,11 +78,11 @@ $(AIRFLOW_HOME)/.migrated: $(VENV)/.runtime
 	$(BIN)/airflow pools set $(SHEETS_POOL) $(SHEETS_POOL_SLOTS) "$(SHEETS_POOL_DESC)" >> $(AIRFLOW_HOME)/db-migrate.log 2>&1
 	touch $@
 
-demo: $(AIRFLOW_HOME)/.migrated
+demo: $(AIRFLOW_HOME)/.migrated $(VENV)/.system
 	$(BIN)/python -m housing_report_airflow.demo $(if $(FORCE_RESEND),--force-resend) $(PERIOD)
 
 # The import rules first (.importlinter: stages import only downward, no circle), then the suite.
-test: $(VENV)/.dev
+test: $(VENV)/.dev $(VENV)/.system
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

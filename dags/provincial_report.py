@@ -13,8 +13,11 @@ and emails it to the Department and the Steering Committee.
    a failed task.
 4. `aggregate_reports`: the summary (`summary.json`, workbook, email bodies) in
    `<report_output_dir>/<period>/`.
+4a. `approve_report`: when there is something to send, the approvers of report.yaml answer in
+   Browse → Required Actions (approve with the document's number and their text, or reject);
+   no answer by the deadline, a rejection: nothing is sent and the admins are told.
 5. `deliver_report`: to the outbox or over SMTP (Variable `report_delivery`),
-   unless `dry_run`.
+   unless `dry_run`; an approved version as the signed PDF (Connection `report_signing`).
 6. `send_unit_feedback` (beside 5): one email to each unit that is rejected, stale or
    has warnings, listing the cells to fix and how, with the link to its sheet.
 
@@ -26,7 +29,8 @@ logged `held`, one alert to the admins; neither 5 nor 6 emails anyone. The Param
 
 Variables: `report_source` (`google` or a folder of `<spreadsheet>.xlsx`),
 `report_output_dir`, `report_delivery` (`outbox` | `smtp`). Connections:
-`report_db` (optional; SQLite in the output folder otherwise), `report_smtp`.
+`report_db` (optional; SQLite in the output folder otherwise), `report_smtp`,
+`report_signing` (the key that signs the approved report).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from airflow.sdk import (
 )
 
 from housing_report_airflow.alerts import alert_admins_of_failure, report_deadline_missed
+from housing_report_airflow.approval import ReportApprovalOperator
 
 # The task bodies import their module (housing_report_airflow.*) themselves: parsing this file
 # costs little more than an empty DAG of its shape (BENCHMARKS.md, DAG file parse time).
@@ -55,6 +60,9 @@ TZ = "Asia/Ho_Chi_Minh"
 SHEETS_POOL = "google_sheets_api"
 FETCH_DOC = """Read, parse and validate one batch of units (whole spreadsheets); store every read
 in the report database. A unit's problem becomes its status, never a failed task."""
+APPROVE_DOC = """The approvers of report.yaml approve this version (the document's number, "Đánh giá
+chung", "Phương hướng, nhiệm vụ thời gian tới") or reject it, in Browse → Required Actions. Returns
+at once when there is nothing to approve (replay, dry run, figures already sent, `approval: none`)."""
 
 
 # A period is a 12th or a 27th (report.yaml's collection_days; a test keeps them in step), typed
@@ -179,10 +187,11 @@ def provincial_report():
         )
 
     @task(on_failure_callback=alert_admins_of_failure)
-    def deliver_report(result: dict) -> dict:
+    def deliver_report(result: dict, approval: dict | None = None) -> dict:
         """Email this version if the delivery log says so: the report, a correction when a
         delivered period's figures changed, or nothing. Never for a replay or a `dry_run`; for a
-        held version, log it `held` and tell the admins instead."""
+        held version, log it `held` and tell the admins instead; with approvers in report.yaml,
+        only an approved version, as the signed PDF."""
         from housing_report_airflow import tasks
 
         context = get_current_context()
@@ -192,7 +201,11 @@ def provincial_report():
         if result.get("held"):
             return tasks.hold(result["period"], context["run_id"], result["version"], result["held"])
         return tasks.deliver(
-            result["period"], context["run_id"], bool(params.get("dry_run")), bool(params.get("force_resend"))
+            result["period"],
+            context["run_id"],
+            bool(params.get("dry_run")),
+            bool(params.get("force_resend")),
+            approval=approval,
         )
 
     @task(on_failure_callback=alert_admins_of_failure)
@@ -215,7 +228,13 @@ def provincial_report():
     period = resolve_period()
     counts = fetch_unit_reports.partial(period=period).expand(unit_codes=plan_fetch_batches())
     aggregated = aggregate_reports(period, counts)
-    deliver_report(aggregated)
+    approve_report = ReportApprovalOperator(
+        task_id="approve_report",
+        result=aggregated,
+        on_failure_callback=alert_admins_of_failure,
+        doc_md=APPROVE_DOC,
+    )
+    deliver_report(aggregated, approve_report.output)
     send_unit_feedback(aggregated)
 
 

@@ -34,6 +34,14 @@ os.environ.update(
         "HOUSING_REPORT_CACHE_DIR": str(_HOME / "config-cache"),
     }
 )
+# The key that signs an approved report in the tests' DAG runs: a throwaway CA and signer of the
+# session (housing_report_tools.certificates), as the `report_signing` connection.
+_SIGNING = _HOME / "signing"
+_SIGNING.mkdir()
+os.environ["AIRFLOW_CONN_REPORT_SIGNING"] = (
+    '{"conn_type": "generic", "password": "test", "extra": {"kind": "pkcs12", "path": "%s"}}'
+    % (_SIGNING / "signer.p12")
+)
 _pythonpath = [str(REPO / "include"), str(REPO / "plugins")]
 os.environ["PYTHONPATH"] = os.pathsep.join(_pythonpath + [p for p in [os.environ.get("PYTHONPATH")] if p])
 
@@ -42,6 +50,18 @@ os.environ["PYTHONPATH"] = os.pathsep.join(_pythonpath + [p for p in [os.environ
 pytest_plugins = ["tests.support.config_files", "tests.support.unwritable"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+SIGNING_CA = _SIGNING / "ca.pem"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def signing_key() -> Path:
+    """The throwaway signer of `AIRFLOW_CONN_REPORT_SIGNING`; returns the CA to validate with."""
+    from housing_report_tools.certificates import write_throwaway
+
+    write_throwaway(_SIGNING, passphrase="test")
+    return SIGNING_CA
+
+
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 

@@ -266,3 +266,17 @@ def test_dockerfile_starts_from_airflow_and_installs_the_pinned_requirements():
     assert "-c constraints.txt" in requirements
     assert "apache-airflow[celery,postgres]==3.3.2" in requirements
     assert re.search(r"^apache-airflow-providers-fab==", requirements, re.M)
+
+
+def test_the_image_and_the_set_up_install_libreoffice():
+    """The approved report is rendered to PDF by LibreOffice: the image installs it (as root,
+    then back to the airflow user), and `make` installs it and SoftHSM2 where it can."""
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    install = re.search(r"RUN apt-get update(?:[^\n]*\\\n)*[^\n]*", text)
+    assert install
+    assert "libreoffice-writer" in install.group(0)
+    assert text.index("USER root") < install.start() < text.index("USER airflow")
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^SYSTEM_PACKAGES := .*libreoffice-writer.*softhsm2", makefile, re.M)
+    assert re.search(r"^test: .*\$\(VENV\)/\.system", makefile, re.M)
+    assert re.search(r"^demo: .*\$\(VENV\)/\.system", makefile, re.M)

@@ -14,6 +14,11 @@ replay): the params are restored after each run.
 process of its own: the process's resources (`resources`: the Variables read, the config, the
 store) are built afresh for each run, as a deployed task builds them when it starts; so are the
 admin's lines of errors no retry can fix (`failures.reported()`, which the demo prints).
+
+A run that waits for a person (the approval, Browse → Required Actions) is answered with
+`answer` through Airflow's REST API, as the UI answers (`answer.answering`); by default it is
+approved as `admin` with the document number 01 and the config's texts (`DEFAULT_ANSWER`), so
+that a run under `dag.test()` does not wait for ever. `answer=None` answers nothing.
 """
 
 from __future__ import annotations
@@ -21,17 +26,27 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from housing_report.core.approval import APPROVE
 from housing_report_airflow import failures, resources
+from housing_report_airflow.answer import Answer, answering
+
+DEFAULT_ANSWER = Answer(APPROVE, {"so_van_ban": "01"})
+_UNSET: Any = object()
 
 
-def run_dag_test(dag: Any, **kwargs: Any):
+def run_dag_test(dag: Any, answer: Answer | None = _UNSET, **kwargs: Any):
     saved_deadline, saved_params = dag.deadline, copy.deepcopy(dag.params)
     task_params = {task.task_id: copy.deepcopy(task.params) for task in dag.tasks}
     dag.deadline = None
     resources.reset()
     failures.forget()  # `failures.reported()` after the run: this run's lines only
     try:
-        return dag.test(**kwargs)
+        with answering(dag.dag_id, DEFAULT_ANSWER if answer is _UNSET else answer) as failure:
+            run = dag.test(**kwargs)
+            error = failure()
+        if error:
+            raise RuntimeError(f"The approval could not be answered:\n{error}")
+        return run
     finally:
         resources.reset()
         dag.deadline = saved_deadline

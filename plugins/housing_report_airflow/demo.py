@@ -32,6 +32,7 @@ from housing_report_airflow.settings import REPO_ROOT
 SAMPLE_PERIODS = ("2025-02-27", "2025-03-12")
 SAMPLE_DIR = REPO_ROOT / "include" / "sample_data"
 RUN_STATES = {"success": "thành công", "failed": "thất bại", "running": "đang chạy", "queued": "đang chờ"}
+DEMO_NUMBER = "15"  # the number the demo's "clerk" gives the approved report
 
 
 def _run_one(period: str, force_resend: bool = False) -> int:
@@ -42,11 +43,15 @@ def _run_one(period: str, force_resend: bool = False) -> int:
     if bag.import_errors:
         print(bag.import_errors, file=sys.stderr)
         return 2
+    from housing_report.core.approval import APPROVE
+    from housing_report_airflow.answer import Answer
     from housing_report_airflow.dag_runner import run_dag_test
     from housing_report_airflow.failures import reported
 
+    # The approver's answer, sent as the Required Actions page sends it (Airflow's REST API).
+    answer = Answer(APPROVE, {"so_van_ban": DEMO_NUMBER}, user="admin")
     conf = {"period": period, "dry_run": False, "force_resend": force_resend}
-    run = run_dag_test(bag.dags["provincial_report"], run_conf=conf)
+    run = run_dag_test(bag.dags["provincial_report"], answer=answer, run_conf=conf)
     state = str(getattr(run, "state", "")).lower()
     print(f"Trạng thái lần chạy: {RUN_STATES.get(state.rsplit('.', 1)[-1], state)}")
     result = {
@@ -160,6 +165,31 @@ def _problems(result_path: Path) -> list[str]:
         return []
 
 
+def demo_signing(env: dict[str, str], airflow_home: Path) -> Path | None:
+    """A throwaway certificate (a CA of its own, never a real one) under `.airflow/demo-signing/`
+    as the `report_signing` connection, unless one is set; returns the CA to verify with."""
+    if "AIRFLOW_CONN_REPORT_SIGNING" in env:
+        return None
+    from housing_report_tools.certificates import write_throwaway
+
+    p12, ca = write_throwaway(airflow_home / "demo-signing", passphrase="demo")
+    env["AIRFLOW_CONN_REPORT_SIGNING"] = json.dumps(
+        {"conn_type": "generic", "password": "demo", "extra": {"kind": "pkcs12", "path": str(p12)}}
+    )
+    return ca
+
+
+def print_signed(folder: Path, ca: Path | None) -> None:
+    """Where the signed PDF is, and how to check its signature."""
+    pdf = next(iter(sorted(folder.glob("bao-cao-xoa-nha-tam-*.pdf"))), None)
+    if pdf is None:
+        return
+    pyhanko = Path(sys.executable).with_name("pyhanko")
+    trust = f" --trust {ca}" if ca else " --trust <chứng thư gốc .pem>"
+    print(f"Báo cáo đã ký số (PDF): {pdf}")
+    print(f"Kiểm tra chữ ký: {pyhanko} sign validate --pretty-print{trust} {pdf}")
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--run"]:
         return _run_one(argv[1], "--force-resend" in argv[2:])
@@ -178,6 +208,7 @@ def main(argv: list[str]) -> int:
         env.setdefault("AIRFLOW_VAR_REPORT_SOURCE", str(default_source))
         env.setdefault("AIRFLOW_VAR_REPORT_OUTPUT_DIR", str(REPO_ROOT / "output"))
         env.setdefault("AIRFLOW_VAR_REPORT_DELIVERY", "outbox")
+        demo_ca = demo_signing(env, airflow_home)
         if (
             not Path(env["AIRFLOW_VAR_REPORT_SOURCE"]).exists()
             and env["AIRFLOW_VAR_REPORT_SOURCE"] != "google"
@@ -234,6 +265,7 @@ def main(argv: list[str]) -> int:
         print(format_digest(summary, outputs))
         delivery = result.get("delivery") or {}
         print(f"Phiên bản {summary.version or '?'}. Gửi thư: {delivery.get('reason', 'không rõ')}")
+        print_signed(folder, demo_ca)
         if advice:
             print("\n".join(advice))
         print()

@@ -1,4 +1,4 @@
-"""One hook per outside system: the report database and the SMTP server."""
+"""One hook per outside system: the report database, the SMTP server and the signing key."""
 
 from __future__ import annotations
 
@@ -126,3 +126,74 @@ def _flag(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
+
+
+class ReportSigningHook(BaseHook):
+    """The issuing body's signing key, from the `report_signing` connection (docs/vi/quan-tri.md).
+
+    PKCS#12 (extra `kind: pkcs12`, the default): the archive in extra `path` (a file on every
+    worker) or `p12_base64` (the file's bytes, base64: a secret), its passphrase in the password.
+    PKCS#11 (extra `kind: pkcs11`): extra `module` (the token's library), `token_label`,
+    `key_label` (optional when the token holds one key), the PIN in the password. Either may
+    give `trust_roots`: the root certificates to validate the signature against (PEM text, or
+    a path to a PEM file); by default the self-signed certificates of the key's chain.
+    """
+
+    conn_name_attr = "signing_conn_id"
+    default_conn_name = "report_signing"
+    hook_name = "Report signing key"
+
+    def __init__(self, signing_conn_id: str = default_conn_name):
+        super().__init__()
+        self.signing_conn_id = signing_conn_id
+
+    def get_key(self):
+        import base64
+
+        from housing_report.sign.keys import Pkcs11Key, Pkcs12Key
+
+        conn = self.get_connection(self.signing_conn_id)
+        extra = conn.extra_dejson
+        kind = str(extra.get("kind") or conn.conn_type or "pkcs12").lower()
+        roots = _pem_blobs(extra.get("trust_roots"))
+        if kind == "pkcs11":
+            missing = [k for k in ("module", "token_label") if not extra.get(k)]
+            if missing:
+                raise ValueError(
+                    f"Connection {self.signing_conn_id}: thiếu {', '.join(missing)} cho token PKCS#11 "
+                    "(missing PKCS#11 settings)."
+                )
+            return Pkcs11Key(
+                module=str(extra["module"]),
+                token_label=str(extra["token_label"]),
+                pin=conn.password or "",
+                key_label=extra.get("key_label") or None,
+                cert_label=extra.get("cert_label") or None,
+                trust_roots=roots,
+            )
+        if extra.get("p12_base64"):
+            data = base64.b64decode(str(extra["p12_base64"]))
+        elif extra.get("path"):
+            data = Path(str(extra["path"])).read_bytes()
+        else:
+            raise ValueError(
+                f"Connection {self.signing_conn_id}: cần extra path (tệp .p12) hoặc p12_base64 "
+                "(the PKCS#12 key is not given)."
+            )
+        passphrase = conn.password.encode("utf-8") if conn.password else None
+        return Pkcs12Key(data=data, passphrase=passphrase, trust_roots=roots)
+
+    def get_conn(self):
+        return self.get_key()
+
+
+def _pem_blobs(value: Any) -> tuple[bytes, ...]:
+    """PEM text, or paths to PEM files (one, or a list), as bytes."""
+    if not value:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    blobs = []
+    for item in items:
+        text = str(item)
+        blobs.append(text.encode("ascii") if "-----BEGIN" in text else Path(text).read_bytes())
+    return tuple(blobs)

@@ -29,7 +29,7 @@ from housing_report.config import Config, load_config
 from housing_report.deliver.ledger import Ledger, Mailer
 from housing_report.deliver.transports import OutboxDelivery
 from housing_report_airflow.google import GoogleSheetsHook
-from housing_report_airflow.hooks import ReportDbHook, ReportSmtpHook
+from housing_report_airflow.hooks import ReportDbHook, ReportSigningHook, ReportSmtpHook
 from housing_report_airflow.settings import Settings, load_settings
 
 OUTBOX_SENDER = "Hệ thống báo cáo <bao-cao@localhost>"
@@ -96,6 +96,11 @@ class Resources:
         """The mailer of `report_smtp` (`report_delivery = smtp`)."""
         hook = ReportSmtpHook()
         return Mailer(hook.get_conn(), hook.sender, message_id_domain(hook.sender))
+
+    @cached_property
+    def signing_key(self) -> Any:
+        """The issuing body's signing key (`report_signing`: PKCS#12 or a PKCS#11 token)."""
+        return ReportSigningHook().get_key()
 
     def mailer(self, outbox: Path) -> Mailer:
         """The configured mailer: SMTP, or `.eml` files in `outbox`."""

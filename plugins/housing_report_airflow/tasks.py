@@ -136,8 +136,13 @@ def aggregate(
 
 
 @fail_at_once
-def deliver(period: str, run_id: str, dry_run: bool, force_resend: bool = False) -> dict[str, Any]:
-    """Send this run's version if the delivery log says so (see housing_report.deliver.report)."""
+def deliver(
+    period: str, run_id: str, dry_run: bool, force_resend: bool = False, approval: dict | None = None
+) -> dict[str, Any]:
+    """Send this run's version if the delivery log says so (see housing_report.deliver.report).
+    With `approval:` in report.yaml, only a version its approvers approved (`approval`, the
+    approval task's decision) is sent, as the approved document signed (PDF)."""
+    from housing_report.deliver.approval import APPROVED, Decision
     from housing_report.deliver.report import Mail, dispatch
     from housing_report.pipeline.report import period_folder
 
@@ -152,6 +157,21 @@ def deliver(period: str, run_id: str, dry_run: bool, force_resend: bool = False)
             ", ".join(c.email for c in cc),
         )
         return {"sent": False, "dry_run": True, "reason": "dry_run"}
+    decision = Decision.from_json(approval) if approval else None
+    signed: dict[str, Any] = {}
+    if config.report.approval is not None:
+        if decision is None or decision.outcome != APPROVED:
+            # Nothing unapproved is ever sent (the admins were told by the approval task).
+            why = decision.reason if decision else "chưa có quyết định phê duyệt"
+            log.info("Kỳ %s: không gửi (%s)", period, why)
+            return {"sent": False, "reason": why, "approval": decision.outcome if decision else None}
+        from housing_report_airflow.approval_tasks import signing
+
+        signed = {
+            "approval": decision.approval,
+            "signing": signing(),
+            "keep_in": period_folder(resources.settings.output_dir, day),
+        }
     mailer = resources.mailer(period_folder(resources.settings.output_dir, day) / "outbox")
     mail = Mail.of(config, mailer.sender, mailer.message_id_domain)
     outcome = dispatch(
@@ -163,6 +183,7 @@ def deliver(period: str, run_id: str, dry_run: bool, force_resend: bool = False)
         mailer.transport,
         force_resend=force_resend,
         tell_admins=True,
+        **signed,
     )
     log.info("Kỳ %s: %s", period, outcome.reason)
     return outcome.to_json()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import uuid
 from pathlib import Path
 
@@ -32,6 +33,12 @@ SUBJECT = "Báo cáo tổng hợp tiến độ xóa nhà tạm, nhà dột nát 
 # Redis database numbers 0-15 exist by default; this one is the test's alone (flushed).
 REDIS_DB = 13
 USER, PASSWORD = "kiem-thu", "mat-khau-kiem-thu"
+APPROVAL_FORM = {
+    "so_van_ban": "15",
+    "danh_gia_chung": "Đạt yêu cầu.",
+    "phuong_huong": "Tiếp tục.",
+    "ly_do_tu_choi": "",
+}
 RUN_TIMEOUT = 240
 # Few mapped fetch tasks keep the run short on a small machine; still spread over the worker.
 MAX_FETCH_TASKS = 3
@@ -85,6 +92,23 @@ def smtp():
         yield controller, handler
 
 
+def approver_config(folder):
+    """A copy of include/config whose approver is this test's Airflow user."""
+    import shutil
+
+    from housing_report.config import DEFAULT_CONFIG_DIR
+    from tests.support.config_files import edit
+
+    shutil.copytree(DEFAULT_CONFIG_DIR, folder)
+
+    def approver(data):
+        for person in data["approval"]["approvers"]:
+            person["user"] = USER
+
+    edit(folder / "report.yaml", approver)
+    return folder
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, databases, broker, smtp):
     """Airflow on loopback: migrated, pool created, every process started; stopped afterwards."""
@@ -111,6 +135,10 @@ def cluster(tmp_path_factory, databases, broker, smtp):
             "AIRFLOW_VAR_REPORT_DELIVERY": "smtp",
             "AIRFLOW_VAR_REPORT_MAX_FETCH_TASKS": str(MAX_FETCH_TASKS),
             "AIRFLOW_CONN_REPORT_DB": f"postgresql://{databases['reports']}",
+            # The session's throwaway signing key (tests/conftest.py); the approver is this
+            # test's Airflow user, who answers through the REST API (finished_run).
+            "AIRFLOW_CONN_REPORT_SIGNING": os.environ["AIRFLOW_CONN_REPORT_SIGNING"],
+            "AIRFLOW_VAR_REPORT_CONFIG_DIR": str(approver_config(root / "config")),
             "AIRFLOW_CONN_REPORT_SMTP": json.dumps(
                 {
                     "conn_type": "smtp",
@@ -179,6 +207,17 @@ def finished_run(cluster):
     def run_finished():
         processes.check_alive()
         state = httpx.get(run_url, headers=headers, timeout=10).json()["state"]
+        approve = f"{run_url}/taskInstances/approve_report/-1"
+        waiting = httpx.get(approve, headers=headers, timeout=10)
+        if waiting.status_code == 200 and waiting.json().get("state") == "awaiting_input":
+            # The approver answers as the Required Actions page does.
+            answer = httpx.patch(
+                f"{approve}/hitlDetails",
+                json={"chosen_options": ["Phê duyệt"], "params_input": APPROVAL_FORM},
+                headers=headers,
+                timeout=30,
+            )
+            assert answer.status_code == 200, answer.text
         return state if state in ("success", "failed") else None
 
     state = wait_for(
@@ -201,6 +240,7 @@ def test_every_task_ran_on_the_celery_worker(finished_run):
         "plan_fetch_batches",
         "fetch_unit_reports",
         "aggregate_reports",
+        "approve_report",
         "deliver_report",
     } <= tasks
     fetches = [ti for ti in instances if ti["task_id"] == "fetch_unit_reports"]
@@ -254,6 +294,10 @@ def test_the_mail_arrived(finished_run, smtp, config):
     assert set(received.rcpt_tos) == expected
     assert received.message["Subject"] == SUBJECT
     assert any(p.get_filename().endswith(".xlsx") for p in received.message.iter_attachments())
+    # Approved through the REST API, then signed: the PDF, not the draft .docx.
+    names = [p.get_filename() for p in received.message.iter_attachments()]
+    assert any(n.endswith(".pdf") for n in names)
+    assert not any(n.endswith(".docx") for n in names)
 
 
 def test_the_trigger_form_is_served_and_enforced(finished_run):

@@ -218,3 +218,18 @@ def test_missing_file(config_dir):
 def test_renaming_a_unit_is_config_only(config_dir):
     edit(config_dir / "units.yaml", lambda d: d["units"][0].update(name="Phường Sóc Trăng"))
     assert load_config(config_dir).unit("941").name == "Phường Sóc Trăng"
+
+
+def test_approval_and_office_are_read_and_approval_none_sends_directly(config_dir):
+    from housing_report.config import ConfigError, load_config
+    from tests.support.config_files import edit
+
+    loaded = load_config(config_dir).report
+    assert [a.user for a in loaded.approval.approvers] == ["admin"]
+    assert loaded.approval.timeout_hours == 48
+    assert loaded.office.reply_to == "vanphong.btgtu@soctrang.example"
+    edit(config_dir / "report.yaml", lambda data: data.update(approval="none"))
+    assert load_config(config_dir).report.approval is None
+    edit(config_dir / "report.yaml", lambda data: data.update(approval={"approvers": [], "timeout_hours": 1}))
+    with pytest.raises(ConfigError, match="approval.approvers"):
+        load_config(config_dir)

@@ -130,3 +130,47 @@ def test_the_local_source_reads_within_the_templates_bounds(tmp_path, config):
 
     settings = Settings(str(tmp_path), tmp_path, "outbox", config.directory, 16)
     assert Resources(settings).source.bounds == ReadBounds.for_template(config.template)
+
+
+def test_the_signing_key_from_a_pkcs12_file_a_secret_or_a_token(monkeypatch, tmp_path):
+    import base64
+    import json
+
+    from housing_report_tools.certificates import make_throwaway
+
+    from housing_report.sign.keys import Pkcs11Key, Pkcs12Key
+    from housing_report_airflow.hooks import ReportSigningHook
+
+    made = make_throwaway()
+    p12 = tmp_path / "k.p12"
+    p12.write_bytes(made.pkcs12(b"pw"))
+    ca = tmp_path / "ca.pem"
+    ca.write_bytes(made.ca_pem)
+
+    def conn(password, **extra):
+        value = json.dumps({"conn_type": "generic", "password": password, "extra": extra})
+        monkeypatch.setenv("AIRFLOW_CONN_REPORT_SIGNING", value)
+        return ReportSigningHook().get_key()
+
+    by_path = conn("pw", kind="pkcs12", path=str(p12), trust_roots=str(ca))
+    assert isinstance(by_path, Pkcs12Key)
+    assert (by_path.data, by_path.passphrase, by_path.trust_roots) == (
+        p12.read_bytes(),
+        b"pw",
+        (made.ca_pem,),
+    )
+    secret = conn("pw", p12_base64=base64.b64encode(p12.read_bytes()).decode())
+    assert secret.data == p12.read_bytes()
+    assert "pw" not in repr(secret)
+    token = conn("1234", kind="pkcs11", module="/usr/lib/x.so", token_label="BTGTU", key_label="ky")
+    assert isinstance(token, Pkcs11Key)
+    assert (token.module, token.token_label, token.pin, token.key_label) == (
+        "/usr/lib/x.so",
+        "BTGTU",
+        "1234",
+        "ky",
+    )
+    with pytest.raises(ValueError, match="token_label"):
+        conn("1234", kind="pkcs11", module="/usr/lib/x.so")
+    with pytest.raises(ValueError, match="p12_base64"):
+        conn("pw", kind="pkcs12")

@@ -166,16 +166,26 @@ def test_every_unit_has_its_status(rendered):
     assert "dùng số liệu kỳ 27/02/2025" in rendered.text
 
 
-def test_errors_of_rejected_units_are_listed_with_cells(rendered):
+def test_errors_of_rejected_units_are_listed_without_cells(rendered):
+    """The officials read what is wrong; the cells to fix are the units' (their feedback email)."""
     html, text = rendered.html, rendered.text
     errors = html[html.index("Lỗi của các báo cáo bị trả lại") :]
-    for cell in ("BaoCao!G14", "BaoCao!D15", "BaoCao!C30", "PhuNu!D21"):
-        assert cell in errors
-        assert f"- {cell}: " in text
     assert "Số nhà đã hoàn thành xây mới (95) lớn hơn" in errors
-    # A warning of an accepted unit is not an error of a rejected one.
-    assert "BaoCao!C9" not in html
-    assert "BaoCao!C9" not in text
+    for cell in ("BaoCao!G14", "BaoCao!D15", "BaoCao!C30", "PhuNu!D21", "BaoCao!C9"):
+        assert f"{cell}: " not in html
+        assert f"- {cell}: " not in text
+
+
+def test_the_email_an_official_expects(rendered, config):
+    """ "Kính gửi" the recipients first, the office's contact line; nothing internal (run id)."""
+    names = "; ".join(c.name for c in config.report.to)
+    assert rendered.text.startswith(f"Kính gửi: {names}\n")
+    assert "Kính gửi: <strong>" in rendered.html
+    assert rendered.html.index("Kính gửi") < rendered.html.index("Báo cáo tổng hợp tiến độ", 300)
+    assert f"Liên hệ: {config.report.office.contact}" in rendered.text
+    for internal in ("Mã lần chạy", "summary.json", "run_id", "manual__", "scheduled__"):
+        assert internal not in rendered.text
+        assert internal not in rendered.html
 
 
 def test_long_error_lists_are_cut_short(config):
@@ -185,7 +195,7 @@ def test_long_error_lists_are_cut_short(config):
         FindingEntry(cell=f"BaoCao!D{n}", code="CAN_XM", message=f"Lỗi số {n}") for n in range(10, 22)
     ]
     rendered = render_email(summary, config)
-    shown = [n for n in range(10, 22) if f"BaoCao!D{n}:" in rendered.text]
+    shown = [n for n in range(10, 22) if f"- Lỗi số {n}\n" in rendered.text]
     assert shown == list(range(10, 10 + ERRORS_SHOWN_PER_UNIT))
     assert f"và {12 - ERRORS_SHOWN_PER_UNIT} lỗi khác" in rendered.text
     assert f"và {12 - ERRORS_SHOWN_PER_UNIT} lỗi khác" in rendered.html
@@ -226,7 +236,7 @@ def test_html_is_made_for_a_phone(rendered):
 
 def test_place_and_date_line(rendered):
     assert "Sóc Trăng, ngày 12 tháng 3 năm 2025" in rendered.html
-    assert rendered.text.startswith("Sóc Trăng, ngày 12 tháng 3 năm 2025\n")
+    assert "\n\nSóc Trăng, ngày 12 tháng 3 năm 2025\n" in rendered.text
 
 
 def test_first_period_has_nothing_to_compare(config):
@@ -277,3 +287,25 @@ def test_change_of_houses_without_previous_houses_comes_from_the_totals_change(c
     summary = typed(data)
     rendered = render_email(summary, config)
     assert "số nhà hoàn thành +122 căn" in rendered.text
+
+
+def test_a_correction_says_what_changed_in_the_headline_and_why_before_the_figures(config):
+    import msgspec
+
+    from housing_report.aggregate.corrections import compare
+
+    old = make_summary()
+    houses = msgspec.structs.replace(old.houses, completed=old.houses.completed + 7)
+    totals = {**old.totals, "A.TONG.HT_XM": old.totals.get("A.TONG.HT_XM", 0) + 7}
+    new = msgspec.structs.replace(old, houses=houses, totals=totals)
+    correction = compare(old, new, config, old_version=1, new_version=2)
+    rendered = render_email(new, config, correction=correction)
+    text = rendered.text
+    from housing_report.core.formatting import vn_number
+
+    headline = f"Thay đổi chính: số nhà đã hoàn thành, bàn giao {vn_number(old.houses.completed)} -> "
+    assert headline in text
+    assert (
+        text.index("Thay đổi chính") < text.index("Báo cáo này thay thế") < text.index("Các số liệu thay đổi")
+    )
+    assert "Thay đổi chính" in rendered.html

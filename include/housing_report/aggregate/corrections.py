@@ -85,6 +85,13 @@ def compare(
         "old_sent_at": old_sent_at,
         "changes": changes,
         "reasons": reasons,
+        # What a reader looks at first: the houses completed and the completion rate, before and now.
+        "headline": {
+            "completed_old": old.houses.completed if old is not None else None,
+            "completed_new": new.houses.completed,
+            "percent_old": old.completion_percent if old is not None else None,
+            "percent_new": new.completion_percent,
+        },
     }
 
 

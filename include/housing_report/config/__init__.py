@@ -12,10 +12,13 @@ from __future__ import annotations
 from housing_report.config.load import load_config
 from housing_report.config.model import (
     DEFAULT_CONFIG_DIR,
+    ApprovalPolicy,
+    Approver,
     Config,
     ConfigError,
     Contact,
     Issuer,
+    Office,
     Programme,
     Progress,
     ReportConfig,
@@ -37,11 +40,14 @@ from housing_report.config.template import (
 __all__ = [
     "DEFAULT_CONFIG_DIR",
     "OPERATOR_WORDS",
+    "ApprovalPolicy",
+    "Approver",
     "Config",
     "ConfigError",
     "Contact",
     "Issuer",
     "Item",
+    "Office",
     "Outliers",
     "Programme",
     "Progress",

@@ -56,15 +56,18 @@ from housing_report.config.checks import (
 from housing_report.config.errors import first_problem
 from housing_report.config.model import (
     DEFAULT_CONFIG_DIR,
+    ApprovalPolicy,
     Config,
     ConfigError,
     Contact,
     Issuer,
+    Office,
     Programme,
     Progress,
     ReportConfig,
     Schedule,
     Unit,
+    no_approval,
 )
 from housing_report.config.rules import Outliers, Rule
 from housing_report.config.template import STRICT, Template
@@ -105,6 +108,8 @@ class ReportFile:
     outliers: Annotated[Outliers, Check(lambda v: Outliers() if v is None else v)] = field(
         default_factory=Outliers
     )
+    approval: Annotated[ApprovalPolicy | None, Check(no_approval)] = None
+    office: Office | None = None
 
     @field_validator("template", "constants")
     @classmethod
@@ -127,6 +132,8 @@ class ReportFile:
             progress=self.progress,
             constants=self.constants,
             outliers=self.outliers,
+            approval=self.approval,
+            office=self.office,
         )
 
 

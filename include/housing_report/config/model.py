@@ -181,6 +181,54 @@ class Issuer:
     archive: Text = "VT"
 
 
+def no_approval(value: Any) -> Any:
+    """`approval: none` (or `null`): the report is sent without waiting for an approver."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("none", "khong", "không")):
+        return None
+    return value
+
+
+def _positive_hours(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise problem(f"phải là số giờ lớn hơn 0, đang là {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True, config=LENIENT)
+class Approver:
+    """A person who may approve the report in Airflow (Browse → Required Actions)."""
+
+    name: Text
+    email: Email
+    user: str = ""  # the Airflow user (id) allowed to answer; empty: any user with access
+
+    _ignore_other_keys = model_validator(mode="before")(ignore_other_keys)
+
+
+@dataclass(frozen=True, config=STRICT)
+class ApprovalPolicy:
+    """`approval:` of report.yaml: who approves the report before it is signed and sent, how long
+    the run waits, and the defaults of the parts only the approver writes."""
+
+    approvers: Annotated[tuple[Approver, ...], Check(items)]
+    timeout_hours: Annotated[float, Check(_positive_hours)] = 48
+    assessment: Text = "Các đơn vị đã tích cực triển khai thực hiện; tiến độ cơ bản bảo đảm yêu cầu."
+    directions: Text = "Tiếp tục đẩy nhanh tiến độ, bảo đảm hoàn thành mục tiêu đúng thời hạn."
+    # Pictures in the visible signature (PNG, relative to the config folder): the handwritten
+    # signature and the seal, both optional.
+    signature_image: str = ""
+    seal_image: str = ""
+
+
+@dataclass(frozen=True, config=STRICT)
+class Office:
+    """`office:` of report.yaml: how the report's email presents its sender."""
+
+    sender_name: Text  # the From's display name: "Văn phòng Ban Tuyên giáo Tỉnh ủy Sóc Trăng"
+    reply_to: Email | None = None  # where recipients' replies go (a person's mailbox)
+    contact: str = ""  # one line at the end of the email: whom to call, phone, address
+
+
 @dataclass(frozen=True, config=LENIENT)
 class Programme:
     title: Text
@@ -275,6 +323,8 @@ class ReportConfig:
     progress: Progress
     constants: dict[str, float] = field(default_factory=dict)
     outliers: Outliers = field(default_factory=Outliers)
+    approval: ApprovalPolicy | None = None  # None: sent without approval (`approval: none`)
+    office: Office | None = None
 
 
 @dataclass(frozen=True)

@@ -70,4 +70,3 @@ def parse_period(text: str, days: Sequence[int]) -> dt.date:
         listed = ", ".join(str(d) for d in sorted(days))
         raise PeriodError(f"Kỳ báo cáo {vn_date(day)} không phải ngày thu thập (ngày {listed} hằng tháng)")
     return day
-

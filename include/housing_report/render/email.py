@@ -48,9 +48,6 @@ REJECTED_SHOWN = 10
 _STATUS_ORDER = (REJECTED, MISSING, UNREACHABLE, STALE, ACCEPTED)
 
 
-
-
-
 # --------------------------------------------------------------------------- view
 
 
@@ -250,6 +247,9 @@ def build_context(summary: Summary, config: Config) -> dict[str, Any]:
         "target_date_label": vn_date(programme.target_date or report.programme.target_date),
         "period_label": summary.period_label or vn_date(summary.period),
         "place_date": vn_long_date(report.issuer.place, summary.period),
+        # "Kính gửi: …" (the recipients of report.yaml) and the issuing office's contact line.
+        "addressees": [clean_text(c.name) for c in report.to],
+        "office_contact": clean_text(report.office.contact) if report.office else "",
         "previous_period_label": vn_date(previous.period) if previous else "",
         "generated_label": vn_datetime(summary.generated_at, report.schedule.timezone),
         "run_id": clean_text(summary.run_id),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from housing_report.config import Config
+from housing_report.core.approval import Approval
 from housing_report.core.errors import writing
 from housing_report.core.summary import HistoryPoint, Summary, summary_json
 from housing_report.render.email import RenderedEmail, render_email
@@ -57,12 +58,13 @@ def render_version(
     *,
     chart_src: Callable[[str, Path], str] | None = None,
     correction: dict[str, Any] | None = None,
+    approval: Approval | None = None,
 ) -> RenderedVersion:
     """Render `summary`'s version into `folder`. `earlier`: the earlier periods' points
     (`ReportStore.history`), for the forecast and the charts; `chart_src(name, path)`: how the
     email's HTML refers to a chart (default: its file name, beside the HTML); `correction`
     (`aggregate.corrections.compare`): the email is the correction of a delivered version."""
-    official = prepare(config, summary, earlier, folder)
+    official = prepare(config, summary, earlier, folder, approval=approval)
     workbook = folder / workbook_name(summary)
     write_summary_workbook(summary, config, workbook, annexes=official.add_annex_sheets)
     src = {name: chart_src(name, path) if chart_src else path.name for name, path in official.charts.items()}

@@ -15,7 +15,6 @@ DRIVE_FILES_URL = "https://www.googleapis.com/drive/v3/files"
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 
 
-
 @dataclass
 class Spreadsheet:
     key: str

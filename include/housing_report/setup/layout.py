@@ -236,4 +236,3 @@ def unit_layout(
         if s.kind == "list"
     }
     return layout(config, kind, sizes)
-

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from housing_report.config import Config
+from housing_report.core.approval import Approval
 from housing_report.core.formatting import vn_date
 from housing_report.core.summary import HistoryPoint, Summary
 from housing_report.render.environment import make_environment
@@ -44,6 +45,8 @@ class OfficialReport:
         forecast = self.view["forecast"]
         return {
             "forecast": forecast,
+            # The approved document is attached as a signed PDF, a draft as the .docx.
+            "document_label": "tệp PDF đã ký số" if self.view.get("approval") else "tệp Word",
             "target_label": self.view["target_label"],
             "praise": self.view["praise"],
             "charts": [
@@ -93,12 +96,14 @@ def prepare(
     folder: str | Path,
     *,
     document: bool = True,
+    approval: Approval | None = None,
 ) -> OfficialReport:
-    """The view, the annexes, the charts (PNG) and (unless `document` is False) the .docx."""
+    """The view, the annexes, the charts (PNG) and (unless `document` is False) the .docx; with
+    `approval`, the approved document (its number, the approver's text, a block to sign)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     release_heap()  # what the task freed before (the period's reads, the summary's JSON) goes back
-    view = build_view(config, summary, earlier)
+    view = build_view(config, summary, earlier, approval)
     report = OfficialReport(view, build_annexes(config, summary, view))
     period = vn_date(summary.period)
     report.charts["progress"] = progress_chart(

@@ -153,8 +153,7 @@ def build_annexes(config: Config, summary: Summary, view: dict[str, Any]) -> lis
         keys = [(s, k) for s in fields for k in s.figure_keys()]
         columns = [Column("STT", "index", 1.2), Column("Đơn vị", "text", 4.6)]
         columns += [
-            Column(template.figure_label(k), "money" if s.value == "money" else "count", 1.9)
-            for s, k in keys
+            Column(template.figure_label(k), "money" if s.value == "money" else "count", 1.9) for s, k in keys
         ]
         by_unit = summary.by_unit
         wanted = {k for _, k in keys}

@@ -55,6 +55,21 @@ CHART_CAPTIONS = {
     "districts": "Tỷ lệ hoàn thành theo địa bàn",
 }
 _CHART_RE = re.compile(r"^\[chart:([a-z_]+)\]$")
+# The approved document's signature block holds a transparent picture of this size (pixels: a size
+# no chart has) where the signature goes; `sign.pades` finds it in the PDF and signs there.
+SIGNATURE_PLACEHOLDER_PX = (373, 149)
+SIGNATURE_BOX_CM = (7.0, 2.8)
+
+
+def signature_placeholder_png() -> bytes:
+    """The placeholder picture: transparent, `SIGNATURE_PLACEHOLDER_PX`."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGBA", SIGNATURE_PLACEHOLDER_PX, (255, 255, 255, 0)).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def _header(doc, view: Mapping[str, Any]) -> None:
@@ -162,9 +177,19 @@ def _closing(doc, view: Mapping[str, Any]) -> None:
     first.paragraph_format.space_before = Pt(12)
     for text in lines[1:]:
         add_paragraph(right, text, 14, bold=True)
-    add_paragraph(right, "(Ký, ghi rõ họ tên và đóng dấu)", 13, italic=True)
-    for _ in range(3):
-        add_paragraph(right, "", 14)
+    if view.get("approval"):
+        # The approved document: the digital signature goes here (sign.pades), no handwritten note.
+        import io
+
+        from docx.shared import Cm
+
+        holder = add_paragraph(right, "", 14)
+        width, height = (Cm(v) for v in SIGNATURE_BOX_CM)
+        holder.add_run().add_picture(io.BytesIO(signature_placeholder_png()), width=width, height=height)
+    else:
+        add_paragraph(right, "(Ký, ghi rõ họ tên và đóng dấu)", 13, italic=True)
+        for _ in range(3):
+            add_paragraph(right, "", 14)
     add_paragraph(right, sig["name"], 14, bold=True)
 
 

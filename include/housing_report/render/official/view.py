@@ -17,6 +17,7 @@ from typing import Any
 
 from housing_report.aggregate.forecast import AT_RISK, forecast_all, pace_label, province_points
 from housing_report.config import Config
+from housing_report.core.approval import Approval
 from housing_report.core.formatting import to_date, vn_date, vn_long_date
 from housing_report.core.models import TOTAL_ROW
 from housing_report.core.statuses import ACCEPTED, status_label
@@ -182,8 +183,14 @@ def _previous_point(summary: Summary, previous: Previous) -> HistoryPoint:
     )
 
 
-def build_view(config: Config, summary: Summary, earlier: Sequence[HistoryPoint] = ()) -> dict[str, Any]:
-    """The official report's view of `summary` (see the module's docstring)."""
+def build_view(
+    config: Config,
+    summary: Summary,
+    earlier: Sequence[HistoryPoint] = (),
+    approval: Approval | None = None,
+) -> dict[str, Any]:
+    """The official report's view of `summary` (see the module's docstring); with `approval`, the
+    approved document: its number, the approver's text, and a signature block to sign."""
     report = config.report
     issuer = report.issuer
     period = to_date(summary.period)
@@ -238,6 +245,7 @@ def build_view(config: Config, summary: Summary, earlier: Sequence[HistoryPoint]
     ]
     province = forecasts["province"]
     signature = issuer.signature
+    number = approval.number.strip() if approval else ""
     return {
         **base,
         "issuer": {
@@ -247,10 +255,19 @@ def build_view(config: Config, summary: Summary, earlier: Sequence[HistoryPoint]
             "place": issuer.place,
         },
         "motto": [PARTY_MOTTO] if issuer.kind == "party" else list(STATE_MOTTO),
-        "number_line": number_line(issuer.kind, issuer.report_number_prefix),
+        "number_line": number_line(issuer.kind, issuer.report_number_prefix, number),
         # "(Kèm theo Báo cáo số      -BC/BTGTU ngày 12/03/2025)" under each annex's title.
-        "attached_to": f"Báo cáo s{number_line(issuer.kind, issuer.report_number_prefix)[1:]} "
+        "attached_to": f"Báo cáo s{number_line(issuer.kind, issuer.report_number_prefix, number)[1:]} "
         f"ngày {vn_date(period)}",
+        "approval": (
+            {
+                "number": approval.number,
+                "assessment": [p for p in (clean_text(x) for x in approval.assessment.splitlines()) if p],
+                "directions": [p for p in (clean_text(x) for x in approval.directions.splitlines()) if p],
+            }
+            if approval
+            else None
+        ),
         "long_date": vn_long_date(issuer.place, period),
         "subject": (
             f"Tiến độ thực hiện {report.programme.short_title} trên địa bàn tỉnh, "
