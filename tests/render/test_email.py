@@ -309,3 +309,23 @@ def test_a_correction_says_what_changed_in_the_headline_and_why_before_the_figur
         text.index("Thay đổi chính") < text.index("Báo cáo này thay thế") < text.index("Các số liệu thay đổi")
     )
     assert "Thay đổi chính" in rendered.html
+
+
+def test_a_correction_says_first_how_the_provinces_forecast_moved(config):
+    """Issue 19: the forecast moving is part of the headline, before the changed figures."""
+    import msgspec
+
+    from housing_report.aggregate.corrections import compare
+    from tests.support.summary_fixture import make_first_summary
+
+    old = make_summary()
+    first = msgspec.structs.replace(make_first_summary(), period="2025-02-27")
+    houses = msgspec.structs.replace(old.houses, completed=old.houses.completed + 300)
+    new = msgspec.structs.replace(old, houses=houses)
+    unchanged = compare(old, old, config, old_version=1, new_version=2, earlier=[first])
+    assert "forecast_new" not in unchanged["headline"]
+    correction = compare(old, new, config, old_version=1, new_version=2, earlier=[first])
+    text = render_email(new, config, correction=correction).text
+    moved = "dự báo hoàn thành toàn tỉnh: chưa đủ số liệu -> dự kiến 05/07/2025"
+    assert moved in text
+    assert text.index(moved) < text.index("Các số liệu thay đổi")

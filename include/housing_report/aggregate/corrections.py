@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from housing_report.aggregate.forecast import forecast_all
 from housing_report.config import Config
-from housing_report.core.formatting import vn_date
+from housing_report.core.formatting import to_date, vn_date
 from housing_report.core.statuses import status_label
-from housing_report.core.summary import Summary
+from housing_report.core.summary import HistoryPoint, Summary
 
 CORRECTION_TITLE = "Báo cáo bổ sung, điều chỉnh"
 
@@ -36,9 +38,11 @@ def compare(
     old_version: int,
     new_version: int,
     old_sent_at: str | None = None,
+    earlier: Sequence[Summary | HistoryPoint] = (),
 ) -> dict[str, Any]:
     """The correction view: changed totals (old, new, difference) and the reasons per unit.
-    `old`: the delivered version (None when the archive no longer has it)."""
+    `old`: the delivered version (None when the archive no longer has it); `earlier`: the
+    periods before (the archive's history), for the province's forecast before and now."""
     template = config.template
     changes = []
     old_totals = old.totals if old is not None else {}
@@ -91,7 +95,30 @@ def compare(
             "completed_new": new.houses.completed,
             "percent_old": old.completion_percent if old is not None else None,
             "percent_new": new.completion_percent,
+            **_forecast_move(old, new, config, earlier),
         },
+    }
+
+
+def _forecast_move(
+    old: Summary | None, new: Summary, config: Config, earlier: Sequence[Summary | HistoryPoint]
+) -> dict[str, Any]:
+    """The province's forecast as delivered and as corrected, when it moved: its sentence text
+    ("dự kiến 03/11/2025") and whether it lies after the programme's target date."""
+    if old is None:
+        return {}
+    target = config.report.programme.target_date
+    before = [point for point in earlier if to_date(point.period) < to_date(new.period)]
+    was = forecast_all(before, old, target)["province"]
+    now = forecast_all(before, new, target)["province"]
+    if was.finish_text == now.finish_text:
+        return {}
+    return {
+        "forecast_old": was.finish_text,
+        "forecast_new": now.finish_text,
+        "at_risk_old": was.at_risk,
+        "at_risk_new": now.at_risk,
+        "target_label": vn_date(target),
     }
 
 

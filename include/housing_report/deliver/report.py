@@ -169,6 +169,7 @@ def plan_delivery(
         old_version=sent.version,
         new_version=row.version,
         old_sent_at=sent.finished_at.isoformat() if sent.finished_at else None,
+        earlier=store.history(period),
     )
     return Plan(row, CORRECTION if correction else REPORT, "", sent, correction)
 
