@@ -208,8 +208,10 @@ def dispatch(
             raise ledger.partial_stands(
                 plan.standing, f"Báo cáo phiên bản {plan.standing.row.version} kỳ {period:%d/%m/%Y}"
             )
-        # The approval given in this run is for this run's version only.
-        same = plan.standing.row.version == plan.row.version
+        # The approval given in this run covers this run's figures: the partly delivered version
+        # is sent with it only when its figures are the same.
+        partial = store.summary_version(period, plan.standing.row.version)
+        same = partial is not None and partial.figures_hash == plan.row.figures_hash
         sent_rest = _send_to_the_refused(
             config, store, period, mail, ledger, plan.standing, approval if same else None, signing
         )
