@@ -130,3 +130,34 @@ def test_the_pyhanko_command_validates_it_too(approved_pdf, test_ca, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "The signature is judged VALID" in result.stdout
     assert "covers the entire file" in result.stdout
+
+
+def test_the_visible_signatures_letters_are_as_wide_as_the_font_says(approved_pdf, test_ca, tmp_path):
+    """The stamp's font widths (/W, read per 1000 em) are those of the glyphs: with a font of
+    2048 units per em they were twice as wide, the letters spread out past the box."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    key = Pkcs12Key(test_ca.pkcs12(b"mat-khau"), b"mat-khau", trust_roots=(test_ca.ca_pem,))
+    signed = tmp_path / "signed.pdf"
+    sign_pdf(approved_pdf, signed, key, APPEARANCE)
+
+    def widths(node, seen, depth=0):
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if depth > 12 or id(node) in seen or not hasattr(node, "items"):
+            return
+        seen.add(id(node))
+        for name, value in node.items():
+            if name == "/DescendantFonts":
+                for font in value:
+                    for item in font.get_object()["/W"]:
+                        if isinstance(item, list):
+                            yield from (float(w) for w in item)
+            else:
+                yield from widths(value, seen, depth + 1)
+
+    with signed.open("rb") as handle:
+        reader = PdfFileReader(handle)
+        [field] = reader.root["/AcroForm"]["/Fields"]
+        found = list(widths(field.get_object()["/AP"], set()))
+    assert found, "the stamp embeds a font"
+    assert max(found) <= 1000  # no glyph of the stamp's text is wider than an em

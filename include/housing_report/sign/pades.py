@@ -16,6 +16,7 @@ whole document covered, the certificate chain valid up to a trusted root. A fail
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,11 +70,33 @@ class SignatureCheck:
         return self.intact and self.valid and self.trusted and self.coverage == "ENTIRE_FILE"
 
 
+STAMP_FONT_UPEM = 1000
+
+
 def _font_file() -> str:
-    """A font with Vietnamese glyphs that is always there: matplotlib (a dependency) ships DejaVu."""
+    """A font with Vietnamese glyphs that is always there (matplotlib, a dependency, ships
+    DejaVu), scaled to 1000 units per em once and kept in the temporary folder.
+
+    pyHanko writes the glyphs' widths (the PDF's /W) in the font's own units, while a PDF
+    reads them per 1000 em: DejaVu's 2048 units spread every letter out and push the lines past
+    the signature box. At 1000 units the two agree."""
+    import tempfile
+
     import matplotlib
 
-    return str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
+    source = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    scaled = Path(tempfile.gettempdir()) / "housing-report-fonts" / f"DejaVuSans-{STAMP_FONT_UPEM}.ttf"
+    if not scaled.exists():
+        from fontTools.ttLib import TTFont
+        from fontTools.ttLib.scaleUpem import scale_upem
+
+        font = TTFont(source)
+        scale_upem(font, STAMP_FONT_UPEM)
+        scaled.parent.mkdir(parents=True, exist_ok=True)
+        partial = scaled.with_name(f"{scaled.name}.{os.getpid()}.tmp")
+        font.save(partial)
+        partial.replace(scaled)  # atomic: a parallel task never reads half a font
+    return str(scaled)
 
 
 def _content_bytes(page) -> bytes:
@@ -122,6 +145,9 @@ def find_signature_box(pdf: Path) -> tuple[int, tuple[float, float, float, float
     )
 
 
+STAMP_FONT_SIZE = 8
+
+
 def _stamp_style(appearance: Appearance):
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.images import PdfImage
@@ -142,7 +168,11 @@ def _stamp_style(appearance: Appearance):
         background = PdfImage(canvas)
     return TextStampStyle(
         stamp_text="Ký bởi: %(signer)s\n%(title)s\n%(organisation)s\nThời gian ký: %(when)s",
-        text_box_style=TextBoxStyle(font=GlyphAccumulatorFactory(_font_file(), font_size=8)),
+        # One size for shaping and for drawing (pyHanko measures the glyphs with the font's size
+        # and draws them with the box's: apart, the letters spread out and the lines run over).
+        text_box_style=TextBoxStyle(
+            font=GlyphAccumulatorFactory(_font_file(), font_size=STAMP_FONT_SIZE), font_size=STAMP_FONT_SIZE
+        ),
         background=background,
         background_opacity=0.9,
         border_width=1,
