@@ -27,11 +27,13 @@ from housing_report.core.approval import APPROVE, REJECT
 
 log = logging.getLogger(__name__)
 
-# The form's fields; their defaults are set from report.yaml when the task runs.
+# The form's fields; their defaults are set from report.yaml when the task runs. The number and
+# the reason may be left empty ("null" in their type): the UI disables both buttons while a
+# field that is required (no "null") is empty, and each is needed for one answer only.
 FORM = {
     "so_van_ban": Param(
         "",
-        type="string",
+        type=["string", "null"],
         title="Số văn bản",
         description="Số do văn thư cấp, ví dụ 27 (in thành «Số 27-BC/BTGTU»). Bắt buộc khi phê duyệt.",
     ),
@@ -46,7 +48,11 @@ FORM = {
         description="In ở phần Phương hướng, nhiệm vụ thời gian tới.",
     ),
     "ly_do_tu_choi": Param(
-        "", type="string", format="multiline", title="Lý do từ chối", description="Chỉ ghi khi từ chối."
+        "",
+        type=["string", "null"],
+        format="multiline",
+        title="Lý do từ chối",
+        description="Chỉ ghi khi từ chối.",
     ),
 }
 

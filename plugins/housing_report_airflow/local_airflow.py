@@ -10,8 +10,13 @@ SQLite metadata, the LocalExecutor) and the demo's Variables unless set already 
 sample workbooks of 12/03/2025, outputs in output/, mail to the outbox). Before that it
 migrates the metadata database, creates the Google Sheets pool and the report database, and
 gives the admin login (Airflow's SimpleAuthManager, user `quantri`) a password kept in
-AIRFLOW_HOME/simple_auth_manager_passwords.json. It prints the address, the user and the
-password once the UI answers and provincial_report is parsed.
+AIRFLOW_HOME/simple_auth_manager_passwords.json; each approver of report.yaml
+(`approval.approvers[].user`) gets a login of its own (role `user`: the DAGs, not the
+connections) with its own password there, so that they can answer the run's approval in
+Browse → Required Actions. Without `AIRFLOW_CONN_REPORT_SIGNING` the approved report is signed
+with the demo's throwaway certificate (`demo.demo_signing`, under AIRFLOW_HOME/demo-signing/),
+never one for real reports. It prints the address, the logins and their passwords, who approves
+and which key signs, once the UI answers and provincial_report is parsed.
 
 Each process runs in a process group of its own, its pid (with its start time, so that a
 recycled pid is never signalled) in AIRFLOW_HOME/local/<name>.pid and its output in
@@ -63,10 +68,19 @@ class LocalAirflowError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Approver:
+    user: str
+    name: str
+    password: str
+
+
+@dataclass(frozen=True)
 class Login:
     url: str
     user: str
     password: str
+    approvers: tuple[Approver, ...] = ()
+    signing_ca: Path | None = None  # the throwaway certificate's CA, None: report_signing is set
 
 
 def airflow_env(base: dict[str, str] | None = None, port: int = DEFAULT_PORT) -> dict[str, str]:
@@ -113,23 +127,48 @@ def state_dir(env: dict[str, str]) -> Path:
     return Path(env["AIRFLOW_HOME"]) / "local"
 
 
-def admin_password(env: dict[str, str]) -> str:
-    """The admin's password: the one in the passwords file, else a new one written there (0600).
+def approvers(env: dict[str, str]) -> list[tuple[str, str]]:
+    """(user, name) of each approver of report.yaml with an Airflow user (the config of
+    `AIRFLOW_VAR_REPORT_CONFIG_DIR`, else include/config)."""
+    from housing_report.config import load_config
+
+    approval = load_config(env.get("AIRFLOW_VAR_REPORT_CONFIG_DIR") or None).report.approval
+    return [(a.user, a.name) for a in (approval.approvers if approval else ()) if a.user]
+
+
+def add_approver_logins(env: dict[str, str], users: list[tuple[str, str]]) -> None:
+    """Each approver's login (role `user`) beside the admin's, unless the users were set already."""
+    setting = env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"]
+    known = {entry.split(":")[0] for entry in setting.split(",") if entry}
+    extra = [f"{user}:user" for user, _ in dict.fromkeys(users) if user not in known]
+    env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = ",".join([setting, *extra])
+
+
+def passwords(env: dict[str, str]) -> dict[str, str]:
+    """Every login's password: the one in the passwords file, else a new one written there (0600).
     SimpleAuthManager reads this file; it generates passwords only for users missing from it."""
     path = Path(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
-    passwords: dict[str, str] = {}
+    known: dict[str, str] = {}
     if path.exists():
         try:
-            passwords = json.loads(path.read_text(encoding="utf-8") or "{}")
+            known = json.loads(path.read_text(encoding="utf-8") or "{}")
         except ValueError:
-            passwords = {}
-    user = env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")[0].split(":")[0]
-    if not passwords.get(user):
-        passwords[user] = secrets.token_urlsafe(12)
+            known = {}
+    setting = env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"]
+    users = [entry.split(":")[0] for entry in setting.split(",") if entry]
+    missing = [user for user in users if not known.get(user)]
+    if missing:
+        known.update({user: secrets.token_urlsafe(12) for user in missing})
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(passwords, indent=2), encoding="utf-8")
+        path.write_text(json.dumps(known, indent=2), encoding="utf-8")
         path.chmod(0o600)
-    return passwords[user]
+    return {user: known[user] for user in users}
+
+
+def admin_password(env: dict[str, str]) -> str:
+    """The admin's password (the first login's), made once and kept (`passwords`)."""
+    user = env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")[0].split(":")[0]
+    return passwords(env)[user]
 
 
 def _step(env: dict[str, str], name: str, *args: str) -> None:
@@ -340,9 +379,22 @@ def wait_until_ready(
 
 
 def start(env: dict[str, str], timeout: float = READY_TIMEOUT) -> Login:
-    """Prepare, start the processes (unless they run already) and wait until they are ready."""
+    """Prepare, start the processes (unless they run already) and wait until they are ready.
+    Adds the approvers' logins and, without `AIRFLOW_CONN_REPORT_SIGNING`, the demo's throwaway
+    signing certificate to `env`."""
+    from housing_report_airflow.demo import demo_signing
+
+    names = approvers(env)
+    add_approver_logins(env, names)
+    signing_ca = demo_signing(env, Path(env["AIRFLOW_HOME"]))
+    known = passwords(env)
+    admin = env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")[0].split(":")[0]
     login = Login(
-        url=env["AIRFLOW__API__BASE_URL"].rstrip("/"), user=ADMIN_USER, password=admin_password(env)
+        url=env["AIRFLOW__API__BASE_URL"].rstrip("/"),
+        user=admin,
+        password=known[admin],
+        approvers=tuple(Approver(user, name, known[user]) for user, name in names if user in known),
+        signing_ca=signing_ca,
     )
     if running(env):
         return login
@@ -371,6 +423,7 @@ def banner(login: Login, env: dict[str, str]) -> str:
         [
             f"Airflow đang chạy ({env['AIRFLOW__CORE__EXECUTOR']}): {login.url}",
             f"  Đăng nhập: người dùng {login.user}, mật khẩu {login.password}",
+            *approval_lines(login),
             f"  Trang báo cáo: {login.url}/plugin/xoa-nha-tam",
             f"  Nguồn dữ liệu: {env['AIRFLOW_VAR_REPORT_SOURCE']}",
             f"  Kết quả: {env['AIRFLOW_VAR_REPORT_OUTPUT_DIR']}",
@@ -379,6 +432,32 @@ def banner(login: Login, env: dict[str, str]) -> str:
             " làm Airflow chạy ngay cho ngày 12 hoặc 27 gần nhất đã qua (docs/vi/quan-tri.md).",
         ]
     )
+
+
+def approval_lines(login: Login) -> list[str]:
+    """Who approves a run, where, and which key signs the approved report."""
+    lines = [
+        f"  Người phê duyệt: {a.name}, đăng nhập người dùng {a.user}, mật khẩu {a.password}"
+        for a in login.approvers
+        if a.user != login.user
+    ]
+    lines += [
+        f"  Người phê duyệt: {a.name}, đăng nhập bằng tài khoản quản trị {a.user}"
+        for a in login.approvers
+        if a.user == login.user
+    ]
+    if login.approvers:
+        lines.append(
+            "  Mỗi lần chạy chờ phê duyệt ở bước approve_report: Browse → Required Actions (hoặc thẻ"
+            " «Required Actions» của lần chạy), ghi Số văn bản, bấm «Phê duyệt»."
+        )
+    if login.signing_ca is not None:
+        lines.append(
+            "  Ký số: chứng thư TẠM (tự sinh, chỉ để thử, không dùng cho báo cáo thật), "
+            f"gốc để kiểm tra {login.signing_ca}; chứng thư thật: đặt connection report_signing "
+            "(docs/vi/quan-tri.md, mục «Chứng thư số và người phê duyệt»)."
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,6 +56,58 @@ def test_the_admin_s_password_is_made_once_and_kept_private(env):
     assert local_airflow.admin_password(env) == first
 
 
+def test_each_approver_of_the_config_gets_a_login_and_a_password_of_their_own(env):
+    from housing_report.config import load_config
+
+    named = [(a.user, a.name) for a in load_config().report.approval.approvers if a.user]
+    assert named
+    assert local_airflow.approvers(env) == named
+    local_airflow.add_approver_logins(env, [*named, ("quantri", "Quản trị"), named[0]])
+    entries = env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")
+    # The admin first (its role kept), each approver once, allowed the DAGs (not the connections).
+    assert entries == ["quantri:admin", *dict.fromkeys(f"{user}:user" for user, _ in named)]
+    known = local_airflow.passwords(env)
+    assert set(known) == {"quantri", *(user for user, _ in named)}
+    assert len(set(known.values())) == len(known)  # no password shared
+    assert local_airflow.passwords(env) == known  # kept
+    assert local_airflow.admin_password(env) == known["quantri"]
+
+
+def test_the_banner_says_who_approves_where_and_that_the_key_is_a_throwaway(tmp_path):
+    approver = local_airflow.Approver("admin", "Nguyễn Văn Thành", "mk-pheduyet")
+    login = local_airflow.Login("http://127.0.0.1:8080", "quantri", "mk", (approver,), tmp_path / "ca.pem")
+    lines = "\n".join(local_airflow.approval_lines(login))
+    assert "Người phê duyệt: Nguyễn Văn Thành, đăng nhập người dùng admin, mật khẩu mk-pheduyet" in lines
+    assert "Browse → Required Actions" in lines
+    assert "chứng thư TẠM" in lines
+    assert "không dùng cho báo cáo thật" in lines
+    assert "report_signing" in lines
+    assert "Chứng thư số và người phê duyệt" in (REPO / "docs" / "vi" / "quan-tri.md").read_text()
+    real = local_airflow.Login("http://127.0.0.1:8080", "quantri", "mk", (approver,), None)
+    assert "TẠM" not in "\n".join(local_airflow.approval_lines(real))
+
+
+def test_without_report_signing_a_throwaway_key_under_airflow_home_signs(tmp_path):
+    with socket.socket() as busy:  # start() stops at the busy port, after its set-up of env
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        env = local_airflow.airflow_env({"AIRFLOW_HOME": str(tmp_path)}, port=busy.getsockname()[1])
+        with pytest.raises(local_airflow.LocalAirflowError):
+            local_airflow.start(env)
+        signing = json.loads(env["AIRFLOW_CONN_REPORT_SIGNING"])
+        assert Path(signing["extra"]["path"]).is_relative_to(tmp_path)
+        assert Path(signing["extra"]["path"]).is_file()
+        real = '{"conn_type": "generic", "extra": {"kind": "pkcs11"}}'
+        env = local_airflow.airflow_env(
+            {"AIRFLOW_HOME": str(tmp_path / "real"), "AIRFLOW_CONN_REPORT_SIGNING": real},
+            port=busy.getsockname()[1],
+        )
+        with pytest.raises(local_airflow.LocalAirflowError):
+            local_airflow.start(env)
+        assert env["AIRFLOW_CONN_REPORT_SIGNING"] == real  # the admin's: kept
+        assert not (tmp_path / "real" / "demo-signing").exists()
+
+
 def test_celery_without_postgresql_is_refused_with_what_to_set(tmp_path):
     env = local_airflow.airflow_env(
         {"AIRFLOW_HOME": str(tmp_path), "HOUSING_REPORT_EXECUTOR": "celery"}, port=18081

@@ -3,10 +3,13 @@
 Starts Airflow as `make airflow` does (`python -m housing_report_airflow.local_airflow start`,
 in an Airflow home of its own on a free port) and reads the address, user and password it
 prints; then headless Chromium (the system's, driven by Playwright) logs in with them, triggers
-provincial_report for 12/03/2025 from the DAG's trigger form, sees the run succeed in the UI and
-opens the project's page, where every unit not accepted must say why: its reason or each
-finding with its cell, as the report database holds them. `local_airflow stop` must then end
-every process it started.
+provincial_report for 12/03/2025 from the DAG's trigger form; the run waits at approve_report,
+and the approver of report.yaml logs in with the login `make airflow` printed for them, opens
+Browse → Required Actions, gives the document's number and approves. The run must then succeed
+(the UI says so), the report be signed with the throwaway certificate `make airflow` made (no
+`report_signing` was set) and kept and emailed as a PDF; the project's page must explain every
+unit not accepted: its reason or each finding with its cell, as the report database holds them.
+`local_airflow stop` must then end every process it started.
 
 Chromium and Playwright are installed by the test set-up (`make test`: apt-get as root,
 requirements-dev.txt); where they are missing the test is skipped, with CI=true it fails.
@@ -14,6 +17,8 @@ requirements-dev.txt); where they are missing the test is skipped, with CI=true 
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import re
@@ -35,6 +40,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.airflow]
 
 REPO = Path(__file__).resolve().parents[2]
 PERIOD = "2025-03-12"
+NUMBER = "27"  # the document's number the approver gives
 RUN_TIMEOUT = 300
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -97,13 +103,22 @@ def airflow_ui(tmp_path_factory):
         assert started.returncode == 0, started.stdout + started.stderr
         printed = started.stdout
         url = re.search(r"Airflow đang chạy \(LocalExecutor\): (\S+)", printed)
-        login = re.search(r"người dùng (\S+), mật khẩu (\S+)", printed)
+        login = re.search(r"Đăng nhập: người dùng (\S+), mật khẩu (\S+)", printed)
+        approver = re.search(r"Người phê duyệt: .*, đăng nhập người dùng (\S+), mật khẩu (\S+)", printed)
+        signing = re.search(r"chứng thư TẠM .*gốc để kiểm tra (\S+);", printed)
         assert url, printed
         assert login, printed
+        assert approver, printed
+        assert signing, printed
+        assert "Required Actions" in printed, printed
+        assert "report_signing" in printed, printed
         yield {
             "url": url.group(1),
             "user": login.group(1),
             "password": login.group(2),
+            "approver": approver.group(1),
+            "approver_password": approver.group(2),
+            "ca": Path(signing.group(1)),
             "printed": printed,
             "output": root / "output",
             "state": state,
@@ -145,6 +160,12 @@ def not_accepted(output: Path) -> dict[str, str]:
 def test_the_admin_triggers_a_period_and_reads_why_units_were_not_accepted(airflow_ui):
     from playwright.sync_api import expect, sync_playwright
 
+    from housing_report.config import load_config
+    from housing_report.core.approval import APPROVE
+
+    # The approver who logs in is the one report.yaml names.
+    assert airflow_ui["approver"] in [a.user for a in load_config().report.approval.approvers]
+
     url, user, password = airflow_ui["url"], airflow_ui["user"], airflow_ui["password"]
     assert url.startswith("http://127.0.0.1:")
     token = httpx.post(f"{url}/auth/token", json={"username": user, "password": password}, timeout=30)
@@ -177,13 +198,44 @@ def test_the_admin_triggers_a_period_and_reads_why_units_were_not_accepted(airfl
             [run] = wait_for(triggered, timeout=60, what="the triggered run", on_fail=lambda: "")
             run_id = run["dag_run_id"]
             started = time.monotonic()
+            run_url = f"{runs_url}/{urllib.parse.quote(run_id, safe='')}"
+            unpaused(url, headers)
+
+            def waiting_for_approval():
+                details = httpx.get(f"{run_url}/hitlDetails", headers=headers, timeout=10).json()
+                state = httpx.get(run_url, headers=headers, timeout=10).json()["state"]
+                assert state not in ("success", "failed"), f"{run_id} ended {state} without an approval"
+                return [d for d in details.get("hitl_details", []) if not d.get("response_received")]
+
+            [asked] = wait_for(
+                waiting_for_approval,
+                timeout=RUN_TIMEOUT,
+                every=3,
+                what=f"run {run_id} at approve_report",
+                on_fail=lambda: _logs(airflow_ui["state"]),
+            )
+            assert asked["task_instance"]["task_id"] == "approve_report"
+            # The approver, in a browser of their own, answers as report.yaml names them.
+            approver = browser.new_page(viewport={"width": 1400, "height": 1000})
+            approver.set_default_timeout(60_000)
+            approver.goto(f"{url}/required_actions")
+            approver.locator("input[name=username]").fill(airflow_ui["approver"])
+            approver.locator("input[name=password]").fill(airflow_ui["approver_password"])
+            approver.get_by_role("button", name="Sign in").click()
+            approver.wait_for_url("**/required_actions")
+            approver.get_by_role("link", name=asked["subject"]).click()
+            approver.locator("[name=element_so_van_ban]").fill(NUMBER)
+            approve = approver.get_by_role("button", name=APPROVE, exact=True)
+            expect(approve).to_be_enabled()  # the reason of a rejection is not asked for
+            approve.click()
+            expect(approver.get_by_text("approve_report response successful")).to_be_visible()
 
             def finished():
                 state = httpx.get(f"{runs_url}/{run_id}", headers=headers, timeout=10).json()["state"]
                 return state if state in ("success", "failed") else None
 
             state = wait_for(
-                finished,
+                finished,  # deliver_report signs and sends once the answer is in
                 timeout=RUN_TIMEOUT,
                 every=3,
                 what=f"run {run_id}",
@@ -213,6 +265,38 @@ def test_the_admin_triggers_a_period_and_reads_why_units_were_not_accepted(airfl
                 expect(why).to_contain_text(says)
         finally:
             browser.close()
+    # Out of Playwright's event loop (the signature's validation runs one of its own).
+    check_signed_and_sent(airflow_ui["output"] / PERIOD, airflow_ui["ca"])
+
+
+def unpaused(url: str, headers: dict[str, str]) -> None:
+    """The form's «Unpause on trigger» unpauses the DAG in a request of its own, alongside the
+    trigger's; on SQLite metadata it may lose the race for the database's lock (HTTP 500, the
+    run stays queued). Then the admin switches the DAG on, as this does."""
+    dag_url = f"{url}/api/v2/dags/provincial_report"
+
+    def switched_on() -> bool:
+        if httpx.get(dag_url, headers=headers, timeout=30).json()["is_paused"]:
+            httpx.patch(dag_url, json={"is_paused": False}, headers=headers, timeout=30).raise_for_status()
+        return not httpx.get(dag_url, headers=headers, timeout=30).json()["is_paused"]
+
+    wait_for(switched_on, timeout=60, every=2, what="provincial_report unpaused", on_fail=lambda: "")
+
+
+def check_signed_and_sent(folder: Path, ca: Path) -> None:
+    """The approved report: signed with the key `make airflow` made, kept and emailed as a PDF."""
+    from housing_report.sign.keys import load_certificates
+    from housing_report.sign.pades import validate_signed
+
+    pdf = folder / f"bao-cao-xoa-nha-tam-{PERIOD}.pdf"
+    assert pdf.is_file(), sorted(p.name for p in folder.iterdir())
+    assert validate_signed(pdf, load_certificates(ca.read_bytes())).ok
+    sent = [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+        for p in sorted((folder / "outbox").glob("*.eml"))
+    ]
+    attached = {a.get_filename(): a.get_content() for m in sent for a in m.iter_attachments()}
+    assert attached.get(pdf.name) == pdf.read_bytes(), sorted(attached)
 
 
 def _logs(state: Path) -> str:
