@@ -84,7 +84,7 @@ def test_force_resend_reaches_the_run_as_its_param(monkeypatch, tmp_path):
     class Stop(Exception):
         pass
 
-    def fake_run(dag, run_conf):
+    def fake_run(dag, run_conf, **kwargs):
         conf.update(run_conf)
         raise Stop
 

@@ -255,7 +255,11 @@ def load_config(directory: str | Path | None = None) -> Config:
     `Config` again while neither file has changed (see the module's docstring)."""
     directory = Path(directory) if directory else DEFAULT_CONFIG_DIR
     report_raw = _bytes(directory / "report.yaml")
-    units_raw = _bytes(directory / "units.yaml")
+    try:
+        units_raw = _bytes(directory / "units.yaml")
+    except ConfigError:
+        load_report_config(directory / "report.yaml", report_raw)  # its own error first, if any
+        raise
     key = (directory, hashlib.sha256(report_raw).digest(), hashlib.sha256(units_raw).digest())
     with _lock:
         config = _loaded.get(key)
