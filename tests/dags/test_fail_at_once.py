@@ -5,7 +5,6 @@ write; and `make demo` prints that line, not the traceback of an alert that coul
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import subprocess
@@ -16,6 +15,7 @@ import pytest
 
 from housing_report_airflow import failures
 from housing_report_airflow.dag_runner import run_dag_test
+from tests.dags.test_provincial_report_e2e import environment
 from tests.support.config_files import edit
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,20 +23,6 @@ SAMPLES = REPO / "include" / "sample_data"
 PERIOD = "2025-03-12"
 
 pytestmark = pytest.mark.airflow
-
-
-@contextlib.contextmanager
-def environment(**values: str):
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @pytest.fixture(scope="module")
