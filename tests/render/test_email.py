@@ -8,7 +8,7 @@ import pytest
 
 from housing_report.core.statuses import STATUS_LABELS
 from housing_report.core.summary import FindingEntry, Houses
-from housing_report.render.email import ERRORS_SHOWN_PER_UNIT, render_email
+from housing_report.render.email import render_email
 from tests.support.summary_fixture import (
     FORMULA,
     NFD_TEXT,
@@ -107,7 +107,7 @@ def test_sections_in_the_agreed_order(rendered, part):
         "công tác tuyên truyền trong kỳ",
         "gương điển hình, cách làm hay",
         "tình hình báo cáo của các đơn vị",
-        "lỗi của các báo cáo bị trả lại",
+        "báo cáo chưa hợp lệ, đơn vị đang điều chỉnh",
     ]
     lowered = body.lower()
     positions = [lowered.index(m) for m in marks]
@@ -166,14 +166,19 @@ def test_every_unit_has_its_status(rendered):
     assert "dùng số liệu kỳ 27/02/2025" in rendered.text
 
 
-def test_errors_of_rejected_units_are_listed_without_cells(rendered):
-    """The officials read what is wrong; the cells to fix are the units' (their feedback email)."""
+def test_rejected_units_are_named_without_cells_or_codes(rendered):
+    """The officials read which units are fixing their report and how many errors; the cells and
+    codes to fix are the units' own business (their feedback email), never the officials'."""
     html, text = rendered.html, rendered.text
-    errors = html[html.index("Lỗi của các báo cáo bị trả lại") :]
-    assert "Số nhà đã hoàn thành xây mới (95) lớn hơn" in errors
-    for cell in ("BaoCao!G14", "BaoCao!D15", "BaoCao!C30", "PhuNu!D21", "BaoCao!C9"):
-        assert f"{cell}: " not in html
-        assert f"- {cell}: " not in text
+    section = text[text.index("BÁO CÁO CHƯA HỢP LỆ, ĐƠN VỊ ĐANG ĐIỀU CHỈNH") :]
+    rejected = [u for u in make_summary().units if u.status == "rejected"]
+    assert rejected
+    for unit in rejected:
+        count = len(unit.errors)
+        assert f"- {unit.name}: {count} lỗi; đơn vị đã được thông báo chi tiết để điều chỉnh." in section
+    for body in (html, text):
+        for internal in ("BaoCao!", "PhuNu!", "HT_XM", "KC_SC"):
+            assert internal not in body
 
 
 def test_the_email_an_official_expects(rendered, config):
@@ -188,17 +193,16 @@ def test_the_email_an_official_expects(rendered, config):
         assert internal not in rendered.html
 
 
-def test_long_error_lists_are_cut_short(config):
+def test_long_error_lists_are_counted_not_listed(config):
     summary = make_summary()
     unit = next(u for u in summary.units if u.code == "943")
     unit.errors = [
         FindingEntry(cell=f"BaoCao!D{n}", code="CAN_XM", message=f"Lỗi số {n}") for n in range(10, 22)
     ]
     rendered = render_email(summary, config)
-    shown = [n for n in range(10, 22) if f"- Lỗi số {n}\n" in rendered.text]
-    assert shown == list(range(10, 10 + ERRORS_SHOWN_PER_UNIT))
-    assert f"và {12 - ERRORS_SHOWN_PER_UNIT} lỗi khác" in rendered.text
-    assert f"và {12 - ERRORS_SHOWN_PER_UNIT} lỗi khác" in rendered.html
+    for body in (rendered.text, rendered.html):
+        assert f"{unit.name}</strong>: 12 lỗi" in body or f"- {unit.name}: 12 lỗi" in body
+        assert "Lỗi số" not in body
 
 
 def test_sheet_text_is_escaped_in_html(rendered):

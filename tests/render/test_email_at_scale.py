@@ -159,8 +159,8 @@ def test_lists_and_rejected_errors_stop_and_say_how_many_more(national):
     assert rendered.text.count(f"… và {ENTRIES - EMAIL_ROWS} nội dung khác của các đơn vị") == 3
     assert rendered.html.count(f"… và {ENTRIES - EMAIL_ROWS} nội dung khác của các đơn vị") == 3
     rejected = [u for u in summary.units if u.status == "rejected"]
-    errors = rendered.text[rendered.text.index("LỖI CỦA CÁC BÁO CÁO BỊ TRẢ LẠI") :]
-    listed = [u.name for u in rejected if f"\n{u.name}:\n" in errors]
+    errors = rendered.text[rendered.text.index("BÁO CÁO CHƯA HỢP LỆ, ĐƠN VỊ ĐANG ĐIỀU CHỈNH") :]
+    listed = [u.name for u in rejected if f"\n- {u.name}: " in errors]
     assert listed == [u.name for u in rejected][:REJECTED_SHOWN]
     more = f"… và {len(rejected) - REJECTED_SHOWN} đơn vị khác bị trả lại"
     assert more in rendered.text
