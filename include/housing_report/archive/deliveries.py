@@ -96,27 +96,20 @@ class DeliveryLog:
         """
         key = key or recipients_key(recipients)
         try:
-            with self.engine.begin() as conn:
-                return int(
-                    conn.execute(
-                        deliveries.insert()
-                        .values(
-                            period=period,
-                            version=version,
-                            run_id=run_id,
-                            kind=kind,
-                            recipients_key=key,
-                            recipients=sorted(recipients),
-                            supersedes=supersedes,
-                            state=SENDING,
-                            message_id=message_id,
-                            started_at=dt.datetime.now(dt.UTC),
-                            detail="",
-                            content_hash=content_hash,
-                        )
-                        .returning(deliveries.c.id)
-                    ).scalar_one()
-                )
+            return self._insert_delivery(
+                period=period,
+                version=version,
+                run_id=run_id,
+                kind=kind,
+                recipients_key=key,
+                recipients=sorted(recipients),
+                supersedes=supersedes,
+                state=SENDING,
+                message_id=message_id,
+                started_at=dt.datetime.now(dt.UTC),
+                detail="",
+                content_hash=content_hash,
+            )
         except sa.exc.IntegrityError as exc:
             holder = self._delivery_where(
                 deliveries.c.period == period,
@@ -156,28 +149,27 @@ class DeliveryLog:
         if existing is not None:
             return existing.id
         now = dt.datetime.now(dt.UTC)
+        return self._insert_delivery(
+            period=period,
+            version=version,
+            run_id=run_id,
+            kind=kind,
+            recipients_key=key,
+            recipients=sorted(recipients),
+            supersedes=0,
+            state=HELD,
+            message_id="",
+            started_at=now,
+            finished_at=now,
+            detail=detail,
+            content_hash="",
+        )
+
+    def _insert_delivery(self, **values: Any) -> int:
+        """One row of the delivery log; its id."""
         with self.engine.begin() as conn:
-            return int(
-                conn.execute(
-                    deliveries.insert()
-                    .values(
-                        period=period,
-                        version=version,
-                        run_id=run_id,
-                        kind=kind,
-                        recipients_key=key,
-                        recipients=sorted(recipients),
-                        supersedes=0,
-                        state=HELD,
-                        message_id="",
-                        started_at=now,
-                        finished_at=now,
-                        detail=detail,
-                        content_hash="",
-                    )
-                    .returning(deliveries.c.id)
-                ).scalar_one()
-            )
+            inserted = conn.execute(deliveries.insert().values(**values).returning(deliveries.c.id))
+            return int(inserted.scalar_one())
 
     def deliveries(self, period: dt.date | None = None) -> list[DeliveryRow]:
         query = sa.select(deliveries).order_by(deliveries.c.id)

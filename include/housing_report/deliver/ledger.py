@@ -366,16 +366,12 @@ class Ledger:
             "The message reached some of its recipients only; it is not sent again to them. "
             "Re-run with force_resend to send it to the refused recipients alone.",
         ]
-        try:
-            self.alert(
-                self.admins,
-                period=period,
-                about=f"partial:{partial.delivery_id}",
-                subject=f"[Cảnh báo] Thư kỳ {period:%d/%m/%Y} chỉ đến được một phần người nhận",
-                lines=lines,
-            )
-        except Exception:  # the partial refusal is raised all the same
-            log.exception("Không báo được cho quản trị về lần gửi một phần %s", partial.delivery_id)
+        self._alert_admins(
+            period,
+            f"partial:{partial.delivery_id}",
+            f"[Cảnh báo] Thư kỳ {period:%d/%m/%Y} chỉ đến được một phần người nhận",
+            lines,
+        )
 
     def _tell_admins_of_uncertain(
         self,
@@ -402,16 +398,20 @@ class Ledger:
             f"Outcome unknown: look for Message-ID {message_id}; re-run with force_resend if it did "
             "not arrive. It is never resent automatically.",
         ]
+        self._alert_admins(
+            period,
+            f"uncertain:{delivery_id}",
+            f"[Cảnh báo] Thư kỳ {period:%d/%m/%Y}: chưa rõ đã đến người nhận hay chưa",
+            lines,
+        )
+
+    def _alert_admins(self, period: dt.date, about: str, subject: str, lines: Sequence[str]) -> None:
+        """`alert` the ledger's admins; a failure to do so is logged, never raised: the delivery's
+        own error (partial, unknown) is what the task raises."""
         try:
-            self.alert(
-                self.admins,
-                period=period,
-                about=f"uncertain:{delivery_id}",
-                subject=f"[Cảnh báo] Thư kỳ {period:%d/%m/%Y}: chưa rõ đã đến người nhận hay chưa",
-                lines=lines,
-            )
-        except Exception:  # the unknown outcome is raised all the same
-            log.exception("Không báo được cho quản trị về lần gửi chưa rõ kết quả %s", delivery_id)
+            self.alert(self.admins, period=period, about=about, subject=subject, lines=lines)
+        except Exception:
+            log.exception("Không báo được cho quản trị về %s", about)
 
 
 __all__ = [
