@@ -18,7 +18,6 @@ from housing_report.collect.google import GoogleSheetsSource
 from housing_report.collect.google_client import RetryPolicy, make_client
 from housing_report.core.models import Finding
 from housing_report.core.statuses import ACCEPTED as RUN_ACCEPTED
-from housing_report.core.statuses import REJECTED
 from housing_report.precheck import sheets as sheets_module
 from housing_report.precheck.feedback import (
     ACCEPTED,
@@ -27,16 +26,18 @@ from housing_report.precheck.feedback import (
     UnitFeedback,
     feedback_sheet_title,
 )
-from housing_report.precheck.sheets import (
+from housing_report.precheck.sheet_requests import (
     ERROR_COLOUR,
     FEEDBACK_PROTECTION,
     NOTE_PREFIX,
     WARNING_COLOUR,
+    checked_at_text,
+    grid_range,
+)
+from housing_report.precheck.sheets import (
     ChangesUnknown,
     SheetsFeedbackWriter,
     changed_since,
-    checked_at_text,
-    grid_range,
     protect_values,
     unprotect_values,
 )
