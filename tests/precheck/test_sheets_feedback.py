@@ -22,6 +22,7 @@ from housing_report.precheck import sheets as sheets_module
 from housing_report.precheck.feedback import (
     ACCEPTED,
     ERROR,
+    UNREADABLE,
     FeedbackNotWritable,
     UnitFeedback,
     feedback_sheet_title,
@@ -29,7 +30,9 @@ from housing_report.precheck.feedback import (
 from housing_report.precheck.sheet_requests import (
     ERROR_COLOUR,
     FEEDBACK_PROTECTION,
+    NOT_CHECKED,
     NOTE_PREFIX,
+    NOTHING_FOUND,
     WARNING_COLOUR,
     checked_at_text,
     grid_range,
@@ -265,6 +268,21 @@ def test_units_sharing_a_spreadsheet_each_get_their_own_feedback_sheet(config, g
         names = [r[1] for r in cell_text(client, "st-khoi-mttq-doan-the", title) if r and r[0] == "Đơn vị"]
         assert names == [unit.name]
     assert feedback_sheet_title("BaoCao") == "KiemTra"
+
+
+def test_a_missing_report_worksheet_still_gets_its_feedback_sheet(config, google, client):
+    unit = config.unit("941")
+    reason = "Chưa đọc được: không tìm thấy trang tính «BaoCao2» trong bảng tính"
+    feedback = UnitFeedback(
+        unit.code, unit.name, unit.spreadsheet, "BaoCao2", UNREADABLE, reason, CHECKED, "2025-03-12", ()
+    )
+    SheetsFeedbackWriter(client).write(feedback)
+    seen = cell_text(client, unit.spreadsheet, "KiemTra_BaoCao2")
+    assert ["Tình trạng", reason, "", ""] in seen
+    assert ["Trang báo cáo", "BaoCao2", "", ""] in seen  # no link to a sheet that does not exist
+    assert any(NOT_CHECKED in row for row in seen)
+    assert not any(NOTHING_FOUND in row for row in seen)
+    assert not google.spreadsheets[unit.spreadsheet].sheet("BaoCao").notes
 
 
 # ---------------------------------------------------------------------- refusals

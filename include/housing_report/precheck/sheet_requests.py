@@ -41,6 +41,8 @@ FEEDBACK_PROTECTION = "Hệ thống báo cáo: trang kết quả kiểm tra tự
 # Marks on one worksheet at most (the list itself is capped by kind, `cap_findings`).
 MAX_MARKS = 500
 
+NOTHING_FOUND = "Không có lỗi hay cảnh báo nào."
+NOT_CHECKED = "Chưa kiểm tra được số liệu: xem lý do ở dòng «Tình trạng»."
 SEVERITY_LABELS = {"error": "Lỗi", "warning": "Cảnh báo"}
 # Google's palette: light red 2, light yellow 1 (the template's value cells are light yellow 3),
 # light green 3, light grey 2.
@@ -285,7 +287,8 @@ def feedback_rows(
             ]
         )
     if not findings:
-        rows.append([{}, _string("Không có lỗi hay cảnh báo nào.", {"textFormat": {"italic": True}})])
+        empty = NOTHING_FOUND if feedback.status != UNREADABLE else NOT_CHECKED
+        rows.append([{}, _string(empty, {"textFormat": {"italic": True}})])
     return [{"values": r} for r in rows]
 
 
