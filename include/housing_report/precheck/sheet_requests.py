@@ -204,6 +204,7 @@ def sheets_of(metadata: dict[str, Any]) -> list[SheetState]:
 
 
 def is_mark_rule(rule: dict[str, Any]) -> bool:
+    """Whether a conditional format rule is one of our marks (its formula holds `MARK_TOKEN`)."""
     condition = (rule.get("booleanRule") or {}).get("condition") or {}
     values = condition.get("values") or []
     return condition.get("type") == "CUSTOM_FORMULA" and any(
@@ -274,8 +275,10 @@ def feedback_rows(
     for n, finding in enumerate(findings, start=1):
         sheet, cell = split_cell(finding.cell)
         position = cell_index(cell)
-        on_report = position is not None and report_gid is not None and same_sheet(sheet, report_title)
-        link = _formula(_link(report_gid, cell, cell), top) if on_report else _string(finding.cell, top)  # type: ignore[arg-type]
+        if position is not None and report_gid is not None and same_sheet(sheet, report_title):
+            link = _formula(_link(report_gid, cell, cell), top)
+        else:  # a finding about the sheet as a whole ("BaoCao"): listed, not linked
+            link = _string(finding.cell, top)
         severity = SEVERITY_LABELS.get(finding.severity, finding.severity)
         colour = ERROR_COLOUR if finding.severity == "error" else WARNING_COLOUR
         rows.append(
@@ -293,6 +296,8 @@ def feedback_rows(
 
 
 def same_sheet(sheet: str | None, report_title: str | None) -> bool:
+    """Whether a finding's sheet (`BaoCao` of `BaoCao!G14`; None: no sheet named) is the report
+    worksheet found in the spreadsheet (matched as the reader matches it)."""
     if report_title is None:
         return False
     return sheet is None or sheet == report_title or find_sheet_name([report_title], sheet) is not None
