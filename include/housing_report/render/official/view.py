@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from housing_report.aggregate.forecast import AT_RISK, forecast_all, pace_label, province_points
 from housing_report.config import Config
 from housing_report.core.approval import Approval
-from housing_report.core.formatting import to_date, vn_date, vn_long_date
+from housing_report.core.formatting import to_date, vn_date, vn_long_date, vn_number
 from housing_report.core.models import TOTAL_ROW
-from housing_report.core.statuses import ACCEPTED, status_label
+from housing_report.core.statuses import ACCEPTED, official_status_label, status_label
 from housing_report.core.summary import HistoryDistrict, HistoryPoint, Previous, Summary
 from housing_report.core.text import clean_text, trim_text
 from housing_report.render.email import build_context
@@ -30,6 +31,10 @@ from housing_report.render.figures import table_total
 LEADING_COUNT = 3
 PARTY_MOTTO = "ĐẢNG CỘNG SẢN VIỆT NAM"
 STATE_MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
+# The default texts of the approver's parts when report.yaml has no `approval:` (the approval
+# form starts from `approval.assessment` / `approval.directions`).
+DEFAULT_ASSESSMENT = "Các đơn vị đã tích cực triển khai thực hiện; tiến độ cơ bản bảo đảm yêu cầu."
+DEFAULT_DIRECTIONS = "Tiếp tục đẩy nhanh tiến độ, bảo đảm hoàn thành mục tiêu đúng thời hạn."
 # Width of the blank left for the number, which the clerk (văn thư) writes when the report is signed.
 NUMBER_BLANK = "\u00a0" * 8
 
@@ -159,6 +164,7 @@ def _fields(config: Config, totals: Mapping[str, Any], change: Mapping[str, Any]
                 "entries": [
                     {
                         "label": template.figure_label(k),
+                        "unit": template.figure_unit(k),
                         "value": totals.get(k),
                         "change": change.get(k) if section.cumulative else None,
                     }
@@ -181,6 +187,124 @@ def _previous_point(summary: Summary, previous: Previous) -> HistoryPoint:
             if d.previous_completed is not None
         ],
     )
+
+
+def rounded_change(current: float | None, previous: float | None, decimals: int = 1) -> float | None:
+    """The change between two figures as the report shows them (rounded to `decimals`): 24,5% and
+    20,4% differ by 4,1 points, whatever their unrounded values."""
+    if current is None or previous is None:
+        return None
+    step = Decimal(1).scaleb(-decimals)
+    shown = [Decimal(repr(float(v))).quantize(step, rounding=ROUND_HALF_UP) for v in (current, previous)]
+    return float(shown[0] - shown[1])
+
+
+def _kind_labels(labels: Sequence[str]) -> list[str]:
+    """What tells columns apart once their common words are dropped: "Số nhà cần hỗ trợ xây mới",
+    "Số nhà cần hỗ trợ sửa chữa" -> "xây mới", "sửa chữa" ([] when nothing is left)."""
+    words = [label.split() for label in labels]
+    common = 0
+    while all(len(w) > common + 1 for w in words) and len({w[common].casefold() for w in words}) == 1:
+        common += 1
+    out = [" ".join(w[common:]) for w in words]
+    return out if common and all(out) else []
+
+
+def _house_kinds(config: Config, totals: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The province's houses by kind of work (xây mới, sửa chữa): one entry per column of the
+    progress table's `needed` (with the `started` and `completed` of the same position)."""
+    progress = config.report.progress
+    section = config.template.section(progress.table)
+    if len(progress.needed) < 2 or not len(progress.needed) == len(progress.started) == len(
+        progress.completed
+    ):
+        return []
+    columns = {c.code: c.label for c in section.columns}
+    labels = _kind_labels([columns.get(c, c) for c in progress.needed])
+    if not labels:
+        return []
+
+    def total(column: str) -> int:
+        return int(table_total(dict(totals), section, column) or 0)
+
+    return [
+        {"label": label, "needed": total(n), "started": total(s), "completed": total(c)}
+        for label, n, s, c in zip(labels, progress.needed, progress.started, progress.completed, strict=True)
+    ]
+
+
+def _grouped(summary: Summary, code: str, addressee: str) -> list[dict[str, Any]]:
+    """List `code`'s entries grouped by their text (the same point once, the units that raised it
+    named after it, in the report's order of units), the points most units raised first."""
+    groups: dict[str, dict[str, Any]] = {}
+    for item in summary.lists.get(code) or []:
+        text = trim_text(clean_text(item.text)).rstrip(" .;")
+        if not text:
+            continue
+        group = groups.setdefault(text.casefold(), {"text": text, "units": [], "addressee": addressee})
+        name = clean_text(item.unit_name)
+        if name not in group["units"]:
+            group["units"].append(name)
+    return sorted(groups.values(), key=lambda g: -len(g["units"]))
+
+
+def request_text(text: str) -> str:
+    """A recommendation without its leading "Đề nghị"/"Kiến nghị" (the report says whom it asks),
+    first letter capitalised: "Đề nghị hướng dẫn thủ tục…" -> "Hướng dẫn thủ tục…"."""
+    for lead in ("đề nghị ", "kiến nghị ", "đề xuất "):
+        if text.casefold().startswith(lead):
+            text = text[len(lead) :].lstrip(" :,")
+            break
+    return text[:1].upper() + text[1:]
+
+
+def _marks(district: Mapping[str, Any]) -> str:
+    """What the report says beside a district's figure that is not this period's or not checked:
+    "số liệu kỳ 27/02/2025", "số liệu đang được xác minh"."""
+    marks = []
+    if district["carried_from"]:
+        marks.append(f"số liệu kỳ {district['carried_from']}")
+    elif district["status"] != ACCEPTED:
+        marks.append("chưa có số liệu kỳ này")
+    if district["flagged"]:
+        marks.append("số liệu đang được xác minh")
+    return "; ".join(marks)
+
+
+def _stale_need(districts: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The districts without current figures and their share of the houses needed."""
+    stale = [d for d in districts if d["status"] != ACCEPTED]
+    if not stale:
+        return None
+    needed = sum(d["needed"] or 0 for d in stale)
+    total = sum(d["needed"] or 0 for d in districts)
+    return {
+        "units": [d["name"] for d in stale],
+        "needed": needed,
+        "share": round(100 * needed / total, 2) if total else None,
+    }
+
+
+def _pace_basis(province: Any, district_count: int, points: Sequence[Any]) -> str:
+    """Over what the province's pace was measured: "tính trên 8/11 địa bàn có số liệu cả hai kỳ,
+    trong 15 ngày" (or the periods it spans when the forecast does not say more)."""
+    measured = getattr(province, "units_measured", None)
+    days = getattr(province, "days_measured", None)
+    if measured is not None and days:
+        total = getattr(province, "units_total", None) or district_count
+        return (
+            f"tính trên {vn_number(measured)}/{vn_number(total)} địa bàn có số liệu cả hai kỳ, "
+            f"trong {vn_number(days)} ngày"
+        )
+    periods = getattr(province, "periods_used", 0)
+    if periods < 2 or len(points) < periods:
+        return ""
+    days = (points[-1].period - points[-periods].period).days
+    return f"tính qua {vn_number(periods)} kỳ báo cáo gần nhất, trong {vn_number(days)} ngày"
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p for p in (clean_text(x) for x in text.splitlines()) if p]
 
 
 def build_view(
@@ -207,22 +331,26 @@ def build_view(
     districts = []
     for d in summary.districts:
         f = by_code.get(d.code)
-        districts.append(
-            {
-                "code": d.code,
-                "name": clean_text(d.name),
-                "status": d.status,
-                "status_label": status_label(d.status),
-                "carried_from": vn_date(d.carried_forward_from),
-                "needed": d.needed,
-                "started": d.started,
-                "completed": d.completed,
-                "percent": d.percent if d.needed else None,
-                "change": d.change,
-                "forecast": f,
-                "forecast_label": f.label() if f else "",
-            }
-        )
+        current = d.status == ACCEPTED
+        district = {
+            "code": d.code,
+            "name": clean_text(d.name),
+            "status": d.status,
+            "status_label": status_label(d.status),
+            "official_status": official_status_label(d.status),
+            "carried_from": vn_date(d.carried_forward_from),
+            "needed": d.needed,
+            "started": d.started,
+            "completed": d.completed,
+            "percent": d.percent if d.needed else None,
+            # Without this period's figures the change is unknown ("–"), never 0.
+            "change": d.change if current else None,
+            "flagged": bool(getattr(d, "flagged", False)),
+            "forecast": f,
+            "forecast_label": f.label() if f else "",
+        }
+        district["marks"] = _marks(district)
+        districts.append(district)
     ranked = sorted(
         (d for d in districts if d["percent"] is not None), key=lambda d: (-d["percent"], d["name"])
     )
@@ -238,6 +366,7 @@ def build_view(
         {
             "name": clean_text(u.name),
             "status_label": status_label(u.status),
+            "official_status": official_status_label(u.status),
             "carried": vn_date(u.carried_forward_from),
         }
         for u in summary.units
@@ -246,6 +375,13 @@ def build_view(
     province = forecasts["province"]
     signature = issuer.signature
     number = approval.number.strip() if approval else ""
+    policy = report.approval
+    assessment = approval.assessment if approval else (policy.assessment if policy else DEFAULT_ASSESSMENT)
+    directions = approval.directions if approval else (policy.directions if policy else DEFAULT_DIRECTIONS)
+    percent = base["headline"]["percent"]
+    previous_percent = base["headline"]["previous_percent"]
+    # The body addresses each recommendation to whoever can act on it.
+    addressee = clean_text(getattr(report, "recommendations_addressee", "") or "") or "Ban Chỉ đạo tỉnh"
     return {
         **base,
         "issuer": {
@@ -256,22 +392,29 @@ def build_view(
         },
         "motto": [PARTY_MOTTO] if issuer.kind == "party" else list(STATE_MOTTO),
         "number_line": number_line(issuer.kind, issuer.report_number_prefix, number),
-        # "(Kèm theo Báo cáo số      -BC/BTGTU ngày 12/03/2025)" under each annex's title.
+        # "(Kèm theo Báo cáo số      -BC/BTGTU ngày 12/03/2025 của Ban Tuyên giáo Tỉnh ủy)" under
+        # each annex's title.
         "attached_to": f"Báo cáo s{number_line(issuer.kind, issuer.report_number_prefix, number)[1:]} "
-        f"ngày {vn_date(period)}",
-        "approval": (
-            {
-                "number": approval.number,
-                "assessment": [p for p in (clean_text(x) for x in approval.assessment.splitlines()) if p],
-                "directions": [p for p in (clean_text(x) for x in approval.directions.splitlines()) if p],
-            }
-            if approval
-            else None
-        ),
+        f"ngày {vn_date(period)} của {issuer.name_in_text}",
+        "issuer_name": issuer.name_in_text,
+        "basis": issuer.basis,
+        "approval": {"number": approval.number} if approval else None,
+        "assessment": _paragraphs(assessment),
+        "directions": _paragraphs(directions),
+        "house_kinds": _house_kinds(config, totals),
+        "percent_change_shown": rounded_change(percent, previous_percent),
+        "carried_count": sum(1 for u in not_accepted if u["carried"]),
+        "difficulties": _grouped(summary, "E", addressee),
+        "requests": [{**g, "text": request_text(g["text"])} for g in _grouped(summary, "F", addressee)],
+        "addressee": addressee,
+        "stale_need": _stale_need(districts),
+        "pace_basis": _pace_basis(province, len(districts), province_points(history)),
         "long_date": vn_long_date(issuer.place, period),
+        # The subject (trích yếu): its last words and the date kept on one line (no-break spaces),
+        # so the date never stands alone on the last line.
         "subject": (
-            f"Tiến độ thực hiện {report.programme.short_title} trên địa bàn tỉnh, "
-            f"kỳ báo cáo ngày {vn_date(period)}"
+            f"Kết quả thực hiện {report.programme.short_title} "
+            + "\u00a0".join(f"trên địa bàn tỉnh đến ngày {vn_date(period)}".split())
         ),
         "period_date": vn_date(period),
         "target_label": vn_date(target),
