@@ -12,6 +12,7 @@ forecast and, on the last collection day of a month, the month's exemplary model
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -248,13 +249,13 @@ def _grouped(summary: Summary, code: str, addressee: str) -> list[dict[str, Any]
     return sorted(groups.values(), key=lambda g: -len(g["units"]))
 
 
+_REQUEST_LEAD = re.compile(r"^(đề nghị|kiến nghị|đề xuất)[\s:,]+", re.IGNORECASE)
+
+
 def request_text(text: str) -> str:
     """A recommendation without its leading "Đề nghị"/"Kiến nghị" (the report says whom it asks),
     first letter capitalised: "Đề nghị hướng dẫn thủ tục…" -> "Hướng dẫn thủ tục…"."""
-    for lead in ("đề nghị ", "kiến nghị ", "đề xuất "):
-        if text.casefold().startswith(lead):
-            text = text[len(lead) :].lstrip(" :,")
-            break
+    text = _REQUEST_LEAD.sub("", text, count=1)
     return text[:1].upper() + text[1:]
 
 
