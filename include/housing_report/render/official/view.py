@@ -4,9 +4,13 @@ email's additions (forecast, at-risk districts, monthly praise) are laid out fro
 `build_view(config, summary, earlier)` takes this period's summary and what the archive keeps
 of the earlier periods' (oldest first, `ReportStore.history`'s points) and returns a dict that
 extends the email's view (`render.email.build_context`) with the header of the document (issuing
-body, number line, place and date, subject), the body's figures by beneficiary group, by
-district (leading, lagging), funds, mobilisation and propaganda, the lists D, E, F, the
-forecast and, on the last collection day of a month, the month's exemplary models.
+body, number line, place and date, subject), the opening's basis, the body's figures by kind
+of work and beneficiary group, by district (leading, lagging, each figure that is not this
+period's or is being verified marked), funds, mobilisation and propaganda (with their units),
+the lists D, E, F (difficulties and recommendations grouped by content, the units that raised
+each named), the approver's parts (the config's defaults in a draft), the forecast with what
+its pace was measured over and, on the last collection day of a month, the month's exemplary
+models. A change is the difference of the figures as shown (rounded), so that the two agree.
 """
 
 from __future__ import annotations
