@@ -20,6 +20,8 @@ from housing_report.render.pdf import find_soffice
 LIBRARY = "libpdfiumlo.so"
 # FPDFPageObj_GetType: text, path, image, shading, form.
 OBJECT_KINDS = {1: "text", 2: "path", 3: "image", 4: "shading", 5: "form"}
+# FPDF_RenderPageBitmap's flags: draw the annotations too (a signature's visible appearance).
+RENDER_ANNOTATIONS = 0x01
 POINTS_PER_MM = 72 / 25.4
 
 
@@ -196,7 +198,7 @@ def render_pages(pdf: str | Path, out_dir: str | Path, dpi: int = 80) -> list[Pa
             bitmap = lib.FPDFBitmap_Create(width, height, 0)
             try:
                 lib.FPDFBitmap_FillRect(bitmap, 0, 0, width, height, 0xFFFFFFFF)
-                lib.FPDF_RenderPageBitmap(bitmap, handle, 0, 0, width, height, 0, 0)
+                lib.FPDF_RenderPageBitmap(bitmap, handle, 0, 0, width, height, 0, RENDER_ANNOTATIONS)
                 stride = lib.FPDFBitmap_GetStride(bitmap)
                 data = ctypes.string_at(lib.FPDFBitmap_GetBuffer(bitmap), stride * height)
                 image = Image.frombuffer("RGBA", (width, height), data, "raw", "BGRA", stride, 1)
