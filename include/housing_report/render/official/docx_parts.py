@@ -304,19 +304,47 @@ def _metric_fonts(bold: bool) -> list[tuple[Any, frozenset[int]]]:
     return fonts
 
 
+_DIGITS = str.maketrans("123456789", "000000000")
+
+
+@cache
+def _char_em(char: str, bold: bool) -> float:
+    font = next((f for f, chars in _metric_fonts(bold) if ord(char) in chars), None)
+    return font.getlength(char) / 1000 if font is not None else FALLBACK_EM
+
+
+_CHAR_EMS: dict[bool, dict[str, float]] = {False: {}, True: {}}
+
+
+def _em(text: str, bold: bool) -> float:
+    """The width of `text` (NFC) in em: the sum of its letters'."""
+    known = _CHAR_EMS[bold]
+    try:
+        return sum(known[char] for char in text)
+    except KeyError:
+        known.update((char, _char_em(char, bold)) for char in text if char not in known)
+        return sum(known[char] for char in text)
+
+
+def _longest(texts: list[str], bold: bool, slack: int = 2) -> float:
+    """The widest of `texts` in em, measuring only those within `slack` letters of the longest (a
+    text a few letters shorter is narrower, whatever its letters)."""
+    most = max(map(len, texts), default=0)
+    return max((_em(t, bold) for t in texts if len(t) >= most - slack), default=0.0)
+
+
+def _cm(em: float, size: float) -> float:
+    return em * size / 72 * 2.54
+
+
 def text_width_cm(text: str, size: float, *, bold: bool = False) -> float:
     """How wide `text` prints on one line in `FONT` at `size` points (cm)."""
-    fonts = _metric_fonts(bold)
-    em = 0.0
-    for char in nfc(text):
-        font = next((f for f, chars in fonts if ord(char) in chars), None)
-        em += font.getlength(char) / 1000 if font is not None else FALLBACK_EM
-    return em * size / 72 * 2.54
+    return _cm(_em(nfc(text), bold), size)
 
 
 def longest_word_cm(text: str, size: float, *, bold: bool = False) -> float:
     """The width of the widest word of `text` (a cell wraps between words, never inside one)."""
-    return max((text_width_cm(w, size, bold=bold) for w in text.split()), default=0.0)
+    return _cm(max((_em(w, bold) for w in nfc(text).split()), default=0.0), size)
 
 
 def fit_columns(
@@ -325,39 +353,38 @@ def fit_columns(
     """Column widths (cm, summing to `total_cm`) and the font size of a table whose every word fits
     its column: the header's words (bold) and the body's (a column with `wrap` False keeps its
     texts on one line: numbers, dates). The first size of `TABLE_SIZES` whose minimum widths fit is
-    used; what is left of the width goes to the columns in proportion to `nominal`."""
+    used; what is left of the width goes first to the wrapping columns, up to the width of their
+    longest text on one line (a name on one line rather than a wide number column), then to every
+    column in proportion to `nominal`.
+
+    Widths are measured once, in em (a text's width is proportional to its size): thousands of
+    rows cost one pass."""
+    count = len(headers)
+    least = [_longest(nfc(h).split(), True) for h in headers]  # em
+    whole = [0.0] * count  # the widest text on one line, em
+    for i in range(count):
+        texts = [nfc(row[i]) for row in cells if row[i]]
+        if wrap[i]:
+            words = {w for t in texts for w in t.split()}
+            least[i] = max(least[i], _longest(list(words), False))
+            whole[i] = _longest(texts, False, slack=3)
+        else:  # on one line, bold in the totals row; digits are all as wide as "0"
+            least[i] = max(least[i], _longest(list({t.translate(_DIGITS) for t in texts}), True))
     minimum: list[float] = []
     for size in TABLE_SIZES:
-        minimum = []
-        for i, header in enumerate(headers):
-            body = [row[i] for row in cells if row[i]]
-            words = [longest_word_cm(header, size, bold=True)]
-            if wrap[i]:
-                words += [longest_word_cm(t, size) for t in body]
-            else:
-                words += [text_width_cm(t, size, bold=True) for t in body]  # a bold totals row
-            minimum.append(max(words) + CELL_PADDING_CM)
+        minimum = [_cm(em, size) + CELL_PADDING_CM for em in least]
         if sum(minimum) <= total_cm:
             break
-    # What is left goes first to the wrapping columns, up to the width of their longest text on
-    # one line (a name on one line rather than a wide number column), then to every column in
-    # proportion to `nominal`.
-    natural = [
-        max([minimum[i]] + [text_width_cm(row[i], size) + CELL_PADDING_CM for row in cells if row[i]])
-        if wrap[i]
-        else minimum[i]
-        for i in range(len(headers))
-    ]
+    natural = [max(minimum[i], _cm(whole[i], size) + CELL_PADDING_CM) for i in range(count)]
     widths = list(minimum)
     spare = max(0.0, total_cm - sum(widths))
     # Shared out evenly, the column that wants least first: it takes what it wants, the rest
     # share what is left (a district's name gets its one line before a long note gets several).
-    wanting = sorted((i for i in range(len(headers)) if natural[i] > minimum[i]), key=lambda i: natural[i])
+    wanting = sorted((i for i in range(count) if natural[i] > minimum[i]), key=lambda i: natural[i])
     for k, i in enumerate(wanting):
         give = min(natural[i] - minimum[i], spare / (len(wanting) - k))
         widths[i] += give
         spare -= give
-    spare = max(0.0, total_cm - sum(widths))
     weights = sum(nominal) or 1.0
     widths = [w + spare * n / weights for w, n in zip(widths, nominal, strict=True)]
     scale = total_cm / sum(widths)  # exactly the text width, even when the smallest size did not fit
