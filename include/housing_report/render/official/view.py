@@ -17,11 +17,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from housing_report.aggregate.forecast import AT_RISK, forecast_all, pace_label, province_points
+from housing_report.aggregate.forecast import (
+    AT_RISK,
+    Forecast,
+    forecast_all,
+    pace_label,
+    province_points,
+    stale_need,
+)
+from housing_report.aggregate.lists import group_entries
 from housing_report.config import Config
 from housing_report.core.approval import Approval
 from housing_report.core.formatting import to_date, vn_date, vn_long_date, vn_number
@@ -238,19 +246,21 @@ def _house_kinds(config: Config, totals: Mapping[str, Any]) -> list[dict[str, An
     ]
 
 
-def _grouped(summary: Summary, code: str, addressee: str) -> list[dict[str, Any]]:
-    """List `code`'s entries grouped by their text (the same point once, the units that raised it
-    named after it, in the report's order of units), the points most units raised first."""
-    groups: dict[str, dict[str, Any]] = {}
-    for item in summary.lists.get(code) or []:
-        text = trim_text(clean_text(item.text)).rstrip(" .;")
-        if not text:
-            continue
-        group = groups.setdefault(text.casefold(), {"text": text, "units": [], "addressee": addressee})
-        name = clean_text(item.unit_name)
-        if name not in group["units"]:
-            group["units"].append(name)
-    return sorted(groups.values(), key=lambda g: -len(g["units"]))
+def _grouped(
+    summary: Summary, code: str, addressee: Callable[[str], str] | None = None
+) -> list[dict[str, Any]]:
+    """List `code`'s entries grouped by content (`aggregate.lists.group_entries`): each point once,
+    the units that raised it named after it, the points most units raised first; with
+    `addressee`, whom each asks to act."""
+    entries = [e for e in summary.lists.get(code) or [] if clean_text(e.text)]
+    return [
+        {
+            "text": trim_text(clean_text(g.text)).rstrip(" .;"),
+            "units": [clean_text(u) for u in g.units],
+            "addressee": clean_text(g.addressee),
+        }
+        for g in group_entries(entries, addressee)
+    ]
 
 
 _REQUEST_LEAD = re.compile(r"^(đề nghị|kiến nghị|đề xuất)[\s:,]+", re.IGNORECASE)
@@ -276,36 +286,44 @@ def _marks(district: Mapping[str, Any]) -> str:
     return "; ".join(marks)
 
 
-def _stale_need(districts: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
-    """The districts without current figures and their share of the houses needed."""
-    stale = [d for d in districts if d["status"] != ACCEPTED]
-    if not stale:
+def _stale_need(summary: Summary) -> dict[str, Any] | None:
+    """The districts without figures of their own this period and their share of the need."""
+    stale = stale_need(summary)
+    if not stale.units:
         return None
-    needed = sum(d["needed"] or 0 for d in stale)
-    total = sum(d["needed"] or 0 for d in districts)
-    return {
-        "units": [d["name"] for d in stale],
-        "needed": needed,
-        "share": round(100 * needed / total, 2) if total else None,
-    }
+    return {"units": [clean_text(d.name) for d in stale.units], "needed": stale.needed, "share": stale.share}
 
 
-def _pace_basis(province: Any, district_count: int, points: Sequence[Any]) -> str:
-    """Over what the province's pace was measured: "tính trên 8/11 địa bàn có số liệu cả hai kỳ,
-    trong 15 ngày" (or the periods it spans when the forecast does not say more)."""
-    measured = getattr(province, "units_measured", None)
-    days = getattr(province, "days_measured", None)
-    if measured is not None and days:
-        total = getattr(province, "units_total", None) or district_count
-        return (
-            f"tính trên {vn_number(measured)}/{vn_number(total)} địa bàn có số liệu cả hai kỳ, "
-            f"trong {vn_number(days)} ngày"
-        )
-    periods = getattr(province, "periods_used", 0)
-    if periods < 2 or len(points) < periods:
+def _pace_basis(province: Forecast) -> str:
+    """Over what the province's pace was measured: "tính trên 8/11 địa bàn có số liệu của mình cả
+    kỳ này và kỳ trước, trong 15 ngày" ('' when it was not measured on districts)."""
+    if not province.units_measured or not province.days_measured:
         return ""
-    days = (points[-1].period - points[-periods].period).days
-    return f"tính qua {vn_number(periods)} kỳ báo cáo gần nhất, trong {vn_number(days)} ngày"
+    return (
+        f"tính trên {vn_number(province.units_measured)}/{vn_number(province.units_total)} địa bàn "
+        f"có số liệu cả kỳ này và kỳ trước, trong {vn_number(province.days_measured)} ngày"
+    )
+
+
+def _apart(config: Config, summary: Summary) -> dict[str, Any] | None:
+    """The money `funds_apart` shows beside the province's total, not in it: what the Mặt trận and
+    the đoàn thể mobilised (the first column of its table, all rows), with its label and unit."""
+    rule = config.report.funds_apart
+    if not summary.apart:
+        return None
+    try:
+        section = config.template.section(rule.section)
+    except KeyError:
+        return None
+    if not section.columns:
+        return None
+    column = section.columns[0].code
+    total = summary.apart.get(f"{section.code}.{TOTAL_ROW}.{column}")
+    if total is None:
+        total = sum(v for k, v in summary.apart.items() if k.endswith(f".{column}") and TOTAL_ROW not in k)
+    if not total:
+        return None
+    return {"label": clean_text(rule.label), "value": total, "unit": section.unit}
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -350,7 +368,7 @@ def build_view(
             "percent": d.percent if d.needed else None,
             # Without this period's figures the change is unknown ("–"), never 0.
             "change": d.change if current else None,
-            "flagged": bool(getattr(d, "flagged", False)),
+            "flagged": d.flagged,
             "forecast": f,
             "forecast_label": f.label() if f else "",
         }
@@ -385,8 +403,8 @@ def build_view(
     directions = approval.directions if approval else (policy.directions if policy else DEFAULT_DIRECTIONS)
     percent = base["headline"]["percent"]
     previous_percent = base["headline"]["previous_percent"]
-    # The body addresses each recommendation to whoever can act on it.
-    addressee = clean_text(getattr(report, "recommendations_addressee", "") or "") or "Ban Chỉ đạo tỉnh"
+    # The body addresses each recommendation to whoever can act on it (report.yaml).
+    recommendations = report.recommendations
     return {
         **base,
         "issuer": {
@@ -409,11 +427,14 @@ def build_view(
         "house_kinds": _house_kinds(config, totals),
         "percent_change_shown": rounded_change(percent, previous_percent),
         "carried_count": sum(1 for u in not_accepted if u["carried"]),
-        "difficulties": _grouped(summary, "E", addressee),
-        "requests": [{**g, "text": request_text(g["text"])} for g in _grouped(summary, "F", addressee)],
-        "addressee": addressee,
-        "stale_need": _stale_need(districts),
-        "pace_basis": _pace_basis(province, len(districts), province_points(history)),
+        "difficulties": _grouped(summary, "E"),
+        "requests": [
+            {**g, "text": request_text(g["text"])}
+            for g in _grouped(summary, recommendations.list, recommendations.addressee)
+        ],
+        "stale_need": _stale_need(summary),
+        "pace_basis": _pace_basis(province),
+        "apart": _apart(config, summary),
         "long_date": vn_long_date(issuer.place, period),
         # The subject (trích yếu): its last words and the date kept on one line (no-break spaces),
         # so the date never stands alone on the last line.
