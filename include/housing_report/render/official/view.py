@@ -326,6 +326,14 @@ def _apart(config: Config, summary: Summary) -> dict[str, Any] | None:
     return {"label": clean_text(rule.label), "value": total, "unit": section.unit}
 
 
+def _by_addressee(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The recommendations under whom they ask, in the order of their first (most-named) point."""
+    out: dict[str, dict[str, Any]] = {}
+    for g in groups:
+        out.setdefault(g["addressee"], {"addressee": g["addressee"], "items": []})["items"].append(g)
+    return list(out.values())
+
+
 def _paragraphs(text: str) -> list[str]:
     return [p for p in (clean_text(x) for x in text.splitlines()) if p]
 
@@ -428,10 +436,12 @@ def build_view(
         "percent_change_shown": rounded_change(percent, previous_percent),
         "carried_count": sum(1 for u in not_accepted if u["carried"]),
         "difficulties": _grouped(summary, "E"),
-        "requests": [
-            {**g, "text": request_text(g["text"])}
-            for g in _grouped(summary, recommendations.list, recommendations.addressee)
-        ],
+        "requests": _by_addressee(
+            [
+                {**g, "text": request_text(g["text"])}
+                for g in _grouped(summary, recommendations.list, recommendations.addressee)
+            ]
+        ),
         "stale_need": _stale_need(summary),
         "pace_basis": _pace_basis(province),
         "apart": _apart(config, summary),
