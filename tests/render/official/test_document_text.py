@@ -157,3 +157,18 @@ def test_a_flagged_district_is_never_praised_without_its_caveat(config, summary)
     line = next(line for line in body.splitlines() if line.startswith("Các địa bàn có tỷ lệ hoàn thành cao"))
     assert f"{leader.name} (" in line
     assert "số liệu đang được xác minh" in line.split(leader.name, 1)[1].split(")")[0]
+
+
+def test_the_organisations_money_is_shown_apart_once(config, summary):
+    summary.apart = {"B.XHH.HUY_DONG": 1234.5, "B.TONG.HUY_DONG": 1234.5, "B.TONG.GIAI_NGAN": 1000.0}
+    view = build_view(config, summary, [])
+    body = body_text(view)
+    label = config.report.funds_apart.label
+    line = f"Ngoài ra, {label} 1.234,5 triệu đồng (đã chuyển về các địa phương, không cộng vào tổng trên)."
+    assert body.splitlines().count(line) == 1
+    money = next(a for a in build_annexes(config, summary, view) if a.unit == "triệu đồng")
+    assert money.note.startswith(
+        f"Ngoài ra, {label}: đã huy động, bố trí 1.234,5 triệu đồng; đã giải ngân 1.000"
+    )
+    summary.apart = {}
+    assert "Ngoài ra" not in body_text(build_view(config, summary, []))

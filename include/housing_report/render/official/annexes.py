@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from housing_report.config import Config
-from housing_report.core.formatting import vn_date
+from housing_report.core.formatting import vn_date, vn_number
 from housing_report.core.models import TOTAL_LABEL, TOTAL_ROW
 from housing_report.core.statuses import ACCEPTED
 from housing_report.core.summary import Summary
@@ -133,6 +133,24 @@ def _district_annex(view: dict[str, Any], unit: str) -> Annex:
     return Annex("", "Tiến độ hỗ trợ nhà ở theo địa bàn", unit, columns, rows, total)
 
 
+def _apart_note(config: Config, summary: Summary, section: Any) -> str:
+    """Under the money annex: what `funds_apart` keeps out of its totals, by column."""
+    rule = config.report.funds_apart
+    if section.code != rule.section or not summary.apart:
+        return ""
+    parts = [
+        f"{c.label.lower()} {vn_number(value)} {section.unit}"
+        for c in section.columns
+        if (value := summary.apart.get(f"{section.code}.{TOTAL_ROW}.{c.code}"))
+    ]
+    if not parts:
+        return ""
+    return (
+        f"Ngoài ra, {clean_text(rule.label)}: {'; '.join(parts)} "
+        "(đã chuyển về các địa phương, không cộng vào tổng trên)."
+    )
+
+
 def build_annexes(config: Config, summary: Summary, view: dict[str, Any]) -> list[Annex]:
     """The annexes of `summary` (see the module's docstring), numbered I, II..."""
     template = config.template
@@ -161,7 +179,9 @@ def build_annexes(config: Config, summary: Summary, view: dict[str, Any]) -> lis
         total_values = [table_total(totals, section, c.code) for c in section.columns]
         total = [None, TOTAL_LABEL, *total_values] + ([completion(TOTAL_ROW)] if is_progress else [])
         title = section.label if not is_progress else f"{section.label}, theo nhóm đối tượng"
-        annexes.append(Annex("", title, section.unit, columns, rows, total))
+        annexes.append(
+            Annex("", title, section.unit, columns, rows, total, note=_apart_note(config, summary, section))
+        )
 
     fields = [s for s in number_sections(template) if s.kind == "fields"]
     if fields:
