@@ -172,3 +172,21 @@ def test_the_organisations_money_is_shown_apart_once(config, summary):
     )
     summary.apart = {}
     assert "Ngoài ra" not in body_text(build_view(config, summary, []))
+
+
+def test_the_approvers_parts_in_a_draft_and_without_approval(config, summary):
+    import dataclasses
+
+    from housing_report.core.approval import Approval
+
+    draft = build_view(config, summary, [])
+    assert draft["assessment"] == [config.report.approval.assessment]
+    assert draft["directions"] == [config.report.approval.directions]
+    approved = build_view(
+        config, summary, [], Approval(number="7", assessment="Một.\nHai.", directions="Ba.")
+    )
+    assert (approved["assessment"], approved["directions"]) == (["Một.", "Hai."], ["Ba."])
+    unapproved = dataclasses.replace(config, report=dataclasses.replace(config.report, approval=None))
+    plain = build_view(unapproved, summary, [])
+    assert plain["assessment"] and plain["directions"]  # the policy's defaults: the parts are never empty
+    assert "# II. ĐÁNH GIÁ CHUNG" in body_text(plain).splitlines()

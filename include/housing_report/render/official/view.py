@@ -15,10 +15,12 @@ models. A change is the difference of the figures as shown (rounded), so that th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from housing_report.aggregate.forecast import (
@@ -30,7 +32,7 @@ from housing_report.aggregate.forecast import (
     stale_need,
 )
 from housing_report.aggregate.lists import group_entries
-from housing_report.config import Config
+from housing_report.config import ApprovalPolicy, Config
 from housing_report.core.approval import Approval
 from housing_report.core.formatting import to_date, vn_date, vn_long_date, vn_number
 from housing_report.core.models import TOTAL_ROW
@@ -44,10 +46,9 @@ from housing_report.render.figures import table_total
 LEADING_COUNT = 3
 PARTY_MOTTO = "ĐẢNG CỘNG SẢN VIỆT NAM"
 STATE_MOTTO = ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc")
-# The default texts of the approver's parts when report.yaml has no `approval:` (the approval
-# form starts from `approval.assessment` / `approval.directions`).
-DEFAULT_ASSESSMENT = "Các đơn vị đã tích cực triển khai thực hiện; tiến độ cơ bản bảo đảm yêu cầu."
-DEFAULT_DIRECTIONS = "Tiếp tục đẩy nhanh tiến độ, bảo đảm hoàn thành mục tiêu đúng thời hạn."
+# The approver's parts when report.yaml has no `approval:`: the approval policy's own defaults
+# (the approval form starts from `approval.assessment` / `approval.directions`).
+_POLICY_DEFAULTS = {f.name: f.default for f in dataclasses.fields(ApprovalPolicy)}
 # Width of the blank left for the number, which the clerk (văn thư) writes when the report is signed.
 NUMBER_BLANK = "\u00a0" * 8
 
@@ -295,8 +296,8 @@ def _stale_need(summary: Summary) -> dict[str, Any] | None:
 
 
 def _pace_basis(province: Forecast) -> str:
-    """Over what the province's pace was measured: "tính trên 8/11 địa bàn có số liệu của mình cả
-    kỳ này và kỳ trước, trong 15 ngày" ('' when it was not measured on districts)."""
+    """Over what the province's pace was measured: "tính trên 8/11 địa bàn có số liệu cả kỳ này và
+    kỳ trước, trong 13 ngày" ('' when it was not measured on districts)."""
     if not province.units_measured or not province.days_measured:
         return ""
     return (
@@ -362,7 +363,6 @@ def build_view(
     districts = []
     for d in summary.districts:
         f = by_code.get(d.code)
-        current = d.status == ACCEPTED
         district = {
             "code": d.code,
             "name": clean_text(d.name),
@@ -374,8 +374,9 @@ def build_view(
             "started": d.started,
             "completed": d.completed,
             "percent": d.percent if d.needed else None,
-            # Without this period's figures the change is unknown ("–"), never 0.
-            "change": d.change if current else None,
+            # None without this period's own figures: printed "–", never 0 (summaries archived
+            # before `District.change` said so hold 0 for a district that did not report).
+            "change": d.change if d.status == ACCEPTED else None,
             "flagged": d.flagged,
             "forecast": f,
             "forecast_label": f.label() if f else "",
@@ -407,8 +408,9 @@ def build_view(
     signature = issuer.signature
     number = approval.number.strip() if approval else ""
     policy = report.approval
-    assessment = approval.assessment if approval else (policy.assessment if policy else DEFAULT_ASSESSMENT)
-    directions = approval.directions if approval else (policy.directions if policy else DEFAULT_DIRECTIONS)
+    defaults = policy or SimpleNamespace(**_POLICY_DEFAULTS)
+    assessment = approval.assessment if approval else defaults.assessment
+    directions = approval.directions if approval else defaults.directions
     percent = base["headline"]["percent"]
     previous_percent = base["headline"]["previous_percent"]
     # The body addresses each recommendation to whoever can act on it (report.yaml).
@@ -442,6 +444,7 @@ def build_view(
                 for g in _grouped(summary, recommendations.list, recommendations.addressee)
             ]
         ),
+        "requests_list": recommendations.list,
         "stale_need": _stale_need(summary),
         "pace_basis": _pace_basis(province),
         "apart": _apart(config, summary),
