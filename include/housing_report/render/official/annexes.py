@@ -96,12 +96,12 @@ def _district_annex(view: dict[str, Any], unit: str) -> Annex:
         # The office's words for what the unit did, and the period its figures are from.
         notes = []
         if d["status"] != "accepted":
-            status = d["official_status"]
-            notes.append(status[:1].upper() + status[1:])
+            notes.append(d["official_status"])
             notes.append(f"số liệu kỳ {d['carried_from']}" if d["carried_from"] else "chưa có số liệu")
         if d.get("flagged"):
             notes.append("số liệu đang được xác minh")
         note = "; ".join(notes)
+        note = note[:1].upper() + note[1:]
         rows.append(
             [
                 i,
