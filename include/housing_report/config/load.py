@@ -62,6 +62,7 @@ from housing_report.config.model import (
     Contact,
     Issuer,
     Office,
+    Precheck,
     Programme,
     Progress,
     ReportConfig,
@@ -110,6 +111,9 @@ class ReportFile:
     )
     approval: Annotated[ApprovalPolicy | None, Check(no_approval)] = None
     office: Office | None = None
+    precheck: Annotated[Precheck, Check(lambda v: Precheck() if v is None else v)] = field(
+        default_factory=Precheck
+    )
 
     @field_validator("template", "constants")
     @classmethod
@@ -134,6 +138,7 @@ class ReportFile:
             outliers=self.outliers,
             approval=self.approval,
             office=self.office,
+            precheck=self.precheck,
         )
 
 
