@@ -47,7 +47,7 @@ def feedback_rows(feedback: UnitFeedback, timezone: str) -> list[tuple[str, ...]
                 "",
                 SEVERITY_TEXT.get(f.severity, "Cảnh báo"),
                 cell,
-                finding_text(f.message, feedback.unit_name, cell),
+                finding_text(f.message, feedback.unit_name, f.cell),
             )
         )
     return rows
