@@ -13,15 +13,7 @@ from housing_report.precheck.local import LocalFeedbackWriter
 from housing_report.precheck.messages import send_messages
 from housing_report.precheck.run import check_units
 from tests.deliver.test_report import smtp
-from tests.precheck.test_precheck import (  # noqa: F401 - fixtures
-    MAR,
-    RefusingWriter,
-    fix_cell,
-    run_check,
-    sheets,
-    source_of,
-    store,
-)
+from tests.precheck.test_precheck import MAR, RefusingWriter, fix_cell, run_check, source_of
 from tests.smtp_server import Collector, smtp_server
 
 SENDER = "Ban Tuyên giáo <baocao@btgtu.soctrang.example>"
@@ -107,9 +99,7 @@ def test_a_unit_hears_only_of_changes(config, store, sheets, tmp_path):
     assert {r for m in handler.received for r in m.rcpt_tos} <= unit_addresses
 
 
-def test_a_spreadsheet_refusing_the_feedback_emails_the_unit_and_tells_the_admins_once(
-    config, store, sheets
-):
+def test_a_spreadsheet_refusing_the_feedback_emails_the_unit_and_tells_the_admins_once(config, store, sheets):
     source = source_of(config, sheets)
     handler = Collector()
     admin = config.report.admins[0].email

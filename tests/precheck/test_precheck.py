@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 from pathlib import Path
 
 import msgspec
 import openpyxl
-import pytest
 
 from housing_report.archive.store import ReportStore
 from housing_report.collect.base import ReadBounds
@@ -49,23 +47,6 @@ class RefusingWriter:
 
     def write(self, feedback: UnitFeedback) -> str:
         raise FeedbackNotWritable("không có quyền chỉnh sửa")
-
-
-@pytest.fixture
-def store(store_url):
-    s = ReportStore(store_url)
-    s.ensure_schema()
-    return s
-
-
-@pytest.fixture
-def sheets(tmp_path) -> Path:
-    """The sample workbooks of 12/03/2025, copied (modified now, as a unit's save would)."""
-    folder = tmp_path / "sheets"
-    folder.mkdir()
-    for path in (SAMPLES / MAR.isoformat()).glob("*.xlsx"):
-        shutil.copyfile(path, folder / path.name)
-    return folder
 
 
 def source_of(config, folder: Path) -> CountingSource:
@@ -109,7 +90,11 @@ def test_each_unit_with_findings_gets_a_kiemtra_sheet_naming_each_cell(config, s
     # One workbook per spreadsheet, each unit's rows in it.
     assert {p.stem for p in folder.glob("*.xlsx")} == {u.spreadsheet for u in config.units}
     rows_949 = kiemtra_rows(folder / "st-949-thanh-tri.xlsx")
-    assert rows_949[0][:3] == ("Huyện Thạnh Trị", "BaoCao", "Chưa đạt: có 1 lỗi cần sửa trước ngày 12/03/2025")
+    assert rows_949[0][:3] == (
+        "Huyện Thạnh Trị",
+        "BaoCao",
+        "Chưa đạt: có 1 lỗi cần sửa trước ngày 12/03/2025",
+    )
     [error] = [r for r in rows_949 if r[4] == "Lỗi"]
     assert error[5] == "G15"  # the cell, as the unit finds it in its sheet
     assert "«12 căn»" in error[6] and "chỉ ghi số" in error[6]  # what was found, what to write
