@@ -388,5 +388,5 @@ def test_a_database_at_the_head_is_opened_without_alembic(store_url, monkeypatch
         ReportStore(store_url).ensure_schema()
     monkeypatch.undo()
     with store.engine.begin() as conn:
-        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0005'"))
+        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '{SCHEMA_HEAD}'"))
     assert ReportStore(store_url).schema_revision() == SCHEMA_HEAD

@@ -219,7 +219,7 @@ def _delete(path):
             lambda d: d.update(colour="red"),
             "colour",
             "khóa không được hỗ trợ; các khóa hợp lệ: admins, approval, constants, issuer, office, "
-            "outliers, programme, progress, recipients, rules, schedule, template",
+            "outliers, precheck, programme, progress, recipients, rules, schedule, template",
             id="unknown-key-at-the-root",
         ),
         # the config's own checks, nested
