@@ -189,3 +189,18 @@ def test_the_collection_day_reuses_unchanged_reads_with_the_same_results(config,
     assert comparable(reused) == comparable(fresh)
     assert reused.status_counts["accepted"] == fresh.status_counts["accepted"]
     assert {u.code: u.status for u in reused.units}["951"] == "accepted"
+
+
+def test_units_the_report_read_but_no_check_told_are_checked(config, store, sheets, tmp_path):
+    """After a report's run of the period (`make demo` first), the first pre-check still writes
+    every unit's KiemTra; the next one reads nothing."""
+    source = source_of(config, sheets)
+    for batch in plan_batches(config, 4):
+        collect_batch(config, batch, MAR, "report-1", source, store)
+    source.asked.clear()
+    outcomes, unchanged = run_check(config, store, source, tmp_path / "out", "run-1")
+    assert unchanged == [] and sorted(source.asked) == sorted(u.code for u in config.units)
+    assert len(list((tmp_path / "out" / MAR.isoformat() / "kiem-tra").glob("*.xlsx"))) == 15
+    source.asked.clear()
+    run_check(config, store, source, tmp_path / "out", "run-2")
+    assert source.asked == []

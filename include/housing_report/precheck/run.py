@@ -112,10 +112,14 @@ def unchanged_reads(
     period: dt.date,
     units: Sequence[Unit],
     sheet_times: SheetTimes,
+    *,
+    checked_only: bool = False,
 ) -> dict[str, StoredRead]:
     """The units whose spreadsheet has not changed since their last read of `period` (or since
     the feedback written after it): unit code -> that read, to use instead of reading again.
-    One call of `sheet_times` for all the spreadsheets (none when no unit was read yet)."""
+    One call of `sheet_times` for all the spreadsheets (none when no unit was read yet).
+    `checked_only`: only units a pre-check of the period has told their result already (the
+    pre-check reads a unit the report read but never checked, to write its KiemTra)."""
     codes = [u.code for u in units]
     reads = store.last_period_reads(period, codes)
     # A worksheet missing from a spreadsheet that was read is content too (adding it changes the
@@ -132,11 +136,14 @@ def unchanged_reads(
     blocked: set[str] = set()  # spreadsheets with a unit that must be read
     for unit in units:
         read = reads.get(unit.code)
+        check = checks.get(unit.code)
         if read is None or read.spreadsheet != unit.spreadsheet or read.worksheet != unit.worksheet:
             blocked.add(unit.spreadsheet)
             continue
+        if checked_only and check is None:
+            blocked.add(unit.spreadsheet)
+            continue
         since = read.read_at
-        check = checks.get(unit.code)
         # The feedback written after the read (of this read, or of the one a report's run stored
         # again): the spreadsheet's change then was the system's own.
         if check is not None and check.checked_at > since:
@@ -298,7 +305,7 @@ def plan_check_batches(
     and the units left unread because their sheet has not changed since their last check."""
     from housing_report.pipeline.report import plan_batches
 
-    same = unchanged_reads(config, store, period, config.units, sheet_times)
+    same = unchanged_reads(config, store, period, config.units, sheet_times, checked_only=True)
     batches = [[c for c in batch if c not in same] for batch in plan_batches(config, max_tasks)]
     return [b for b in batches if b], [u.code for u in config.units if u.code in same]
 
