@@ -202,7 +202,7 @@ def simulate(units: int, respond: float, seed: int = 21) -> dict[str, Any]:
         store.ensure_schema()
         outbox = Path(tmp) / "outbox"
         mailer = Mailer(OutboxDelivery(outbox), "Hệ thống <bao-cao@localhost>", "localhost")
-        for n, (day, hour) in enumerate(slots):
+        for n, _slot in enumerate(slots):
             batches, _ = plan_check_batches(config, store, period, sheet_times, 4)
             reads_per_check.append(sum(len(b) for b in batches))
             for batch in batches:

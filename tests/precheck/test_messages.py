@@ -49,14 +49,16 @@ def test_a_unit_hears_only_of_changes(config, store, sheets, tmp_path):
         got = received(handler)
         # Findings to those with errors or warnings; "Đã tiếp nhận" to those that pass.
         assert sorted(first.told) == ["945", "949", "951"]
-        assert "941" in first.confirmed and "949" not in first.confirmed
+        assert "941" in first.confirmed
+        assert "949" not in first.confirmed
         assert "cần sửa 1 lỗi trước khi tổng hợp" in got[email_of(config, "949")]
         assert got[email_of(config, "941")].endswith("Đã tiếp nhận")
         # Stale and unreadable units hear nothing from the pre-check (the reminder tells them).
         assert email_of(config, "946") not in got
         body = handler.received[[r.rcpt_tos[0] for r in handler.received].index(email_of(config, "949"))]
         text = body.message.get_body(preferencelist=("plain",)).get_content()
-        assert "Ô BaoCao!G15" in text and "KiemTra" in text
+        assert "Ô BaoCao!G15" in text
+        assert "KiemTra" in text
         # A retry of the same run's task sends nothing twice.
         assert send_messages(config, store, MAR, "run-1", mailer(server.port)).told == []
         count = len(handler.received)
@@ -66,7 +68,8 @@ def test_a_unit_hears_only_of_changes(config, store, sheets, tmp_path):
         touch(sheets / "st-949-thanh-tri.xlsx")
         run_check(config, store, source, out, "run-2")
         again = send_messages(config, store, MAR, "run-2", mailer(server.port))
-        assert again.told == [] and again.unchanged == ["949"]
+        assert again.told == []
+        assert again.unchanged == ["949"]
         assert len(handler.received) == count
 
         # 951 fixes its error but makes another: the new list is sent.
@@ -81,14 +84,16 @@ def test_a_unit_hears_only_of_changes(config, store, sheets, tmp_path):
         fix_cell(sheets / "st-949-thanh-tri.xlsx", "G15", 12)
         run_check(config, store, source, out, "run-4")
         fourth = send_messages(config, store, MAR, "run-4", mailer(server.port))
-        assert fourth.confirmed == ["949"] and fourth.told == []
+        assert fourth.confirmed == ["949"]
+        assert fourth.told == []
         assert received(handler, len(handler.received) - 1) == {
             email_of(config, "949"): "Kỳ báo cáo 12/03/2025 - Huyện Thạnh Trị: Đã tiếp nhận"
         }
         touch(sheets / "st-949-thanh-tri.xlsx")
         run_check(config, store, source, out, "run-5")
         fifth = send_messages(config, store, MAR, "run-5", mailer(server.port))
-        assert fifth.confirmed == [] and fifth.unchanged == ["949"]
+        assert fifth.confirmed == []
+        assert fifth.unchanged == ["949"]
 
         # It breaks the same cell again: told again (the list changed since "Đã tiếp nhận").
         fix_cell(sheets / "st-949-thanh-tri.xlsx", "G15", "12 căn")
@@ -115,10 +120,12 @@ def test_a_spreadsheet_refusing_the_feedback_emails_the_unit_and_tells_the_admin
         touch(sheets / "st-949-thanh-tri.xlsx")
         check_units(config, store, source, RefusingWriter(), MAR, "run-2", ["949"])
         second = send_messages(config, store, MAR, "run-2", mailer(server.port))
-        assert second.alerted == [] and second.told == []  # once per period and unit
+        assert second.alerted == []
+        assert second.told == []
         assert len([r for r in handler.received if admin in r.rcpt_tos]) == 2
     # A writer that works again: the unit reads KiemTra; no alert.
     outcome = check_units(
         config, store, source, LocalFeedbackWriter(sheets.parent / "out"), MAR, "run-3", ["949"]
     )
-    assert outcome.written and not outcome.unwritable
+    assert outcome.written
+    assert not outcome.unwritable

@@ -97,7 +97,8 @@ def test_each_unit_with_findings_gets_a_kiemtra_sheet_naming_each_cell(config, s
     )
     [error] = [r for r in rows_949 if r[4] == "Lỗi"]
     assert error[5] == "G15"  # the cell, as the unit finds it in its sheet
-    assert "«12 căn»" in error[6] and "chỉ ghi số" in error[6]  # what was found, what to write
+    assert "«12 căn»" in error[6]
+    assert "chỉ ghi số" in error[6]
     assert not error[6].startswith("Huyện Thạnh Trị")  # the unit and the cell are in their columns
     [error_951] = [r for r in kiemtra_rows(folder / "st-951-tran-de.xlsx") if r[4] == "Lỗi"]
     assert error_951[5] == "H16"
@@ -117,7 +118,8 @@ def test_only_the_sheets_changed_since_are_read_again(config, store, sheets, tmp
     assert len(source.asked) == len(config.units)
     source.asked.clear()
     outcomes, unchanged = run_check(config, store, source, out, "run-2")
-    assert outcomes == [] and source.asked == []
+    assert outcomes == []
+    assert source.asked == []
     assert set(unchanged) == {u.code for u in config.units}
     # The unit fixes its cell: that sheet alone is read, and its KiemTra says it passes now.
     fix_cell(sheets / "st-949-thanh-tri.xlsx", "G15", 12)
@@ -125,7 +127,8 @@ def test_only_the_sheets_changed_since_are_read_again(config, store, sheets, tmp
     assert source.asked == ["949"]
     assert outcomes[0].statuses == {"949": "accepted"}
     rows = kiemtra_rows(out / MAR.isoformat() / "kiem-tra" / "st-949-thanh-tri.xlsx")
-    assert len(rows) == 1 and rows[0][2].startswith("Đạt: không có lỗi")
+    assert len(rows) == 1
+    assert rows[0][2].startswith("Đạt: không có lỗi")
 
 
 def test_a_config_changed_since_a_read_reads_every_sheet_again(config_dir, store, sheets, tmp_path):
@@ -143,9 +146,11 @@ def test_a_spreadsheet_that_refuses_the_feedback_is_logged_unwritten(config, sto
     [outcome] = [
         check_units(config, store, source_of(config, sheets), RefusingWriter(), MAR, "run-1", ["949"])
     ]
-    assert outcome.written == {} and "không có quyền" in outcome.unwritable["949"]
+    assert outcome.written == {}
+    assert "không có quyền" in outcome.unwritable["949"]
     check = store.last_checks(MAR, ["949"])["949"]
-    assert check.written_to == "" and check.status == "rejected"
+    assert check.written_to == ""
+    assert check.status == "rejected"
 
 
 def test_precheck_reads_are_not_the_reports_history(config, store, sheets, tmp_path):
@@ -199,7 +204,8 @@ def test_units_the_report_read_but_no_check_told_are_checked(config, store, shee
         collect_batch(config, batch, MAR, "report-1", source, store)
     source.asked.clear()
     outcomes, unchanged = run_check(config, store, source, tmp_path / "out", "run-1")
-    assert unchanged == [] and sorted(source.asked) == sorted(u.code for u in config.units)
+    assert unchanged == []
+    assert sorted(source.asked) == sorted(u.code for u in config.units)
     assert len(list((tmp_path / "out" / MAR.isoformat() / "kiem-tra").glob("*.xlsx"))) == 15
     source.asked.clear()
     run_check(config, store, source, tmp_path / "out", "run-2")

@@ -84,12 +84,13 @@ def collect_batch(
 
     `reuse`: unit code -> the id of a read of this period to store again as this run's, not
     read again (its spreadsheet is unchanged since: `precheck.run.unchanged_reads`)."""
-    reuse = {code: read_id for code, read_id in (reuse or {}).items() if code in set(unit_codes)}
+    asked = set(unit_codes)
+    reuse = {code: read_id for code, read_id in (reuse or {}).items() if code in asked}
     units: list[Unit] = [config.unit(code) for code in unit_codes if code not in reuse]
     counts = {s: 0 for s in STATUSES}
     if reuse:
         store.reuse_reads(run_id, list(reuse.values()))
-        for code, read in store.latest_reads(period, run_id, list(reuse)).items():
+        for read in store.latest_reads(period, run_id, list(reuse)).values():
             counts[read.status] += 1
         log.info(
             "Không đọc lại %d đơn vị có bảng tính không đổi từ lần đọc trước: %s",
