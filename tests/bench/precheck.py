@@ -224,7 +224,7 @@ def simulate(units: int, respond: float, seed: int = 21) -> dict[str, Any]:
                     if rc in truth[unit.code]:
                         r, c = rc
                         grids[unit.code].rows[r][c] = truth[unit.code][rc]
-                modified[unit.spreadsheet] = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+                modified[unit.spreadsheet] = dt.datetime.now(dt.UTC)  # after the check, before the next
         # The collection day: the provincial rules on the sheets as they are.
         results = Sheets().fetch(config.units)
         checked = validate_fetched(config, list(config.units), results, period, store)
