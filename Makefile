@@ -19,13 +19,16 @@ SHEETS_POOL := google_sheets_api
 SHEETS_POOL_SLOTS := 4
 SHEETS_POOL_DESC := Google Sheets API readers (quota 60 reads/min per service account)
 
-.PHONY: help demo test test-celery ui-screenshot bench lint template samples preview clean
+.PHONY: help demo precheck test test-celery ui-screenshot bench lint template samples preview clean
 .PHONY: airflow airflow-stop
 
 help:
 	@echo "make demo      - set up .venv, run provincial_report on the sample workbooks, print the outputs"
 	@echo "                 (PERIOD=yyyy-mm-dd for one period only)"
 	@echo "                 (FORCE_RESEND=1: send again what the demo said may not have arrived)"
+	@echo "make precheck PERIOD=yyyy-mm-dd - run unit_precheck (the units' check before the collection day)"
+	@echo "                 on the sample workbooks: a KiemTra sheet per unit, emails only when findings change;"
+	@echo "                 prints where each unit's result went"
 	@echo "make airflow   - Airflow itself on this machine (api-server, scheduler, dag-processor, triggerer;"
 	@echo "                 LocalExecutor, the sample workbooks): prints the address, user and password"
 	@echo "                 (AIRFLOW_PORT=8081 for another port; HOUSING_REPORT_EXECUTOR=celery for Celery)"
@@ -80,6 +83,10 @@ $(AIRFLOW_HOME)/.migrated: $(VENV)/.runtime
 
 demo: $(AIRFLOW_HOME)/.migrated $(VENV)/.system
 	$(BIN)/python -m housing_report_airflow.demo $(if $(FORCE_RESEND),--force-resend) $(PERIOD)
+
+# The units' pre-check (DAG unit_precheck) with the same Variables and Connections as the demo.
+precheck: $(AIRFLOW_HOME)/.migrated
+	$(BIN)/python -m housing_report_airflow.precheck_demo $(PERIOD)
 
 # The import rules first (.importlinter: stages import only downward, no circle), then the suite.
 test: $(VENV)/.dev $(VENV)/.system

@@ -63,17 +63,24 @@ def _check_google_credentials() -> None:
 @fail_at_once
 def fetch_batch(unit_codes: list[str], period: str, run_id: str) -> dict[str, int]:
     """Read a batch. The source as a whole unusable (a bad key, a refused token, no connection:
-    `SourceConfigError`) fails the task at once, as it is not a unit's problem."""
+    `SourceConfigError`) fails the task at once, as it is not a unit's problem. A spreadsheet
+    unchanged since its units' last read of the period (a pre-check's, an earlier run's) is not
+    read again: those reads are stored again as this run's (`precheck.run.unchanged_reads`)."""
     from housing_report.pipeline.report import collect_batch
+    from housing_report.precheck.run import sheet_times_for, unchanged_reads
 
     resources = for_tasks()
+    config, store, day = resources.config, resources.store, dt.date.fromisoformat(period)
+    units = [config.unit(code) for code in unit_codes]
+    same = unchanged_reads(config, store, day, units, sheet_times_for(resources.source))
     return collect_batch(
-        resources.config,
+        config,
         unit_codes,
-        dt.date.fromisoformat(period),
+        day,
         run_id,
         resources.source,
-        resources.store,
+        store,
+        reuse={code: read.id for code, read in same.items()},
     )
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from housing_report.archive.deliveries import DeliveryConflict, recipients_key
 from housing_report.archive.records import StoreError
 from housing_report.archive.schema import VERSION_TABLE, metadata, summaries
-from housing_report.archive.store import ReportStore
+from housing_report.archive.store import SCHEMA_HEAD, ReportStore
 from housing_report.core.models import FetchResult, Grid
 from housing_report.core.statuses import MISSING
 from housing_report.pipeline.report import replay, summarise
@@ -53,7 +53,7 @@ def test_migrations_create_exactly_the_tables_the_code_uses(store):
 
     with store.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-        assert context.get_current_revision() == "0005"
+        assert context.get_current_revision() == SCHEMA_HEAD
         diffs = [d for d in compare_metadata(context, metadata) if not _is_noise(d)]
     assert diffs == []
 
@@ -88,7 +88,7 @@ def test_a_deployed_database_upgrades_in_place(store_url, config):
         )
     engine.dispose()
     store = ReportStore(store_url)
-    assert store.ensure_schema() == "0005"
+    assert store.ensure_schema() == SCHEMA_HEAD
     row = store.summary_version(FEB)
     assert row.run_id == "old-run"
     assert row.version == 1
@@ -122,7 +122,7 @@ def test_grids_move_to_their_own_table_and_stay_readable(store_url):
             )
     engine.dispose()
     store = ReportStore(store_url)
-    assert store.ensure_schema() == "0005"
+    assert store.ensure_schema() == SCHEMA_HEAD
     reads = store.latest_reads(FEB, "old", ["941", "942", "943"])
     expected = Grid("BaoCao", [["KY_BAO_CAO", None, FEB], ["A", "Bảng A", 12]])
     assert store.read_grid(reads["941"].id) == store.read_grid(reads["943"].id) == expected
@@ -166,7 +166,7 @@ def test_grids_stored_by_hash_are_kept_per_unit_and_found_by_their_reads(store_u
             )
     engine.dispose()
     store = ReportStore(store_url)
-    assert store.ensure_schema() == "0005"
+    assert store.ensure_schema() == SCHEMA_HEAD
     before = store.latest_reads(FEB, "old", ["941", "942", "943", "944"])
     assert store.read_grid(before["941"].id) == store.read_grid(before["943"].id) == sheet
     assert store.read_grid(before["942"].id) == other
@@ -379,8 +379,8 @@ def test_a_database_at_the_head_is_opened_without_alembic(store_url, monkeypatch
         monkeypatch.setitem(sys.modules, name, None)  # importing it now fails
     monkeypatch.setitem(sys.modules, "alembic", None)
     store = ReportStore(store_url)
-    assert store.schema_revision() == "0005"
-    assert store.ensure_schema() == "0005"
+    assert store.schema_revision() == SCHEMA_HEAD
+    assert store.ensure_schema() == SCHEMA_HEAD
     # Behind the head (or no table yet), Alembic is asked, and upgrades.
     with store.engine.begin() as conn:
         conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0004'"))
@@ -388,5 +388,5 @@ def test_a_database_at_the_head_is_opened_without_alembic(store_url, monkeypatch
         ReportStore(store_url).ensure_schema()
     monkeypatch.undo()
     with store.engine.begin() as conn:
-        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '0005'"))
-    assert ReportStore(store_url).schema_revision() == "0005"
+        conn.execute(sa.text(f"UPDATE {VERSION_TABLE} SET version_num = '{SCHEMA_HEAD}'"))
+    assert ReportStore(store_url).schema_revision() == SCHEMA_HEAD

@@ -7,6 +7,8 @@ Runs, each in its own process so that one's memory and imports do not weigh on a
 - `tests.bench.scale` at 20, 330 and 3 321 units: parse, validate (with 24 archived
   periods) and aggregate one period, then render the email, the document and the workbook;
 - `tests.bench.google_requests`: Google API requests per run;
+- `tests.bench.precheck`: the units' pre-check: requests per run, and a simulation of the units
+  fixing what it tells them before the collection day (issue 21);
 - `tests.bench.dag_parse`: the parse of each file in `dags/` beside its same-shape empty twin
   (the target) and an empty DAG (shown): instructions, time, and the duration Airflow records;
 - `tests.bench.config_load` at 3 321 units: `load_config` in a task instance's process;
@@ -114,6 +116,7 @@ class Results:
     seconds: float
     quick: bool
     config: dict[str, Any] = field(default_factory=dict)
+    precheck: dict[str, Any] = field(default_factory=dict)
 
 
 def collect(quick: bool, log=print) -> Results:
@@ -130,6 +133,8 @@ def collect(quick: bool, log=print) -> Results:
     config = _json_from(["tests.bench.config_load", str(units), "--repeat", "2" if quick else "5"])
     log("… Google API requests")
     google = google_requests.run()
+    log("… the units' pre-check")
+    precheck = _json_from(["tests.bench.precheck", "--json"])
     log("… DAG parse times")
     parse = _json_from(
         ["tests.bench.dag_parse"]
@@ -140,7 +145,7 @@ def collect(quick: bool, log=print) -> Results:
     for units in QUICK_E2E if quick else E2E_SIZES:
         log(f"… dag.test() {units} units")
         e2e.append(_json_from(["tests.bench.dag_e2e", str(units)], timeout=1800))
-    return Results(scale, google, parse, e2e, time.perf_counter() - started, quick, config)
+    return Results(scale, google, parse, e2e, time.perf_counter() - started, quick, config, precheck)
 
 
 # --------------------------------------------------------------------------- the report
@@ -548,6 +553,50 @@ def config_section(c: dict[str, Any]) -> list[str]:
     return lines
 
 
+def precheck_section(p: dict[str, Any]) -> list[str]:
+    """The units' pre-check (issue 21): requests per run, and the simulation."""
+    if not p:
+        return []
+    req, sim = p["requests"], p["simulation"]
+    lines = ["", "## The units' pre-check (`tests/bench/precheck.py`, issue 21)", ""]
+    lines += [
+        f"Requests to Google per pre-check run, the {req['units']} sample units in their",
+        f"{req['spreadsheets']} spreadsheets on the loopback Sheets server. Goal: unchanged sheets cost at",
+        "most one request per run in all (Drive's `files.list`).",
+        "",
+    ]
+    lines += _table(
+        ["Run", "Units read", "Unchanged", "Requests"],
+        [[r["run"], r["read"], r["unchanged"], r["requests"]] for r in req["runs"]],
+    )
+    if not req.get("sheets_part"):
+        lines += [
+            "",
+            "`files.list` by a stand-in, counted as one request; the KiemTra writes not counted yet.",
+        ]
+    lines += [
+        "",
+        f"Simulation: {sim['units']} synthetic units, each with one to three errors at the first check,",
+        f"checked {sim['checks']} times before the collection day; after each check a unit reads its result",
+        f"with probability {sim['respond']} and fixes the cells it names. Today (email after collection)",
+        "the errors are still there on the collection day.",
+        "",
+    ]
+    lines += _table(
+        ["", "Accepted on the collection day", "Sheets read per check", "Emails to units"],
+        [
+            [
+                "With the pre-check",
+                sim["accepted_with_precheck"],
+                " ".join(map(str, sim["reads_per_check"])),
+                sim["emails"],
+            ],
+            ["Today", sim["accepted_today"], "0", "0 before the collection day"],
+        ],
+    )
+    return lines
+
+
 def markdown(r: Results, info: dict[str, str]) -> str:
     lines = ["# Benchmarks", ""]
     lines.append(
@@ -691,10 +740,9 @@ def markdown(r: Results, info: dict[str, str]) -> str:
         "",
         "Against a loopback server speaking the Sheets v4 API, with the real gspread client.",
         f"'min of quota': minutes of the {READS_PER_MINUTE} reads/min per service account the run uses up.",
-        "",
-        "## DAG file parse time (`tests/bench/dag_parse.py`)",
-        "",
     ]
+    lines += precheck_section(r.precheck)
+    lines += ["", "## DAG file parse time (`tests/bench/dag_parse.py`)", ""]
     lines += parse_section(r.parse)
     lines += ["", "## End to end: `dag.test()` of `provincial_report` (`tests/bench/dag_e2e.py`)", ""]
     lines += [

@@ -443,3 +443,30 @@ def test_the_e2e_bench_measures_each_task_body_as_in_a_process_of_its_own(monkey
     assert len(resets) == 2  # the resources built afresh for each
     for record in records:
         assert record["peak_mb"] >= record["rss_before_mb"] > 0
+
+
+def test_precheck_simulation_on_a_tiny_size():
+    """Units that fix what the pre-check tells them are accepted on the collection day; today's
+    way (email after collection) accepts none of them; only changed sheets are read again."""
+    from tests.bench.precheck import simulate
+
+    sim = simulate(6, 1.0)
+    assert sim["accepted_today"] == 0
+    assert sim["accepted_with_precheck"] == 6
+    assert sim["reads_per_check"][0] == 6
+    assert sim["reads_per_check"][-1] == 0  # all fixed: nothing changed, nothing read
+    assert sim["emails"] >= 12  # each unit: its findings, then "Đã tiếp nhận"
+    lines = run.precheck_section(
+        {"requests": {"units": 20, "spreadsheets": 15, "runs": [], "sheets_part": False}, "simulation": sim}
+    )
+    assert any("Accepted on the collection day" in line for line in lines)
+
+
+def test_precheck_requests_unchanged_sheets_cost_one_request():
+    from tests.bench.precheck import requests_per_run
+
+    first, unchanged, one = requests_per_run()["runs"]
+    assert first["read"] == 20
+    assert unchanged["read"] == 0
+    assert unchanged["requests"] <= 1
+    assert one["read"] == 1

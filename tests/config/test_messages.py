@@ -219,7 +219,8 @@ def _delete(path):
             lambda d: d.update(colour="red"),
             "colour",
             "khóa không được hỗ trợ; các khóa hợp lệ: admins, approval, constants, funds_apart, issuer, "
-            "office, outliers, programme, progress, recipients, recommendations, rules, schedule, template",
+            "office, outliers, precheck, programme, progress, recipients, recommendations, rules, schedule, "
+            "template",
             id="unknown-key-at-the-root",
         ),
         # the config's own checks, nested

@@ -66,7 +66,7 @@ def test_schedule_matches_report_yaml(dagbag):
     assert str(timetable.timezone) == schedule.timezone
 
 
-@pytest.mark.parametrize("dag_id", ["provincial_report", "submission_reminder"])
+@pytest.mark.parametrize("dag_id", ["provincial_report", "submission_reminder", "unit_precheck"])
 @pytest.mark.parametrize(
     ("period", "accepted"),
     [
@@ -97,7 +97,7 @@ def test_the_period_param_accepts_only_a_12th_or_a_27th(dagbag, dag_id, period, 
             merged.validate()
 
 
-@pytest.mark.parametrize("dag_id", ["provincial_report", "submission_reminder"])
+@pytest.mark.parametrize("dag_id", ["provincial_report", "submission_reminder", "unit_precheck"])
 def test_the_period_field_is_text_in_the_collection_days_of_report_yaml(dagbag, dag_id):
     """A text field (`format: date` makes the form a date picker in the browser's locale,
     mm/dd/yyyy), whose pattern allows exactly the collection days of report.yaml."""
@@ -110,6 +110,20 @@ def test_the_period_field_is_text_in_the_collection_days_of_report_yaml(dagbag, 
     assert "yyyy-mm-dd" in param.description
     allowed = {d for d in range(1, 32) if re.fullmatch(schema["pattern"], f"2025-01-{d:02d}")}
     assert allowed == set(days)
+
+
+def test_precheck_schedule_matches_report_yaml(dagbag):
+    """unit_precheck runs on the days and hours report.yaml's `precheck` names (the config is not
+    read at parse time: this keeps the DAG's cron in step with it)."""
+    from housing_report.config import load_config
+
+    report = load_config().report
+    timetable = dagbag.dags["unit_precheck"].timetable
+    assert str(timetable.expression) == report.precheck.cron(report.schedule.collection_days)
+    assert str(timetable.timezone) == report.schedule.timezone
+    minute, hours, days, month, dow = str(timetable.expression).split()
+    # The 8th to the 12th and the 23rd to the 27th, at 07:00 and 14:00, with the sample config.
+    assert (hours, days) == ("7,14", "8,9,10,11,12,23,24,25,26,27")
 
 
 def test_fetch_is_mapped_over_batches_not_units(dagbag):
@@ -222,7 +236,7 @@ def test_a_run_with_a_conf_that_breaks_the_form_is_refused(dagbag, dag_id):
         serialized.params.deep_merge({name: wrong}).validate()
 
 
-@pytest.mark.parametrize("dag_id", ["provincial_report", "submission_reminder"])
+@pytest.mark.parametrize("dag_id", ["provincial_report", "submission_reminder", "unit_precheck"])
 def test_every_task_alerts_the_admins_and_default_args_hold_no_callable(dagbag, dag_id):
     """A task that fails for good emails the admins (`alert_admins_of_failure`), each task
     given the callback itself: a callable in `default_args` has its source read (inspect) and

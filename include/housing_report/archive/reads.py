@@ -25,6 +25,15 @@ from housing_report.core.statuses import ACCEPTED
 
 # Unit codes per query when filtering by unit (well under SQLite's limit on bound parameters).
 _CODES_PER_QUERY = 500
+# The run id under which a pre-check's reads are stored (`precheck:<Airflow run id>`): stored like
+# any other read, but never what the report carries forward, compares with or counts as a run
+# of the period (a pre-check reads only the sheets changed since its last check).
+PRECHECK_RUN_PREFIX = "precheck:"
+
+
+def report_runs() -> sa.ColumnElement[bool]:
+    """The reads of the report's runs (not a pre-check's)."""
+    return sa.not_(unit_reads.c.run_id.startswith(PRECHECK_RUN_PREFIX, autoescape=True))
 
 
 class ReadArchive:
@@ -84,6 +93,27 @@ class ReadArchive:
         )
         conn.execute(insert, rows)
 
+    def last_period_reads(self, period: dt.date, unit_codes: Sequence[str]) -> dict[str, StoredRead]:
+        """Each unit's latest read of `period`, by any run (a pre-check's or the report's)."""
+        return self._first_per_unit([unit_reads.c.period == period], unit_codes, latest_period=False)
+
+    def reuse_reads(self, run_id: str, read_ids: Sequence[int]) -> int:
+        """Store these reads again as reads of `run_id`, as they were (a sheet unchanged since it
+        was read is not read again): same period, cells, status, findings and time of reading."""
+        if not read_ids:
+            return 0
+        copied = [c for c in unit_reads.c if c.name not in ("id", "run_id")]
+        select = (
+            sa.select(*copied, sa.literal(run_id, sa.String(250)).label("run_id"))
+            .where(unit_reads.c.id.in_(list(read_ids)))
+            .order_by(unit_reads.c.id)
+        )
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                unit_reads.insert().from_select([*(c.name for c in copied), "run_id"], select)
+            )
+        return int(result.rowcount or len(read_ids))
+
     def read_grid(self, read_id: int) -> Grid | None:
         """The worksheet as it was read (for an audit), or None when the read had none."""
         query = (
@@ -126,6 +156,7 @@ class ReadArchive:
             unit_reads.c.status == ACCEPTED,
             unit_reads.c.period <= period,
             unit_reads.c.run_id != run_id,
+            report_runs(),
         ]
         if max_read_id is not None:
             conditions.append(unit_reads.c.id <= max_read_id)
@@ -136,7 +167,7 @@ class ReadArchive:
     ) -> dict[str, tuple[dt.date, dict[str, Any]]]:
         """Each unit's last accepted figures of an earlier period, with that period (what the
         history rules and the outliers compare with)."""
-        conditions = [unit_reads.c.status == ACCEPTED, unit_reads.c.period < period]
+        conditions = [unit_reads.c.status == ACCEPTED, unit_reads.c.period < period, report_runs()]
         if max_read_id is not None:
             conditions.append(unit_reads.c.id <= max_read_id)
         rows = self._last_rows(
@@ -164,6 +195,7 @@ class ReadArchive:
             unit_reads.c.status == ACCEPTED,
             unit_reads.c.period >= since,
             unit_reads.c.period < before,
+            report_runs(),
         ]
         if max_read_id is not None:
             conditions.append(unit_reads.c.id <= max_read_id)
@@ -198,7 +230,7 @@ class ReadArchive:
             unit_reads.c.unit_code,
             unit_reads.c.status,
             unit_reads.c.id,
-        ).where(unit_reads.c.period.in_(list(periods)))
+        ).where(unit_reads.c.period.in_(list(periods)), report_runs())
         if max_read_id is not None:
             query = query.where(unit_reads.c.id <= max_read_id)
         with self.engine.connect() as conn:

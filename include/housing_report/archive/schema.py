@@ -98,3 +98,22 @@ deliveries = sa.Table(
         postgresql_where=sa.text("state IN ('sending', 'sent')"),
     ),
 )
+
+
+# The units' pre-check (migration 0006): a row per unit checked; `checked_at` is when its
+# feedback was written (after the read), the time its sheet's changes are compared with.
+precheck_checks = sa.Table(
+    "precheck_checks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("period", sa.Date, nullable=False),
+    sa.Column("run_id", sa.String(250), nullable=False),
+    sa.Column("unit_code", sa.String(64), nullable=False),
+    sa.Column("spreadsheet", sa.String(200), nullable=False),
+    sa.Column("read_id", sa.Integer),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("findings_hash", sa.String(64), nullable=False),
+    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("written_to", sa.Text, nullable=False, server_default=""),
+    sa.Index("ix_precheck_checks_unit", "period", "unit_code"),
+)

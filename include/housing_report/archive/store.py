@@ -26,6 +26,7 @@ import msgspec
 import sqlalchemy as sa
 
 from housing_report.archive.deliveries import DeliveryLog
+from housing_report.archive.prechecks import PrecheckLog
 from housing_report.archive.reads import ReadArchive
 from housing_report.archive.records import StoreError
 from housing_report.archive.schema import VERSION_TABLE
@@ -36,7 +37,7 @@ from housing_report.core.models import RawJSON, dump_json
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The latest migration's revision: a database at it needs nothing from Alembic (a test checks
 # that it is Alembic's head).
-SCHEMA_HEAD = "0005"
+SCHEMA_HEAD = "0006"
 # Serialises schema upgrades between workers on PostgreSQL (an arbitrary, fixed key).
 _PG_MIGRATION_LOCK = 740_412_025
 # SQLite's errors that may come from the file system refusing a write (the others are the
@@ -80,9 +81,10 @@ def check_archive_present(database: Path, output_dir: Path) -> None:
         )
 
 
-class ReportStore(ReadArchive, SummaryArchive, DeliveryLog):
-    """The report database: the reads (`ReadArchive`), the summaries (`SummaryArchive`) and the
-    delivery log (`DeliveryLog`) over one SQLAlchemy engine."""
+class ReportStore(ReadArchive, SummaryArchive, DeliveryLog, PrecheckLog):
+    """The report database: the reads (`ReadArchive`), the summaries (`SummaryArchive`), the
+    delivery log (`DeliveryLog`) and the units' pre-checks (`PrecheckLog`) over one SQLAlchemy
+    engine."""
 
     def __init__(self, url: str):
         self.url = url
@@ -181,7 +183,6 @@ class ReportStore(ReadArchive, SummaryArchive, DeliveryLog):
                 "Connection report_db (tài khoản, mật khẩu, tên cơ sở dữ liệu)."
             )
         return None
-
 
     def schema_revision(self) -> str | None:
         """The database's schema revision as its version table says, or None (no table yet, or

@@ -63,6 +63,7 @@ from housing_report.config.model import (
     FundsApart,
     Issuer,
     Office,
+    Precheck,
     Programme,
     Progress,
     Recommendations,
@@ -117,6 +118,8 @@ class ReportFile:
     ] = field(default_factory=Recommendations)
     funds_apart: Annotated[FundsApart, Check(lambda v: FundsApart() if v is None else v)] = field(
         default_factory=FundsApart
+    precheck: Annotated[Precheck, Check(lambda v: Precheck() if v is None else v)] = field(
+        default_factory=Precheck
     )
 
     @field_validator("template", "constants")
@@ -144,6 +147,7 @@ class ReportFile:
             office=self.office,
             recommendations=self.recommendations,
             funds_apart=self.funds_apart,
+            precheck=self.precheck,
         )
 
 

@@ -154,6 +154,39 @@ class Schedule:
         return ZoneInfo(self.timezone)
 
 
+def _precheck_days(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 14:
+        raise problem(f"số ngày phải từ 0 đến 14, đang là {value!r}")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise problem(f"phải là true hoặc false, đang là {value!r}")
+    return value
+
+
+@dataclass(frozen=True, config=STRICT)
+class Precheck:
+    """The units' pre-check (DAG `unit_precheck`): every day from `days_before` days before each
+    collection day to that day, at each of `hours` (the programme's time zone); after the
+    deadline, the period's value cells protected when `protect_after_deadline`."""
+
+    days_before: Annotated[int, Check(_precheck_days)] = 4
+    hours: Annotated[tuple[Hour, ...], Check(items)] = (7, 14)
+    protect_after_deadline: Annotated[bool, Check(_flag)] = False
+
+    def days(self, collection_days: tuple[int, ...]) -> tuple[int, ...]:
+        """The days of the month the pre-check runs (the 8th to the 12th for 12, 4 days before)."""
+        return tuple(sorted({d for c in collection_days for d in range(max(1, c - self.days_before), c + 1)}))
+
+    def cron(self, collection_days: tuple[int, ...]) -> str:
+        """The cron expression of `unit_precheck`'s schedule (a test keeps the DAG in step)."""
+        days = ",".join(str(d) for d in self.days(collection_days))
+        hours = ",".join(str(h) for h in sorted(set(self.hours)))
+        return f"0 {hours} {days} * *"
+
+
 @dataclass(frozen=True, config=STRICT)
 class Signature:
     """The signature block of the report (Nghị định 30/2020, Phụ lục I): who signs, and for whom."""
@@ -403,6 +436,7 @@ class ReportConfig:
     office: Office | None = None
     recommendations: Recommendations = field(default_factory=Recommendations)
     funds_apart: FundsApart = field(default_factory=FundsApart)
+    precheck: Precheck = field(default_factory=Precheck)
 
 
 @dataclass(frozen=True)

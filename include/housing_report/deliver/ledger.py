@@ -11,6 +11,8 @@ mail to the same people never share a log (`Ledger.key`):
 | feedback          | `feedback:<unit>` + the unit's emails        | the report's                 |
 | reminder          | `reminder:<unit>` + the unit's emails        | the coming period            |
 | reminder_admins   | `reminder_admins:` + the admins              | the coming period            |
+| precheck          | `precheck:<unit>` + the unit's emails        | the coming period            |
+| precheck_ok       | `precheck_ok:<unit>` + the unit's emails     | the coming period            |
 | alert             | `alert:<what failed>` + the admins           | the run's (see below)        |
 
 An alert's subject names the failure once: `task:<dag>/<run>/<task>/<map index>/<try>` for a
@@ -30,7 +32,8 @@ The policy, the same for every kind:
    checked the mailbox), which marks it `failed`. Otherwise the last `sent` row: the caller
    decides whether it already covers what it would send (the report: the same version or the
    same figures; feedback: the same version or the same findings; a reminder: anything in the
-   period; the admins' list: the same list; an alert: anything).
+   period; the admins' list: the same list; an alert: anything; a pre-check's findings: the same
+   findings; its confirmation: anything in the period).
 2. Claim: `send()` writes a row `sending` with the Message-ID before the transport is called.
    The database lets one attempt only claim a given state (period, key, version superseded):
    the other gets `DeliveryConflict` and sends nothing.
@@ -85,6 +88,8 @@ log = logging.getLogger(__name__)
 # The kinds of mail (`deliveries.kind`, at most 20 characters).
 REPORT, CORRECTION, FEEDBACK, REMINDER = "report", "correction", "feedback", "reminder"
 REMINDER_ADMINS, ALERT = "reminder_admins", "alert"
+# The pre-check's mail to a unit: its findings when they change; "Đã tiếp nhận" once it passes.
+PRECHECK, PRECHECK_OK = "precheck", "precheck_ok"
 # Kinds addressed to the admins: a partial refusal of one is not told to them again.
 TO_ADMINS = frozenset({ALERT, REMINDER_ADMINS})
 PARTIAL_PREFIX = "một phần: "
@@ -418,6 +423,8 @@ __all__ = [
     "ALERT",
     "CORRECTION",
     "FEEDBACK",
+    "PRECHECK",
+    "PRECHECK_OK",
     "REMINDER",
     "REMINDER_ADMINS",
     "REPORT",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -78,17 +78,43 @@ def collect_batch(
     run_id: str,
     source: ReportSource,
     store: ReportStore,
+    reuse: Mapping[str, int] | None = None,
 ) -> dict[str, int]:
-    """Read, parse and validate a batch of units; store every read. Returns counts by status."""
-    units: list[Unit] = [config.unit(code) for code in unit_codes]
+    """Read, parse and validate a batch of units; store every read. Returns counts by status.
+
+    `reuse`: unit code -> the id of a read of this period to store again as this run's, not
+    read again (its spreadsheet is unchanged since: `precheck.run.unchanged_reads`)."""
+    asked = set(unit_codes)
+    reuse = {code: read_id for code, read_id in (reuse or {}).items() if code in asked}
+    units: list[Unit] = [config.unit(code) for code in unit_codes if code not in reuse]
+    counts = {s: 0 for s in STATUSES}
+    if reuse:
+        store.reuse_reads(run_id, list(reuse.values()))
+        for read in store.latest_reads(period, run_id, list(reuse)).values():
+            counts[read.status] += 1
+        log.info(
+            "Không đọc lại %d đơn vị có bảng tính không đổi từ lần đọc trước: %s",
+            len(reuse),
+            ", ".join(reuse),
+        )
+    if not units:
+        return counts
     fetched = source.fetch(units)
     with gc_paused():
-        return _collect(config, units, fetched, period, run_id, store)
+        checked = validate_fetched(config, units, fetched, period, store)
+        store.save_reads(
+            period, run_id, [(result, report, u.spreadsheet, u.worksheet) for u, result, report in checked]
+        )
+    for _, result, report in checked:
+        counts[report.status if report else result.status] += 1
+    return counts
 
 
-def _collect(config, units, fetched, period, run_id, store) -> dict[str, int]:
-    rows: list[tuple[FetchResult, UnitReport | None, str, str]] = []
-    counts = {s: 0 for s in STATUSES}
+def validate_fetched(
+    config: Config, units: Sequence[Unit], fetched: Sequence[FetchResult], period: dt.date, store: ReportStore
+) -> list[tuple[Unit, FetchResult, UnitReport | None]]:
+    """Parse and validate what a source gave (the provincial run's rules, all of them): each unit
+    with its fetch result and its report (None when nothing could be read). Logs the results."""
     readable = [
         (result.grid, unit)
         for unit, result in zip(units, fetched, strict=True)
@@ -102,14 +128,14 @@ def _collect(config, units, fetched, period, run_id, store) -> dict[str, int]:
     compared = compared_units(config, reports)
     if compared:
         apply_history_rules(config, reports, store.last_figures_before(period, compared))
+    out: list[tuple[Unit, FetchResult, UnitReport | None]] = []
     lines: list[str] = []
     for unit, result in zip(units, fetched, strict=True):
         report = reports.get(unit.code)
         if report is not None:  # grouped by kind and capped before they are logged and stored
             report.findings = cap_findings(report.findings, unit.name)
         status = report.status if report else result.status
-        counts[status] += 1
-        rows.append((result, report, unit.spreadsheet, unit.worksheet))
+        out.append((unit, result, report))
         if report is None:
             log.warning("Đơn vị %s (%s): %s. %s", unit.code, unit.name, status_label(status), result.reason)
         elif log.isEnabledFor(logging.INFO):
@@ -118,8 +144,7 @@ def _collect(config, units, fetched, period, run_id, store) -> dict[str, int]:
         # One record for the batch, a line per unit and per finding: the same lines in the task
         # log, without a logging call for each (thousands at national scale).
         log.info("Kết quả đọc %d đơn vị:\n%s", len(units), "\n".join(lines))
-    store.save_reads(period, run_id, rows)
-    return counts
+    return out
 
 
 def _unit_lines(unit: Unit, status: str, report: UnitReport) -> list[str]:
