@@ -118,6 +118,7 @@ class ReportFile:
     ] = field(default_factory=Recommendations)
     funds_apart: Annotated[FundsApart, Check(lambda v: FundsApart() if v is None else v)] = field(
         default_factory=FundsApart
+    )
     precheck: Annotated[Precheck, Check(lambda v: Precheck() if v is None else v)] = field(
         default_factory=Precheck
     )
