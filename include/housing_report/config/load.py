@@ -113,9 +113,9 @@ class ReportFile:
     )
     approval: Annotated[ApprovalPolicy | None, Check(no_approval)] = None
     office: Office | None = None
-    recommendations: Annotated[
-        Recommendations, Check(lambda v: Recommendations() if v is None else v)
-    ] = field(default_factory=Recommendations)
+    recommendations: Annotated[Recommendations, Check(lambda v: Recommendations() if v is None else v)] = (
+        field(default_factory=Recommendations)
+    )
     funds_apart: Annotated[FundsApart, Check(lambda v: FundsApart() if v is None else v)] = field(
         default_factory=FundsApart
     )

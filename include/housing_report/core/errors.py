@@ -72,14 +72,10 @@ def write_problem(error: OSError, target: str | Path | None = None) -> str | Non
         )
     if error.errno in MISSING:
         return (
-            f"Không ghi được {target}: thư mục {folder} không có {code}; hãy tạo thư mục hoặc sửa "
-            "đường dẫn."
+            f"Không ghi được {target}: thư mục {folder} không có {code}; hãy tạo thư mục hoặc sửa đường dẫn."
         )
     if target.is_file():
-        return (
-            f"Không có quyền ghi vào tệp {target} {code}: hãy cấp quyền ghi cho tài khoản chạy hệ "
-            "thống."
-        )
+        return f"Không có quyền ghi vào tệp {target} {code}: hãy cấp quyền ghi cho tài khoản chạy hệ thống."
     return (
         f"Không có quyền ghi vào thư mục {folder} (để ghi {target}) {code}: hãy cấp quyền ghi cho "
         "tài khoản chạy hệ thống hoặc chọn thư mục khác."

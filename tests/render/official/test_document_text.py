@@ -52,7 +52,9 @@ def test_every_status_has_an_official_phrase_and_units_keep_theirs():
     assert set(OFFICIAL_STATUS_LABELS) == set(STATUSES)
     for status in STATUSES:
         official = OFFICIAL_STATUS_LABELS[status]
-        assert official and official == official.lower() and official != STATUS_LABELS[status].lower()
+        assert official
+        assert official == official.lower()
+        assert official != STATUS_LABELS[status].lower()
     assert STATUS_LABELS["rejected"] == "Bị trả lại (có lỗi)"  # what the unit reads is unchanged
 
 
@@ -85,7 +87,8 @@ def test_the_split_and_the_units_are_in_the_body(text, summary, config):
     assert set(kinds) == {"xây mới", "sửa chữa"}
     assert sum(k["completed"] for k in kinds.values()) == summary.houses.completed
     assert sum(k["needed"] for k in kinds.values()) == summary.houses.needed
-    assert "(xây mới " in overall and ", sửa chữa " in overall
+    assert "(xây mới " in overall
+    assert ", sửa chữa " in overall
     for key in ("NGAY_CONG", "C_PANO"):
         label, unit = config.template.figure_label(key), config.template.figure_unit(key)
         line = next(line for line in lines if line.startswith(f"- {label}:"))
@@ -108,7 +111,9 @@ def test_difficulties_grouped_with_the_units_named_after_each(config, summary):
     same = "Mưa trái mùa làm chậm tiến độ thi công ở một số xã."
     summary.lists["E"] = [
         ListEntry(unit_code=u.code, unit_name=u.name, text=t)
-        for u, t in zip(summary.units[:4], [same, same.upper().lower().capitalize(), "Thiếu thợ xây.", same])
+        for u, t in zip(
+            summary.units[:4], [same, same.upper().lower().capitalize(), "Thiếu thợ xây.", same], strict=False
+        )
     ]
     body = body_text(build_view(config, summary, []))
     grouped = [line for line in body.splitlines() if line.startswith("- Mưa trái mùa")]
@@ -188,5 +193,6 @@ def test_the_approvers_parts_in_a_draft_and_without_approval(config, summary):
     assert (approved["assessment"], approved["directions"]) == (["Một.", "Hai."], ["Ba."])
     unapproved = dataclasses.replace(config, report=dataclasses.replace(config.report, approval=None))
     plain = build_view(unapproved, summary, [])
-    assert plain["assessment"] and plain["directions"]  # the policy's defaults: the parts are never empty
+    assert plain["assessment"]
+    assert plain["directions"]
     assert "# II. ĐÁNH GIÁ CHUNG" in body_text(plain).splitlines()
