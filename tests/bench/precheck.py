@@ -42,19 +42,14 @@ def requests_per_run() -> dict[str, Any]:
     from housing_report.collect.google import GoogleSheetsSource
     from housing_report.collect.google_client import make_client
     from housing_report.config import load_config
-    from housing_report.precheck.local import LocalFeedbackWriter
     from housing_report.precheck.run import check_units, plan_check_batches, sheet_times_for
     from tests.google_api.server import FakeGoogle
 
     samples = Path(__file__).resolve().parents[2] / "include" / "sample_data" / "2025-03-12"
     config = load_config()
     period = dt.date(2025, 3, 12)
-    try:
-        from housing_report.precheck.sheets import SheetsFeedbackWriter  # noqa: F401
+    from housing_report.precheck.sheets import SheetsFeedbackWriter
 
-        sheets_part = True
-    except ModuleNotFoundError:
-        sheets_part = False
     out: dict[str, Any] = {
         "units": len(config.units),
         "spreadsheets": len({u.spreadsheet for u in config.units}),
@@ -66,22 +61,10 @@ def requests_per_run() -> dict[str, Any]:
         store = ReportStore(sqlite_url(Path(tmp) / "r.sqlite"))
         store.ensure_schema()
         counter = [0]
-        changed: dict[str, dt.datetime] = {}
-        if sheets_part:
-            from housing_report.precheck.sheets import SheetsFeedbackWriter
-
-            sheet_times = sheet_times_for(source, counter=counter)
-            writer: Any = SheetsFeedbackWriter(client)
-        else:
-            # TODO(coordinator, issue 21): once pc-sheets' precheck.sheets is merged, this branch
-            # goes: `changed_since` answers from the loopback server's Drive files.list, and the
-            # KiemTra writes (one batchUpdate per spreadsheet) are counted with the reads. Until
-            # then a stand-in answers what the simulation changed, counted as the one request.
-            def sheet_times(keys, since):
-                counter[0] += 1
-                return {k: t for k, t in changed.items() if k in keys}
-
-            writer = LocalFeedbackWriter(Path(tmp) / "out")
+        # Drive's files.list (`changed_since`) against the loopback server, and the KiemTra
+        # writes (a get and one batchUpdate per spreadsheet), all counted at the server.
+        sheet_times = sheet_times_for(source, counter=counter)
+        writer = SheetsFeedbackWriter(client)
         runs = []
         for label, change in (
             ("lần kiểm tra đầu tiên của kỳ", None),
@@ -89,8 +72,7 @@ def requests_per_run() -> dict[str, Any]:
             ("một bảng tính đổi", "st-949-thanh-tri"),
         ):
             if change:
-                google.spreadsheet(change).sheet("BaoCao").rows[14][6] = 12
-                changed[change] = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+                google.edit(change, "BaoCao", "G15", 12)  # the unit fixes its cell: modifiedTime moves
             google.reset_log()
             counter[0] = 0
             batches, unchanged = plan_check_batches(config, store, period, sheet_times, 4)
@@ -101,14 +83,11 @@ def requests_per_run() -> dict[str, Any]:
                     "run": label,
                     "read": sum(len(b) for b in batches),
                     "unchanged": len(unchanged),
-                    "requests": len(google.api_requests()) + (0 if sheets_part else counter[0]),
+                    "requests": len(google.api_requests()),
                     "drive_list": counter[0],
                 }
             )
-            if change:
-                changed.clear()
     out["runs"] = runs
-    out["sheets_part"] = sheets_part
     return out
 
 
@@ -251,10 +230,6 @@ def table(requests: dict[str, Any], sim: dict[str, Any]) -> str:
         lines.append(
             f"  {run['run']:<32} read {run['read']:>3}  unchanged {run['unchanged']:>3}"
             f"  requests {run['requests']:>3}"
-        )
-    if not requests["sheets_part"]:
-        lines.append(
-            "  (Drive files.list by a stand-in, counted as one request; KiemTra written locally: TODO)"
         )
     lines.append(
         f"Simulation: {sim['units']} units with errors at the first check, {sim['checks']} checks, "

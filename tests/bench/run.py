@@ -569,11 +569,11 @@ def precheck_section(p: dict[str, Any]) -> list[str]:
         ["Run", "Units read", "Unchanged", "Requests"],
         [[r["run"], r["read"], r["unchanged"], r["requests"]] for r in req["runs"]],
     )
-    if not req.get("sheets_part"):
-        lines += [
-            "",
-            "`files.list` by a stand-in, counted as one request; the KiemTra writes not counted yet.",
-        ]
+    lines += [
+        "",
+        "The first check reads every sheet and writes each spreadsheet's KiemTra (a get and one",
+        "`batchUpdate`); the requests are counted at the loopback server.",
+    ]
     lines += [
         "",
         f"Simulation: {sim['units']} synthetic units, each with one to three errors at the first check,",

@@ -457,7 +457,7 @@ def test_precheck_simulation_on_a_tiny_size():
     assert sim["reads_per_check"][-1] == 0  # all fixed: nothing changed, nothing read
     assert sim["emails"] >= 12  # each unit: its findings, then "Đã tiếp nhận"
     lines = run.precheck_section(
-        {"requests": {"units": 20, "spreadsheets": 15, "runs": [], "sheets_part": False}, "simulation": sim}
+        {"requests": {"units": 20, "spreadsheets": 15, "runs": []}, "simulation": sim}
     )
     assert any("Accepted on the collection day" in line for line in lines)
 
