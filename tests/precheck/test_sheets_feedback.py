@@ -381,6 +381,18 @@ def test_drive_api_disabled_says_so(google, client):
         changed_since(client, list(google.spreadsheets), LONG_AGO)
 
 
+def test_drive_out_of_reach_on_collection_day_reads_every_sheet(google, client):
+    """The collection day's reuse of unchanged reads (`precheck.run.sheet_times_for`) costs the
+    saving when Drive does not answer, never a read or the run."""
+    from housing_report.collect.google import GoogleSheetsSource
+    from housing_report.precheck.run import sheet_times_for
+
+    google.faults.append(Fault(error_response(503, "Backend Error"), r"^/drive/", times=5))
+    times = sheet_times_for(GoogleSheetsSource(client))(list(google.spreadsheets), LONG_AGO)
+    assert set(times) == set(google.spreadsheets)
+    assert all(t > dt.datetime(2100, 1, 1, tzinfo=dt.UTC) for t in times.values())  # all changed
+
+
 # ---------------------------------------------------------------------- after the deadline
 
 

@@ -80,17 +80,17 @@ def sheet_times_for(source: ReportSource, *, counter: list[int] | None = None) -
         return local_times
 
     def google_times(keys: Sequence[str], since: dt.datetime) -> Mapping[str, dt.datetime]:
-        # One Drive files.list for all the keys (`precheck.sheets`).
-        try:
-            from housing_report.precheck.sheets import changed_since
-        except ModuleNotFoundError as exc:  # pragma: no cover - until the Sheets part is there
-            if exc.name != "housing_report.precheck.sheets":
-                raise
-            log.warning("Chưa có housing_report.precheck.sheets: đọc lại mọi bảng tính")
-            return {key: dt.datetime.max.replace(tzinfo=dt.UTC) for key in keys}
+        # One Drive files.list for all the keys (`precheck.sheets`). Drive not answering costs
+        # the saving, never a read: every sheet is then taken as changed and read.
+        from housing_report.precheck.sheets import ChangesUnknown, changed_since
+
         if counter is not None:
             counter[0] += 1
-        return changed_since(source.client, list(keys), since)  # type: ignore[attr-defined]
+        try:
+            return changed_since(source.client, list(keys), since)  # type: ignore[attr-defined]
+        except ChangesUnknown as exc:
+            log.warning("Không biết bảng tính nào đã đổi (%s): đọc lại mọi bảng tính", exc)
+            return {key: dt.datetime.max.replace(tzinfo=dt.UTC) for key in keys}
 
     return google_times
 
