@@ -107,6 +107,15 @@ PARAMS = {
         "hold_after_days (lần chạy bù khi bật lại DAG) hoặc không đơn vị nào nộp báo cáo kỳ này. "
         "Chỉ bật sau khi đã đọc cảnh báo gửi quản trị.",
     ),
+    "unlocked_units": Param(
+        [],
+        type="array",
+        items={"type": "string"},
+        title="Đơn vị được sửa sau hạn nộp",
+        description="Mã các đơn vị (units.yaml) được tiếp tục sửa trang báo cáo sau hạn nộp khi "
+        "report.yaml bật precheck.protect_after_deadline: trang của các đơn vị khác bị khóa sau "
+        "khi đọc; số liệu sửa sau đó vào bản đính chính như thường lệ.",
+    ),
     "force_resend": Param(
         False,
         type="boolean",
@@ -165,7 +174,14 @@ def provincial_report():
 
         context = get_current_context()
         context["batch_label"] = f"{unit_codes[0]}… ({len(unit_codes)} đơn vị)"  # type: ignore[typeddict-unknown-key]
-        return tasks.fetch_batch(unit_codes, period, context["run_id"])
+        params = context["params"]
+        return tasks.fetch_batch(
+            unit_codes,
+            period,
+            context["run_id"],
+            lock=not (params.get("dry_run") or params.get("replay")),
+            unlocked=params.get("unlocked_units") or (),
+        )
 
     # A replay maps no fetch task (they are skipped); the aggregation runs all the same.
     @task(trigger_rule="none_failed", on_failure_callback=alert_admins_of_failure)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from housing_report_airflow.failures import fail_at_once
@@ -61,11 +62,22 @@ def _check_google_credentials() -> None:
 
 
 @fail_at_once
-def fetch_batch(unit_codes: list[str], period: str, run_id: str) -> dict[str, int]:
+def fetch_batch(
+    unit_codes: list[str],
+    period: str,
+    run_id: str,
+    *,
+    lock: bool = False,
+    unlocked: Sequence[str] = (),
+) -> dict[str, int]:
     """Read a batch. The source as a whole unusable (a bad key, a refused token, no connection:
     `SourceConfigError`) fails the task at once, as it is not a unit's problem. A spreadsheet
     unchanged since its units' last read of the period (a pre-check's, an earlier run's) is not
-    read again: those reads are stored again as this run's (`precheck.run.unchanged_reads`)."""
+    read again: those reads are stored again as this run's (`precheck.run.unchanged_reads`).
+
+    `lock` (a run that may send, not a dry run or a replay): with `precheck.protect_after_deadline`
+    and the Google source, the batch's worksheets are then locked against their units' editors
+    (`precheck.lock`), but for the units `unlocked` (the run's `unlocked_units` Param)."""
     from housing_report.pipeline.report import collect_batch
     from housing_report.precheck.run import sheet_times_for, unchanged_reads
 
@@ -73,7 +85,7 @@ def fetch_batch(unit_codes: list[str], period: str, run_id: str) -> dict[str, in
     config, store, day = resources.config, resources.store, dt.date.fromisoformat(period)
     units = [config.unit(code) for code in unit_codes]
     same = unchanged_reads(config, store, day, units, sheet_times_for(resources.source))
-    return collect_batch(
+    counts = collect_batch(
         config,
         unit_codes,
         day,
@@ -82,6 +94,12 @@ def fetch_batch(unit_codes: list[str], period: str, run_id: str) -> dict[str, in
         store,
         reuse={code: read.id for code, read in same.items()},
     )
+    google = resources.settings.source.lower() == "google"
+    if lock and google and config.report.precheck.protect_after_deadline:
+        from housing_report.precheck.lock import lock_after_deadline
+
+        lock_after_deadline(config, resources.google.client, units, day, unlocked)
+    return counts
 
 
 @fail_at_once

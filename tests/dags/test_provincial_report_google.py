@@ -129,3 +129,55 @@ def test_a_spreadsheet_not_shared_leaves_the_others_read(dag, google, tmp_path):
     assert units["950"]["reason"].startswith("Bảng tính st-950-vinh-chau chưa được chia sẻ với ")
     assert "@" in units["950"]["reason"]
     assert summary(tmp_path)["status_counts"]["unreachable"] == 1
+
+
+def test_after_the_deadline_the_units_sheets_are_locked_but_the_one_an_admin_frees(dag, google, tmp_path):
+    """Issue 21, item 5: with `precheck.protect_after_deadline`, the collection day's run locks
+    each worksheet it read (only the service account may edit its values), but for the units
+    named in `unlocked_units`; a dry run locks nothing."""
+    import shutil
+
+    import yaml
+
+    from housing_report.precheck.sheet_requests import lock_description
+    from tests.google_api.writes import _state, protected_ranges_of
+
+    config_dir = tmp_path / "config"
+    shutil.copytree(REPO / "include" / "config", config_dir)
+    report = yaml.safe_load((config_dir / "report.yaml").read_text(encoding="utf-8"))
+    report["precheck"]["protect_after_deadline"] = True
+    (config_dir / "report.yaml").write_text(yaml.safe_dump(report, allow_unicode=True), encoding="utf-8")
+    description = lock_description(PERIOD)
+
+    def locks(key: str, title: str) -> list[dict]:
+        sheet = google.spreadsheet(key).sheet(title)
+        return [
+            p for p in protected_ranges_of(google, key, sheet.sheet_id) if p.get("description") == description
+        ]
+
+    def run_with(conf: dict, out: Path):
+        with environment(
+            AIRFLOW_VAR_REPORT_SOURCE="google",
+            AIRFLOW_VAR_REPORT_OUTPUT_DIR=str(out),
+            AIRFLOW_VAR_REPORT_DELIVERY="outbox",
+            AIRFLOW_VAR_REPORT_CONFIG_DIR=str(config_dir),
+            AIRFLOW_CONN_GOOGLE_SHEETS=connection(google),
+        ):
+            return run_dag_test(dag, run_conf={"period": PERIOD, **conf})
+
+    try:
+        dry = run_with({"dry_run": True}, tmp_path / "dry")
+        assert str(dry.state).lower().endswith("success")
+        assert locks("st-941-tp-soc-trang", "BaoCao") == []
+        result = run_with({"dry_run": False, "unlocked_units": ["949"]}, tmp_path / "out")
+        assert str(result.state).lower().endswith("success")
+        locked = locks("st-941-tp-soc-trang", "BaoCao")
+        assert len(locked) == 1
+        assert locked[0]["editors"]["users"] == [google.service_account_key()["client_email"]]
+        assert locked[0]["range"]["startColumnIndex"] == 2  # the values, from column C
+        assert locks("st-949-thanh-tri", "BaoCao") == []  # freed by the admin
+        for title in ("MTTQ", "PhuNu"):  # units sharing a spreadsheet: each worksheet its own lock
+            assert len(locks("st-khoi-mttq-doan-the", title)) == 1
+    finally:
+        for ranges in _state(google, "protected_ranges").values():
+            ranges[:] = [p for p in ranges if p.get("description") != description]

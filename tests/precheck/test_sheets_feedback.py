@@ -477,3 +477,45 @@ def test_grid_range_refuses(text):
 def test_checked_at_text_is_vietnam_time():
     assert checked_at_text(dt.datetime(2025, 3, 10, 17, 30, tzinfo=dt.UTC)) == "00:30 ngày 11/03/2025"
     assert checked_at_text(dt.datetime(2025, 3, 10, 7, 0)) == "14:00 ngày 10/03/2025"  # naive: UTC
+
+
+def test_the_first_check_of_a_new_period_lifts_the_last_periods_lock_in_its_one_batch_update(
+    config, google, client
+):
+    """`precheck.lock`: the lock set after the 27/02 deadline goes with the unit's first pre-check
+    of 12/03, in the feedback's own batchUpdate; the lock of the period being checked stays."""
+    from housing_report.precheck.lock import lock_after_deadline
+    from housing_report.precheck.sheet_requests import lock_description
+
+    unit = config.unit("949")
+    done = lock_after_deadline(config, client, [unit], dt.date(2025, 2, 27))
+    assert done["949"].startswith("đã khóa cột C:")
+    protect_values(client, KEY, "BaoCao", ["D50"], lock_description("2025-03-12"))
+
+    def descriptions() -> list[str]:
+        return sorted(p["description"] for p in google.state["protected_ranges"][KEY])
+
+    assert lock_description("2025-02-27") in descriptions()
+    google.reset_log()
+    SheetsFeedbackWriter(client).write(check(config, client, "949"))
+    assert writes_and_reads(google, KEY)[0] == 1
+    assert lock_description("2025-02-27") not in descriptions()
+    assert lock_description("2025-03-12") in descriptions()
+
+
+def test_a_unit_freed_by_the_admin_has_its_lock_lifted_and_a_refusing_sheet_stops_no_other(
+    config, google, client
+):
+    from housing_report.precheck.lock import lock_after_deadline
+    from housing_report.precheck.sheet_requests import lock_description
+
+    period = dt.date(2025, 3, 12)
+    units = [config.unit("949"), config.unit("950")]
+    lock_after_deadline(config, client, units, period)
+    google.read_only("st-950-vinh-chau")
+    done = lock_after_deadline(config, client, units, period, unlocked=["949", "950"])
+    assert done["949"] == "mở khóa theo yêu cầu của quản trị"
+    assert done["950"].startswith("không khóa được")
+    assert not [
+        p for p in google.state["protected_ranges"][KEY] if p["description"] == lock_description(period)
+    ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -453,3 +453,25 @@ def mark_requests(
         # index 0: above the unit's own rules; errors added last, so they come first.
         requests.append({"addConditionalFormatRule": {"rule": rule, "index": 0}})
     return requests
+
+
+# --------------------------------------------------------------------------- the lock after the deadline
+
+# The description of the protected range that locks a unit's values after the deadline (`precheck.lock`).
+LOCK_PREFIX = "Khóa số liệu sau hạn nộp báo cáo"
+
+
+def lock_description(period: dt.date | str) -> str:
+    """The protected range's description: "Khóa số liệu sau hạn nộp báo cáo kỳ 12/03/2025"."""
+    return f"{LOCK_PREFIX} kỳ {vn_date(period)}"
+
+
+def stale_lock_requests(protections: Iterable[dict[str, Any]], period: dt.date | str) -> list[dict[str, Any]]:
+    """`deleteProtectedRange` of every lock of another period than `period` (a pre-check of a new
+    period lifts the last one's)."""
+    current = lock_description(period)
+    return [
+        {"deleteProtectedRange": {"protectedRangeId": p["protectedRangeId"]}}
+        for p in protections
+        if str(p.get("description", "")).startswith(LOCK_PREFIX) and p.get("description") != current
+    ]

@@ -48,6 +48,7 @@ from housing_report.precheck.sheet_requests import (
     feedback_requests,
     grid_range,
     sheets_of,
+    stale_lock_requests,
 )
 
 log = logging.getLogger(__name__)
@@ -89,9 +90,11 @@ class SheetsFeedbackWriter:
         key = feedback.spreadsheet
         owner = feedback.unit_name
         metadata = _call(self.client, "get", f"{SHEETS_URL}/{key}", owner, params={"fields": FEEDBACK_FIELDS})
-        requests, gid = feedback_requests(
-            feedback, sheets_of(metadata), self.service_account_email, self.timezone
-        )
+        sheets = sheets_of(metadata)
+        requests, gid = feedback_requests(feedback, sheets, self.service_account_email, self.timezone)
+        # The last period's lock (`precheck.lock`) lifted in the same batchUpdate: the unit fills
+        # the new period.
+        requests += stale_lock_requests([p for s in sheets for p in s.protections], feedback.period)
         _call(self.client, "post", f"{SHEETS_URL}/{key}:batchUpdate", owner, json={"requests": requests})
         where = f"{sheet_url(key)}#gid={gid}"
         log.info(
