@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from housing_report.aggregate.forecast import stale_need
+from housing_report.aggregate.lists import group_entries
 from housing_report.config import Config, Section, Template
 from housing_report.core.formatting import vn_date, vn_datetime, vn_long_date
 from housing_report.core.models import TOTAL_LABEL, TOTAL_ROW
@@ -63,6 +67,10 @@ def official_status(status: str) -> str:
     return OFFICIAL_STATUS_LABELS.get(status, status_label(status))
 
 
+# A recommendation's leading words asking for it, said once for its addressee.
+_ASKING = re.compile(r"^(?:đề nghị|kiến nghị|đề xuất)\s+", re.IGNORECASE)
+
+
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -106,6 +114,7 @@ def _table_view(section: Section, totals: dict[str, Any]) -> dict[str, Any]:
         "heads": heads,
         "kinds": kinds,
         "rows": rows,
+        "apart": None,  # the organisations' money shown beside the totals (`funds_apart`)
     }
 
 
@@ -174,7 +183,8 @@ def _district_note(district: District, needed: int) -> str:
     """Under a district's name: why its figures are not this period's ('' when they are)."""
     status = district.status
     if status == ACCEPTED:
-        return ""
+        # A figure the outlier or jump checks warned about: not praised, not taken as settled.
+        return "số liệu đang được xác minh" if district.flagged else ""
     carried = carried_label(district.carried_forward_from)
     if carried:
         return f"{official_status(status)}; {carried}"
@@ -211,19 +221,28 @@ def _split(config: Config, totals: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _list_groups(entries: list[ListEntry]) -> list[dict[str, Any]]:
-    """The entries of a list as points: one per content (the same text, whatever its case, spaces
-    or final stop), with the units that raised it, in the summary's order."""
-    groups: dict[str, dict[str, Any]] = {}
-    for entry in entries:
-        text = trim_text(clean_text(entry.text)).rstrip(" .;")
-        if not text:
-            continue
-        group = groups.setdefault(text.casefold(), {"text": text, "units": [], "addressee": ""})
-        name = clean_text(entry.unit_name)
-        if name not in group["units"]:
-            group["units"].append(name)
-    return list(groups.values())
+def _list_groups(entries: list[ListEntry], addressee: Callable[[str], str] | None) -> list[dict[str, Any]]:
+    """The entries of a list as points, one per content with the units that raised it
+    (`aggregate.lists.group_entries`); with `addressee` (recommendations), whom each asks to
+    act, its leading "Đề nghị" then said once for them all."""
+    groups = []
+    for g in group_entries(entries, addressee):
+        text = trim_text(clean_text(g.text))
+        if addressee is not None:
+            text = _capitalised(_ASKING.sub("", text))
+        groups.append(
+            {"text": text, "units": [clean_text(u) for u in g.units], "addressee": clean_text(g.addressee)}
+        )
+    return groups
+
+
+def _by_addressee(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Recommendations under whom they ask: [{"addressee": …, "groups": […]}, …] in the order
+    each addressee first comes (the most-named recommendations first)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for g in groups:
+        out.setdefault(g["addressee"], []).append(g)
+    return [{"addressee": a, "groups": gs} for a, gs in out.items()]
 
 
 def _figure_unit(template: Template, section: Section, key: str) -> str:
@@ -278,7 +297,18 @@ def build_context(summary: Summary, config: Config) -> dict[str, Any]:
     figure_sections = []
     for section in number_sections(template):
         if section.kind == "table":
-            figure_sections.append(_table_view(section, totals))
+            view = _table_view(section, totals)
+            if summary.apart and section.code == report.funds_apart.section:
+                # Beside the totals, not in them: the organisations' money handed to the districts.
+                view["apart"] = {
+                    "label": report.funds_apart.label,
+                    "figures": [
+                        {"label": c.label, "value": v}
+                        for c in section.columns
+                        if (v := table_total(summary.apart, section, c.code))
+                    ],
+                }
+            figure_sections.append(view)
         else:
             figure_sections.append(_fields_view(section, template, totals, change))
 
@@ -300,6 +330,7 @@ def build_context(summary: Summary, config: Config) -> dict[str, Any]:
             }
         )
 
+    recommendations = report.recommendations
     lists = []
     for section in template.sections:
         if section.kind != "list":
@@ -315,8 +346,9 @@ def build_context(summary: Summary, config: Config) -> dict[str, Any]:
         ]
         entries, more = _shown(items)
         # A list without places (difficulties, recommendations): one point per content, the
-        # units that raised it named after it.
-        groups, groups_more = _shown([] if section.place else _list_groups(raw))
+        # units that raised it named after it; recommendations under whom they ask to act.
+        asks = recommendations.addressee if section.code == recommendations.list else None
+        groups, groups_more = _shown([] if section.place else _list_groups(raw, asks))
         lists.append(
             {
                 "code": section.code,
@@ -326,6 +358,7 @@ def build_context(summary: Summary, config: Config) -> dict[str, Any]:
                 "grouped": not section.place,
                 "groups": groups,
                 "groups_more": groups_more,
+                "addressees": _by_addressee(groups) if asks else [],
             }
         )
 
@@ -358,6 +391,7 @@ def build_context(summary: Summary, config: Config) -> dict[str, Any]:
 
     counts = summary.status_counts
     programme = summary.programme
+    stale = stale_need(summary)
     house_change = houses_change(summary, config)
     # From the rounded percentages the email shows beside it, so that the three agree.
     percent_change = (
@@ -387,6 +421,14 @@ def build_context(summary: Summary, config: Config) -> dict[str, Any]:
             "percent_change": percent_change,
             "previous_percent": previous_percent,
             "split": _split(config, totals),
+        },
+        # The districts without figures of their own this period and their share of the need.
+        "stale_need": {
+            "count": len(stale.units),
+            "names": [clean_text(d.name) for d in stale.units][:EMAIL_ROWS],
+            "more": max(0, len(stale.units) - EMAIL_ROWS),
+            "needed": stale.needed,
+            "share": stale.share,
         },
         "has_previous": bool(previous),
         "unit_count": unit_count,
