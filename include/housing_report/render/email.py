@@ -327,6 +327,7 @@ def build_context(summary: Summary, config: Config) -> dict[str, Any]:
                 "change": None if d.carried_forward_from else d.change,
                 "note": _district_note(d, needed),
                 "no_data": not needed and d.status != ACCEPTED,
+                "flagged": d.flagged,
             }
         )
 
