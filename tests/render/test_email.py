@@ -184,6 +184,11 @@ def test_table_a_has_every_group_and_the_totals(rendered, config):
     assert figures[-1] == ["2.997", "1.521", "1.658", "905", "971", "603"]
     for group, kind in zip(rows[0], ("Xây mới", "Sửa chữa"), strict=False):
         assert f"{group} {kind.lower()}" in [c.label for c in section.columns]
+    # The plain text: a line per group, the same figures.
+    assert (
+        "- Tổng cộng: số nhà cần hỗ trợ xây mới 2.997, sửa chữa 1.521; đã khởi công xây mới 1.658, "
+        "sửa chữa 905; đã hoàn thành, bàn giao xây mới 971, sửa chữa 603."
+    ) in rendered.text
 
 
 def test_table_b_is_in_million_dong_with_totals(rendered, config):
@@ -335,9 +340,11 @@ def test_labels_come_from_the_config(rendered, config):
         assert section.label in shown
         for item in section.rows:
             assert item.label in shown
-        for item in section.columns:  # in the HTML as measure and kind (table A), in full in the text
-            assert item.label in rendered.text
-            assert item.label in shown or item.label.split()[-1] in shown
+        head_rows = table_after(rendered.html, section.label)[:2] if section.kind == "table" else [[], []]
+        for item in section.columns:  # in full, or as a measure over a kind of work (table A)
+            assert item.label in shown or any(
+                item.label == f"{measure} {kind.lower()}" for measure in head_rows[0] for kind in head_rows[1]
+            )
         for key in section.figure_keys() if section.kind == "fields" else ():
             assert f"- {config.template.field_codes[key][1].label}: " in rendered.text
 
