@@ -247,7 +247,8 @@ def _by_addressee(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _figure_unit(template: Template, section: Section, key: str) -> str:
     """What a figure counts ("ngày công"), for a sentence; the section's unit by default."""
-    unit_of = getattr(template, "figure_unit", None)  # config: a field's `unit` (issue 20, helper doc)
+    # A field's own `unit` (`Template.figure_unit`, issue 20's document branch) once it is merged.
+    unit_of = getattr(template, "figure_unit", None)
     return (unit_of(key) if unit_of else "") or section.unit or ""
 
 
@@ -323,7 +324,8 @@ def build_context(summary: Summary, config: Config) -> dict[str, Any]:
                 "needed": needed,
                 "completed": d.completed,
                 "percent": d.percent if needed else None,
-                # Unknown (never 0) when the district's figures are carried forward.
+                # Unknown (never 0) when the district's figures are carried forward; summaries
+                # archived before `District.change` said so have 0 there.
                 "change": None if d.carried_forward_from else d.change,
                 "note": _district_note(d, needed),
                 "no_data": not needed and d.status != ACCEPTED,
