@@ -9,7 +9,8 @@ figures included.
 
 - `district_chart`: one row per district, its name above its bar (the bar has the whole width),
   the percentage at the bar's end; figures carried forward from an earlier period in amber,
-  districts without figures in grey, and a legend for both;
+  districts without figures in grey, those whose figures are being verified marked "*", and a
+  legend for each;
 - `progress_chart`: houses completed over the periods, the pace needed to finish by the target
   date and the forecast at the current pace, the legend under the plot.
 """
@@ -17,7 +18,7 @@ figures included.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ PROGRESS_HEIGHT_PX = 700
 FILES = {"progress": "email-bieu-do-tien-do.png", "districts": "email-bieu-do-dia-ban.png"}
 CARRIED_LEGEND = "Số liệu kỳ trước (chưa có báo cáo\nhợp lệ kỳ này)"
 NO_DATA_LEGEND = "Chưa có số liệu"
+FLAGGED_LEGEND = "* Số liệu đang được xác minh"
 
 
 def _figure(height_px: int):
@@ -64,20 +66,25 @@ def _save(figure, path: Path) -> Path:
     return path
 
 
-def district_chart(districts: Sequence[Mapping[str, Any]], path: str | Path) -> Path:
+def district_chart(
+    districts: Sequence[Mapping[str, Any]], path: str | Path, flagged: Collection[str] = ()
+) -> Path:
     """Completion (%) by district for a phone: best at the top, each district's name above its
     bar, the percentage after it; a legend for the amber (carried forward) and grey (no figures)
-    rows when there are any."""
+    rows when there are any. A district of `flagged` (codes: a progress figure the checks warned
+    about) is marked "*", and the legend says its figures are being verified."""
     import matplotlib
     from matplotlib.patches import Patch
 
     rows, _title = chart_rows(list(districts), "")
     carried = any(d.get("percent") is not None and d.get("status") != ACCEPTED for d in rows)
     no_data = any(d.get("percent") is None for d in rows)
+    marked = any(d.get("code") in flagged for d in rows)
     legend = [
         Patch(color=GREEN, label="Số liệu kỳ này"),
         *([Patch(color=AMBER, label=CARRIED_LEGEND)] if carried else []),
         *([Patch(color=GREY, label=NO_DATA_LEGEND)] if no_data else []),
+        *([Patch(color="none", label=FLAGGED_LEGEND)] if marked else []),
     ]
     lines = sum(p.get_label().count("\n") + 1 for p in legend) if len(legend) > 1 else 0
     legend_px = LEGEND_LINE_PX * lines + MARGIN_PX * bool(lines)
@@ -95,7 +102,8 @@ def district_chart(districts: Sequence[Mapping[str, Any]], path: str | Path) -> 
             color = GREY if percent is None else (GREEN if d.get("status") == ACCEPTED else AMBER)
             value = percent or 0
             ax.barh(y - 0.14, max(value, 0.6), height=0.34, color=color)
-            ax.text(0, y + 0.1, str(d["name"]), va="bottom", ha="left", fontsize=FONT_PT)
+            name = f"{d['name']} *" if d.get("code") in flagged else str(d["name"])
+            ax.text(0, y + 0.1, name, va="bottom", ha="left", fontsize=FONT_PT)
             label = NO_DATA_LEGEND.lower() if percent is None else vn_percent(percent)
             ax.text(value + 1.5, y - 0.14, label, va="center", ha="left", fontsize=FONT_PT, fontweight="bold")
         ax.axvline(100, color=GREY, linewidth=0.8, linestyle=":")
@@ -185,13 +193,16 @@ def progress_chart(
     return Path(path)
 
 
-def draw(view: Mapping[str, Any], target: dt.date, folder: str | Path) -> dict[str, Path]:
+def draw(
+    view: Mapping[str, Any], target: dt.date, folder: str | Path, flagged: Collection[str] = ()
+) -> dict[str, Path]:
     """Both charts of the official report's `view` (`official.view.build_view`) for the email,
-    into `folder`: {"progress": path, "districts": path}."""
+    into `folder`: {"progress": path, "districts": path}; `flagged`: the codes of the districts
+    whose progress figures are being verified."""
     folder = Path(folder)
     return {
         "progress": progress_chart(
             view["province_points"], target, folder / FILES["progress"], view["forecast"]["province"]
         ),
-        "districts": district_chart(view["districts_full"], folder / FILES["districts"]),
+        "districts": district_chart(view["districts_full"], folder / FILES["districts"], flagged),
     }

@@ -71,7 +71,8 @@ def render_version(
     official = prepare(config, summary, earlier, folder, approval=approval)
     workbook = folder / workbook_name(summary)
     write_summary_workbook(summary, config, workbook, annexes=official.add_annex_sheets)
-    charts = email_charts.draw(official.view, config.report.programme.target_date, folder)
+    flagged = {d.code for d in summary.districts if d.flagged}
+    charts = email_charts.draw(official.view, config.report.programme.target_date, folder, flagged)
     src = {name: chart_src(name, path) if chart_src else path.name for name, path in charts.items()}
     email = render_email(summary, config, correction=correction, official=official.email_view(src))
     return RenderedVersion(official, workbook, email, charts)
