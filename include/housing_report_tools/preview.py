@@ -1,8 +1,8 @@
 """Render a period's outputs for a person to look at: `python -m housing_report_tools.preview FOLDER`.
 
 In `FOLDER/preview/`: the report document and the workbook as PDF (LibreOffice, headless),
-the first pages of the document as PNG (pdftoppm), and the email's HTML as PNG at a phone's
-width and a desktop's (headless Chromium). A tool that is not installed is skipped with a
+their pages as PNG (pdftoppm, else LibreOffice's PDFium), and the email's HTML as PNG at a
+phone's width and a desktop's (headless Chromium). A tool that is not installed is skipped with a
 message; nothing here is needed by the pipeline or the tests.
 """
 
@@ -44,8 +44,15 @@ def to_pdf(files: list[Path], out: Path) -> list[Path]:
 
 def pdf_pages_to_png(pdf: Path, out: Path, dpi: int = 80) -> list[Path]:
     if shutil.which("pdftoppm") is None:
-        print("pdftoppm không có trên máy (poppler-utils): bỏ qua ảnh các trang.")
-        return []
+        # Without poppler, LibreOffice's own PDF library draws the pages.
+        from housing_report_tools.pdf_pages import PdfiumMissing, render_pages
+
+        try:
+            return render_pages(pdf, out, dpi)
+        except (PdfiumMissing, OSError) as error:
+            print(f"pdftoppm (poppler-utils) không có trên máy, PDFium của LibreOffice cũng không ({error}):"
+                  " bỏ qua ảnh các trang.")  # fmt: skip
+            return []
     subprocess.run(
         ["pdftoppm", "-png", "-r", str(dpi), str(pdf), str(out / pdf.stem)], check=True, timeout=TIMEOUT_S
     )

@@ -233,3 +233,33 @@ def test_approval_and_office_are_read_and_approval_none_sends_directly(config_di
     edit(config_dir / "report.yaml", lambda data: data.update(approval={"approvers": [], "timeout_hours": 1}))
     with pytest.raises(ConfigError, match="approval.approvers"):
         load_config(config_dir)
+
+
+def test_the_reports_basis_is_said_once_and_defaults_to_the_periodic_regime(config_dir):
+    issuer = load_config(config_dir).report.issuer
+    assert issuer.basis.startswith("Kế hoạch số 45-KH/BTGTU ngày 16/01/2025")
+    assert issuer.name_in_text == "Ban Tuyên giáo Tỉnh ủy"
+    basis = "Thực hiện  Công văn số 12-CV/BTGTU ngày 02/01/2025 của Ban Tuyên giáo Tỉnh ủy."
+    edit(config_dir / "report.yaml", lambda d: d["issuer"].update(basis=basis))
+    assert (
+        load_config(config_dir).report.issuer.basis
+        == "Công văn số 12-CV/BTGTU ngày 02/01/2025 của Ban Tuyên giáo Tỉnh ủy"
+    )
+    edit(config_dir / "report.yaml", lambda d: [d["issuer"].pop(k) for k in ("basis", "short_name")])
+    issuer = load_config(config_dir).report.issuer
+    assert issuer.basis == "chế độ báo cáo định kỳ"
+    assert issuer.name_in_text == "Ban Tuyên Giáo"  # `name` word by word
+    for bad, words in (("Thực hiện .", "không được để trống"), ("x" * 401, "quá 400"), (12, "chuỗi ký tự")):
+        edit(config_dir / "report.yaml", lambda d, bad=bad: d["issuer"].update(basis=bad))
+        with pytest.raises(ConfigError) as info:
+            load_config(config_dir)
+        assert info.value.key == "issuer.basis"
+        assert words in info.value.problem
+
+
+def test_a_fields_unit_is_what_the_report_writes_after_its_number(config_dir):
+    template = load_config(config_dir).template
+    assert template.figure_unit("C_PANO") == "pano, băng rôn, khẩu hiệu"
+    assert template.figure_unit("A.NCC.CAN_XM") == "căn"  # a table's: its section's
+    assert template.figure_unit("B.NSTW.HUY_DONG") == "triệu đồng"
+    assert template.figure_unit("NO_SUCH") == ""

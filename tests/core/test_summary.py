@@ -25,7 +25,7 @@ FEB, MAR = dt.date(2025, 2, 27), dt.date(2025, 3, 12)
 SUMMARY_KEYS = [
     "schema", "period", "period_label", "previous_period", "generated_at", "run_id", "programme", "units",
     "status_counts", "totals", "by_unit", "completion_percent", "houses", "districts", "previous", "change",
-    "lists", "completeness", "version",
+    "lists", "apart", "completeness", "version",
 ]  # fmt: skip
 UNIT_KEYS = [
     "code", "name", "kind", "status", "status_label", "errors", "warnings", "carried_forward_from", "reason",
@@ -35,7 +35,7 @@ FINDING_KEYS = ["cell", "code", "message"]
 HOUSES_KEYS = ["needed", "started", "completed"]
 DISTRICT_KEYS = [
     "code", "name", "status", "carried_forward_from", "needed", "started", "completed", "percent",
-    "previous_completed", "change",
+    "previous_completed", "change", "flagged",
 ]  # fmt: skip
 PREVIOUS_KEYS = ["period", "completion_percent", "houses", "totals"]
 COMPLETENESS_KEYS = ["periods", "total", "by_kind", "by_unit"]
@@ -147,7 +147,12 @@ def test_an_older_summary_decodes_with_the_keys_it_lacks_defaulted():
     for unit in data["units"]:
         del unit["read_at"]
         del unit["reason"]
+    del data["apart"]
+    for district in data["districts"]:
+        del district["flagged"]
     old = decode_summary(json.dumps(data))
+    assert old.apart == {}
+    assert {d.flagged for d in old.districts} == {False}
     assert old.completeness is UNSET
     assert old.version is UNSET
     assert old.previous.houses is None

@@ -408,6 +408,7 @@ def summary_dict() -> dict[str, Any]:
                 "percent": _percent(h) if h["needed"] else None,
                 "previous_completed": previous,
                 "change": None if previous is None else h["completed"] - previous,
+                "flagged": False,
             }
         )
 
@@ -441,6 +442,7 @@ def summary_dict() -> dict[str, Any]:
         },
         "change": change,
         "lists": LISTS,
+        "apart": {},
     }
     return copy.deepcopy(summary)
 

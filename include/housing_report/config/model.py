@@ -37,6 +37,7 @@ from housing_report.config.checks import (
     iso_date,
     items,
     items_or_empty,
+    nfc,
     place_to_send,
     places_to_send,
     problem,
@@ -165,6 +166,30 @@ class Signature:
     _order: ClassVar = ("authority", "title", "name")
 
 
+DEFAULT_BASIS = "chế độ báo cáo định kỳ"
+_BASIS_LIMIT = 400
+
+
+def report_basis(value: Any) -> str:
+    """`issuer.basis`: one line of text, what follows "Thực hiện" (written or not, it is said
+    once), without the sentence's final punctuation."""
+    if value is None:
+        return DEFAULT_BASIS
+    if isinstance(value, bool) or not isinstance(value, str):
+        raise problem(f"phải là chuỗi ký tự, đang là {value!r}")
+    text = " ".join(nfc(value).split())
+    if text.casefold().startswith("thực hiện "):
+        text = text[len("thực hiện ") :].lstrip()
+    text = text.rstrip(" .,;:")
+    if not text:
+        raise problem("không được để trống (bỏ khóa này để dùng «chế độ báo cáo định kỳ»)")
+    if len(text) > _BASIS_LIMIT:
+        raise problem(
+            f"dài {len(text)} ký tự, quá {_BASIS_LIMIT}: chỉ ghi tên, số, ngày của văn bản làm căn cứ"
+        )
+    return text
+
+
 @dataclass(frozen=True, config=STRICT)
 class Issuer:
     kind: Annotated[
@@ -175,10 +200,22 @@ class Issuer:
     place: Text
     report_number_prefix: Text
     signature: Signature | None = None
+    # The issuing body as the report's sentences name it ("Ban Tuyên giáo Tỉnh ủy"): after the
+    # basis ("…, Ban Tuyên giáo Tỉnh ủy báo cáo …") and under each annex ("Kèm theo Báo cáo số …
+    # của Ban Tuyên giáo Tỉnh ủy"). Empty: `name` with each word capitalised.
+    short_name: str = ""
+    # What the report is made under, the words after "Thực hiện" of its opening sentence ("Kế
+    # hoạch số 45-KH/BTGTU ngày 16/01/2025 của Ban Tuyên giáo Tỉnh ủy về …").
+    basis: Annotated[str, Check(report_basis)] = DEFAULT_BASIS
     # "Nơi nhận" of the report document, each a line ("Sở Lao động - TB&XH tỉnh (b/c)");
     # the list ends with "- Lưu: <archive>".
     places_to_send: PlacesToSend = ()
     archive: Text = "VT"
+
+    @property
+    def name_in_text(self) -> str:
+        """The body's name inside a sentence: `short_name`, else `name` capitalised word by word."""
+        return self.short_name.strip() or " ".join(w.capitalize() for w in self.name.split())
 
 
 def no_approval(value: Any) -> Any:

@@ -99,8 +99,11 @@ class Item:
     label: Text
     value: ValueKind = "count"
     max: Maximum = None  # the plausible maximum of a number (else the section's, else the default)
+    # What a number field counts, as the report's sentences say it after the number ("ngày
+    # công", "pano, băng rôn"); empty: the section's unit, else the number alone.
+    unit: Annotated[str, Check(lambda v: nfc(str(v)).strip())] = ""
 
-    _order: ClassVar = ("code", "value", "label", "max")
+    _order: ClassVar = ("code", "value", "label", "unit", "max")
 
     @field_validator("code")
     @classmethod
@@ -358,6 +361,17 @@ class Template:
         """The plausible maximum of a figure (`max:` of its field or table column, else of its
         section, else `DEFAULT_MAXIMA` of its kind); None for a key that is not a figure."""
         return self._maxima.get(key)
+
+    def figure_unit(self, key: str) -> str:
+        """What a figure counts, for a sentence ("căn", "ngày công"): its field's `unit`, else its
+        section's; "" when neither says (or for a key that is not a figure)."""
+        found = self.field_codes.get(key)
+        if found:
+            return found[1].unit or found[0].unit
+        try:
+            return self.section(key.split(".")[0]).unit if key.count(".") == 2 else ""
+        except KeyError:
+            return ""
 
     def figure_label(self, key: str, *, column_first: bool = False) -> str:
         """The Vietnamese label of a figure key: `A.NCC.CAN_XM` -> "<row label> - <column label>",

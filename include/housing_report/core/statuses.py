@@ -36,6 +36,16 @@ STATUS_LABELS = {
     UNREACHABLE: "Không đọc được",
 }
 
+# What the report document says of a unit's status to officials (the unit's own feedback keeps
+# `STATUS_LABELS`): what the unit did, in the office's words, never the system's.
+OFFICIAL_STATUS_LABELS = {
+    ACCEPTED: "đã gửi báo cáo hợp lệ",
+    REJECTED: "báo cáo chưa hợp lệ, đang điều chỉnh",
+    STALE: "chưa gửi báo cáo kỳ này",
+    MISSING: "chưa gửi báo cáo",
+    UNREACHABLE: "chưa tiếp nhận được báo cáo",
+}
+
 # Outcome of fetching one unit's worksheet from a source: ok, or MISSING / UNREACHABLE.
 FETCH_OK = "ok"
 
@@ -52,3 +62,8 @@ WARNING = Severity.WARNING
 def status_label(status: str) -> str:
     """The Vietnamese label of a status ("Đã tiếp nhận"); an unknown one as it is."""
     return STATUS_LABELS.get(status, status)
+
+
+def official_status_label(status: str) -> str:
+    """What the report document says of a unit with `status` ("chưa gửi báo cáo"), lower case."""
+    return OFFICIAL_STATUS_LABELS.get(status, status)

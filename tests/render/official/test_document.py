@@ -63,16 +63,30 @@ def test_state_header(config, summary, tmp_path):
     assert any(t.startswith("Số:") and t.endswith("/BC-SNV") for t in header)
 
 
-def test_title_body_and_sections(official, summary):
+def test_title_body_and_sections(official, summary, config):
     doc = Document(official.document)
     paragraphs = texts(doc)
     title = next(p for p in doc.paragraphs if p.text == "BÁO CÁO")
     assert all(run.bold for run in title.runs)
-    assert any(t.startswith("Tiến độ thực hiện xóa nhà tạm, nhà dột nát") for t in paragraphs)
+    # The subject: its date kept with the words before it (no line holding the date alone).
+    subject = next(t for t in paragraphs if t.startswith("Kết quả thực hiện xóa nhà tạm, nhà dột nát"))
+    assert subject.endswith("trên\u00a0địa\u00a0bàn\u00a0tỉnh\u00a0đến\u00a0ngày\u00a012/03/2025")
+    # The opening: the basis from report.yaml, the issuer, how many units' reports were valid.
+    opening = next(t for t in paragraphs if t.startswith("Thực hiện "))
+    issuer = config.report.issuer
+    assert opening.startswith(f"Thực hiện {issuer.basis}, Ban Tuyên giáo Tỉnh ủy báo cáo kết quả")
+    accepted = sum(1 for u in summary.units if u.status == "accepted")
+    assert f"trên cơ sở báo cáo hợp lệ của {accepted}/{len(summary.units)} đơn vị" in opening
+    assert opening.endswith("như sau:")
     headings = ["I. KẾT QUẢ THỰC HIỆN", "1. Tiến độ chung", "2. Theo nhóm đối tượng", "3. Theo địa bàn"]
-    headings += ["4. Nguồn lực và giải ngân", "II. KHÓ KHĂN, VƯỚNG MẮC", "III. KIẾN NGHỊ, ĐỀ XUẤT"]
+    headings += ["4. Nguồn lực và giải ngân", "II. ĐÁNH GIÁ CHUNG", "Khó khăn, vướng mắc"]
+    headings += ["III. PHƯƠNG HƯỚNG, NHIỆM VỤ THỜI GIAN TỚI", "IV. KIẾN NGHỊ, ĐỀ XUẤT"]
     for heading in headings:
         assert heading in paragraphs, heading
+    assert paragraphs.index(headings[5]) < paragraphs.index(headings[7]) < paragraphs.index(headings[8])
+    # The draft's assessment and directions are the approval form's defaults (report.yaml).
+    assert config.report.approval.assessment in paragraphs
+    assert config.report.approval.directions in paragraphs
     h = summary.houses
     assert any(f"{vn_number(h.completed)}/{vn_number(h.needed)} căn" in t for t in paragraphs)
     body = next(p for p in doc.paragraphs if p.text.startswith("Toàn tỉnh đã hoàn thành"))
@@ -101,20 +115,36 @@ def test_every_district_in_annex_one_and_totals_match(official, summary):
     assert "Đơn vị tính: triệu đồng" in paragraphs
 
 
-def test_places_to_send_and_signature_from_config(official, config):
+def test_places_to_send_in_the_party_style_and_signature_from_config(official, config):
     doc = Document(official.document)
     closing = doc.tables[1]
     left = [p for p in closing.cell(0, 0).paragraphs if p.text]
+    # Hướng dẫn 36-HD/VPTW: "Nơi nhận:" 14, upright, underlined; the list 12, each line ending ",".
+    assert left[0].text == "Nơi nhận:"
+    assert all(r.underline and not r.bold and not r.italic and r.font.size == Pt(14) for r in left[0].runs)
+    assert [p.text for p in left[1:]] == [f"- {x}," for x in config.report.issuer.places_to_send] + [
+        f"- Lưu {config.report.issuer.archive}."
+    ]
+    assert all(r.font.size == Pt(12) for p in left[1:] for r in p.runs)
+    right = [p.text for p in closing.cell(0, 1).paragraphs if p.text]
+    signature = config.report.issuer.signature
+    assert right == [signature.authority, signature.title, signature.name]  # no form placeholder
+
+
+def test_places_to_send_in_the_state_style(config, summary, tmp_path):
+    from housing_report.render.official import prepare
+
+    issuer = dataclasses.replace(config.report.issuer, kind="state")
+    state = dataclasses.replace(config, report=dataclasses.replace(config.report, issuer=issuer))
+    doc = Document(prepare(state, summary, [], tmp_path).document)
+    left = [p for p in doc.tables[1].cell(0, 0).paragraphs if p.text]
+    # Nghị định 30/2020: "Nơi nhận:" bold italic 12; the list 11, ";", ending "- Lưu: VT, ...".
     assert left[0].text == "Nơi nhận:"
     assert all(r.bold and r.italic and r.font.size == Pt(12) for r in left[0].runs)
     assert [p.text for p in left[1:]] == [f"- {x};" for x in config.report.issuer.places_to_send] + [
         f"- Lưu: {config.report.issuer.archive}."
     ]
     assert all(r.font.size == Pt(11) for p in left[1:] for r in p.runs)
-    right = [p.text for p in closing.cell(0, 1).paragraphs if p.text]
-    signature = config.report.issuer.signature
-    assert right[:2] == [signature.authority, signature.title]
-    assert right[-1] == signature.name
 
 
 @pytest.mark.parametrize("code", ["E", "F"])
@@ -123,6 +153,7 @@ def test_long_entries_are_trimmed(config, summary, tmp_path, code):
 
     summary.lists[code] = [ListEntry(unit_code="941", unit_name="Thành phố Sóc Trăng", text="rất dài " * 400)]
     doc = Document(prepare(config, summary, [], tmp_path).document)
-    entry = next(p.text for p in doc.paragraphs if p.text.startswith("- Thành phố Sóc Trăng: rất dài"))
-    assert len(entry) < 540
-    assert entry.endswith("…")
+    # Grouped by content: the text, cut, then the unit that raised it.
+    entry = next(p.text for p in doc.paragraphs if p.text.casefold().startswith("- rất dài"))
+    assert len(entry) < 560
+    assert entry.endswith("… (Thành phố Sóc Trăng).")

@@ -17,7 +17,7 @@ from typing import Any
 
 from housing_report.config import Config
 from housing_report.core.approval import Approval
-from housing_report.core.formatting import vn_date
+from housing_report.core.formatting import vn_date, vn_number
 from housing_report.core.summary import HistoryPoint, Summary
 from housing_report.render.environment import make_environment
 from housing_report.render.official.annexes import Annex, add_annex_sheets, build_annexes
@@ -71,8 +71,24 @@ def body_text(view: Mapping[str, Any]) -> str:
     """The document's body: the template `official_report.txt.j2` rendered with `view`."""
     env = make_environment()
     env.filters["sentence"] = sentence
+    env.filters["change_words"] = change_words
+    env.filters["with_unit"] = with_unit
     text = env.get_template("official_report.txt.j2").render(view)
     return unicodedata.normalize("NFC", text)
+
+
+def with_unit(value: float | None, unit: str = "") -> str:
+    """A count with what it counts: "110 pano, băng rôn, khẩu hiệu" ("0" for nothing reported)."""
+    number = vn_number(value) or "0"
+    return f"{number} {unit}" if unit else number
+
+
+def change_words(value: float, unit: str = "", decimals: int | None = None) -> str:
+    """A change in words, never a sign: "tăng 1.140 ngày công", "giảm 12 căn", "không thay đổi"."""
+    text = vn_number(abs(value), decimals)
+    if text.strip("0,.") == "":
+        return "không thay đổi"
+    return f"{'tăng' if value > 0 else 'giảm'} {text}{' ' + unit if unit else ''}"
 
 
 def sentence(text: str, aside: str = "") -> str:

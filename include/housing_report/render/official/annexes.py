@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from housing_report.config import Config
+from housing_report.core.formatting import vn_date, vn_number
 from housing_report.core.models import TOTAL_LABEL, TOTAL_ROW
+from housing_report.core.statuses import ACCEPTED
 from housing_report.core.summary import Summary
 from housing_report.core.text import clean_text
 from housing_report.render.cells import put, restyle
@@ -66,6 +68,13 @@ class Annex:
         return f"PL_{self.number}"
 
 
+# Phụ lục IV's note when a unit's row holds an earlier period's figures.
+CARRIED_NOTE = (
+    " Đơn vị chưa có báo cáo hợp lệ kỳ này: số liệu lũy kế lấy theo kỳ ghi bên tên đơn vị, số liệu"
+    " trong kỳ để trống (–)."
+)
+
+
 def _percent(done: float | None, of: float | None) -> float | None:
     return round(100.0 * done / of, 2) if done is not None and of else None
 
@@ -84,9 +93,15 @@ def _district_annex(view: dict[str, Any], unit: str) -> Annex:
     ]
     rows = []
     for i, d in enumerate(view["districts_full"], start=1):
-        note = ""
+        # The office's words for what the unit did, and the period its figures are from.
+        notes = []
         if d["status"] != "accepted":
-            note = d["status_label"] + (f"; số liệu kỳ {d['carried_from']}" if d["carried_from"] else "")
+            notes.append(d["official_status"])
+            notes.append(f"số liệu kỳ {d['carried_from']}" if d["carried_from"] else "chưa có số liệu")
+        if d.get("flagged"):
+            notes.append("số liệu đang được xác minh")
+        note = "; ".join(notes)
+        note = note[:1].upper() + note[1:]
         rows.append(
             [
                 i,
@@ -118,6 +133,24 @@ def _district_annex(view: dict[str, Any], unit: str) -> Annex:
     return Annex("", "Tiến độ hỗ trợ nhà ở theo địa bàn", unit, columns, rows, total)
 
 
+def _apart_note(config: Config, summary: Summary, section: Any) -> str:
+    """Under the money annex: what `funds_apart` keeps out of its totals, by column."""
+    rule = config.report.funds_apart
+    if section.code != rule.section or not summary.apart:
+        return ""
+    parts = [
+        f"{c.label.lower()} {vn_number(value)} {section.unit}"
+        for c in section.columns
+        if (value := summary.apart.get(f"{section.code}.{TOTAL_ROW}.{c.code}"))
+    ]
+    if not parts:
+        return ""
+    return (
+        f"Ngoài ra, {clean_text(rule.label)}: {'; '.join(parts)} "
+        "(đã chuyển về các địa phương, không cộng vào tổng trên)."
+    )
+
+
 def build_annexes(config: Config, summary: Summary, view: dict[str, Any]) -> list[Annex]:
     """The annexes of `summary` (see the module's docstring), numbered I, II..."""
     template = config.template
@@ -146,7 +179,9 @@ def build_annexes(config: Config, summary: Summary, view: dict[str, Any]) -> lis
         total_values = [table_total(totals, section, c.code) for c in section.columns]
         total = [None, TOTAL_LABEL, *total_values] + ([completion(TOTAL_ROW)] if is_progress else [])
         title = section.label if not is_progress else f"{section.label}, theo nhóm đối tượng"
-        annexes.append(Annex("", title, section.unit, columns, rows, total))
+        annexes.append(
+            Annex("", title, section.unit, columns, rows, total, note=_apart_note(config, summary, section))
+        )
 
     fields = [s for s in number_sections(template) if s.kind == "fields"]
     if fields:
@@ -158,12 +193,18 @@ def build_annexes(config: Config, summary: Summary, view: dict[str, Any]) -> lis
         by_unit = summary.by_unit
         wanted = {k for _, k in keys}
         rows = []
+        carried = False
         for unit in summary.units:
             figures = by_unit.get(unit.code) or {}
             uses = set(template.used_figure_keys(unit.kind)) if unit.kind in template.kinds else set()
             if not (uses | set(figures)) & wanted:
                 continue
-            rows.append([len(rows) + 1, clean_text(unit.name), *(figures.get(k) for _, k in keys)])
+            name = clean_text(unit.name)
+            if unit.status != ACCEPTED:  # its cumulative figures are an earlier period's
+                carried = True
+                since = vn_date(unit.carried_forward_from)
+                name += f" (số liệu kỳ {since})" if since else " (chưa có số liệu)"
+            rows.append([len(rows) + 1, name, *(figures.get(k) for _, k in keys)])
         total = [None, TOTAL_LABEL, *(totals.get(k) for _, k in keys)]
         units = {s.unit for s in fields}
         annexes.append(
@@ -174,7 +215,8 @@ def build_annexes(config: Config, summary: Summary, view: dict[str, Any]) -> lis
                 columns,
                 rows,
                 total,
-                note="Số liệu huy động sức dân là lũy kế; số liệu tuyên truyền là trong kỳ báo cáo.",
+                note="Số liệu huy động sức dân là lũy kế; số liệu tuyên truyền là trong kỳ báo cáo."
+                + (CARRIED_NOTE if carried else ""),
             )
         )
     for i, annex in enumerate(annexes):

@@ -71,16 +71,25 @@ def chart_rows(districts: Sequence[dict[str, Any]], title: str) -> tuple[list[di
     return rows[-MAX_BARS:], f"{title} — {MAX_BARS} địa bàn có tỷ lệ thấp nhất trong {vn_number(len(rows))}"
 
 
+# The district chart's legend: what each colour of bar means.
+DISTRICT_LEGEND = (
+    (GREEN, "Số liệu kỳ này"),
+    (AMBER, "Chưa có báo cáo hợp lệ kỳ này: số liệu kỳ trước (ghi ở cuối thanh)"),
+    (GREY, "Chưa có số liệu"),
+)
+
+
 def district_chart(districts: Sequence[dict[str, Any]], path: str | Path, title: str) -> Path:
-    """Completion (%) by district: one bar each, best at the top; districts without data are
-    listed with "chưa có số liệu"."""
+    """Completion (%) by district: one bar each, best at the top; a district without this
+    period's figures in amber with the period its figures are from, one without any with
+    "chưa có số liệu"; a legend of the colours under the bars."""
     import matplotlib
 
     rows, title = chart_rows(districts, title)
     rows = rows[::-1]  # barh draws the first at the bottom
     with matplotlib.rc_context(_rc()):
         figure = _figure()
-        ax = figure.add_axes((0.30, 0.08, 0.62, 0.82))
+        ax = figure.add_axes((0.30, 0.16, 0.62, 0.76))
         names = [d["name"] for d in rows]
         values = [d.get("percent") or 0 for d in rows]
         colors = [
@@ -97,7 +106,19 @@ def district_chart(districts: Sequence[dict[str, Any]], path: str | Path, title:
                 text = "chưa có số liệu"
             else:
                 text = f"{vn_percent(d['percent'])} ({vn_number(d['completed'])}/{vn_number(d['needed'])})"
+                if d.get("status") != "accepted" and d.get("carried_from"):
+                    text += f", số liệu kỳ {d['carried_from']}"
             ax.text(values[i] + 1.5, i, text, va="center", fontsize=8)
+        shown = {colors[i] for i in range(len(rows))} | {GREEN}
+        from matplotlib.patches import Patch
+
+        figure.legend(
+            handles=[Patch(color=c, label=label) for c, label in DISTRICT_LEGEND if c in shown],
+            loc="lower center",
+            ncol=3,
+            fontsize=8,
+            frameon=False,
+        )
         ax.set_title(title, fontsize=10, fontweight="bold", loc="left")
         ax.tick_params(axis="y", length=0)
         _save(figure, Path(path))

@@ -14,10 +14,17 @@ Layout (Phụ lục I of the decree; the Party variant where `issuer.kind` is `p
 - "BÁO CÁO" (bold caps) and its subject (bold), a short rule under.
 - The body from the template `official_report.txt.j2` (see there for its line markup),
   with the charts.
-- "Nơi nhận:" (bold italic 12, list 11, ending "- Lưu: ...") bottom left and the signature
-  block bottom right, from `issuer` in report.yaml.
-- The annexes in a landscape section, one per page: "Phụ lục I", the title, "(Kèm theo
-  Báo cáo số ... ngày ...)", "Đơn vị tính: ...", the table with its totals row.
+- "Nơi nhận" bottom left in the issuer kind's style: a state body's (Nghị định 30/2020)
+  "Nơi nhận:" bold italic 12, its list 11, each line ending ";", the last "- Lưu: VT, ...";
+  a Party body's (Hướng dẫn 36-HD/VPTW) "Nơi nhận:" 14 underlined, its list 12, each line
+  ending ",", the last "- Lưu VT, ...". The signature block bottom right, from `issuer`: the
+  draft leaves the signing space blank (no form placeholder), the approved document holds the
+  picture where the digital signature goes.
+- The annexes in a landscape section, one per page, numbered pages too: "Phụ lục I", the title,
+  "(Kèm theo Báo cáo số ... ngày ... của <issuer>)", "Đơn vị tính: ...", the table with its
+  totals row. Each table is exactly the text width (fixed layout), its columns and font size
+  chosen so that no word breaks (`docx_parts.fit_columns`); its header row repeats on every
+  page, and no row is split across two pages.
 """
 
 from __future__ import annotations
@@ -37,12 +44,17 @@ from housing_report.render.official.docx_parts import (
     clone_paragraph,
     column_widths,
     first_paragraph,
+    fit_columns,
+    keep_rows_whole,
     margins,
     nfc,
     no_borders,
     page_numbers,
     paragraph_alignment,
+    repeat_as_header,
     rule_under,
+    set_font,
+    text_width_of,
 )
 from housing_report.render.official.docx_rows import DeferredRows
 
@@ -157,19 +169,29 @@ def _body(doc, lines: list[str], charts: Mapping[str, Path]) -> None:
 
 
 def _closing(doc, view: Mapping[str, Any]) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
     table = doc.add_table(rows=1, cols=2)
     no_borders(table)
     column_widths(table, FOOTER_WIDTHS)
     left, right = table.cell(0, 0), table.cell(0, 1)
-    p = first_paragraph(left, "Nơi nhận:", 12, bold=True, italic=True)
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Pt
-
-    p.alignment = WD_ALIGN_PARAGRAPH.LEFT
-    p.paragraph_format.space_before = Pt(12)
-    for place in view["places_to_send"]:
-        add_paragraph(left, f"- {place};", 11, align="left")
-    add_paragraph(left, f"- Lưu: {view['archive']}.", 11, align="left")
+    party = view["issuer"]["kind"] == "party"
+    if party:  # Hướng dẫn 36-HD/VPTW: "Nơi nhận:" 14, upright, underlined; the list 12, ","
+        label = first_paragraph(left, "Nơi nhận:", 14)
+        for run in label.runs:
+            set_font(run, underline=True)
+        size, end, archive = 12, ",", f"- Lưu {view['archive']}."
+    else:  # Nghị định 30/2020: "Nơi nhận:" bold italic 12; the list 11, ";"
+        label = first_paragraph(left, "Nơi nhận:", 12, bold=True, italic=True)
+        size, end, archive = 11, ";", f"- Lưu: {view['archive']}."
+    label.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    label.paragraph_format.space_before = Pt(12)
+    for line in [*(f"- {place}{end}" for place in view["places_to_send"]), archive]:
+        item = add_paragraph(left, line, size, align="left")
+        # A line that wraps continues under the text, not under the dash.
+        item.paragraph_format.left_indent = Pt(size * 0.6)
+        item.paragraph_format.first_line_indent = Pt(-size * 0.6)
 
     sig = view["signature"]
     lines = [t for t in (sig["authority"], sig["title"]) if t]
@@ -178,7 +200,7 @@ def _closing(doc, view: Mapping[str, Any]) -> None:
     for text in lines[1:]:
         add_paragraph(right, text, 14, bold=True)
     if view.get("approval"):
-        # The approved document: the digital signature goes here (sign.pades), no handwritten note.
+        # The approved document: the digital signature goes here (sign.pades).
         import io
 
         from docx.shared import Cm
@@ -187,8 +209,8 @@ def _closing(doc, view: Mapping[str, Any]) -> None:
         width, height = (Cm(v) for v in SIGNATURE_BOX_CM)
         holder.add_run().add_picture(io.BytesIO(signature_placeholder_png()), width=width, height=height)
     else:
-        add_paragraph(right, "(Ký, ghi rõ họ tên và đóng dấu)", 13, italic=True)
-        for _ in range(3):
+        # The draft: room for the handwritten signature and the seal, nothing printed in it.
+        for _ in range(4):
             add_paragraph(right, "", 14)
     add_paragraph(right, sig["name"], 14, bold=True)
 
@@ -205,19 +227,28 @@ def _format_cell(value: Any, kind: str) -> str:
     return str(value)
 
 
-def _annex(doc, annex: Annex, attached_to: str, first: bool, deferred: DeferredRows) -> None:
+def _annex(doc, annex: Annex, attached_to: str, first: bool, deferred: DeferredRows, width_cm: float) -> None:
     from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.oxml import OxmlElement
     from docx.shared import Pt
 
     head = add_paragraph(doc, f"Phụ lục {annex.number}", 14, bold=True)
     if not first:
         head.paragraph_format.page_break_before = True
-    add_paragraph(doc, annex.title.upper(), 14, bold=True)
-    add_paragraph(doc, f"(Kèm theo {attached_to})", 13, italic=True, after=6)
+    head.paragraph_format.keep_with_next = True
+    add_paragraph(doc, annex.title.upper(), 14, bold=True).paragraph_format.keep_with_next = True
+    attached = add_paragraph(doc, f"(Kèm theo {attached_to})", 13, italic=True, after=6)
+    attached.paragraph_format.keep_with_next = True
     unit = f"Đơn vị tính: {annex.unit}" if annex.unit else "Đơn vị tính: như ghi ở từng cột"
-    add_paragraph(doc, unit, 12, align="right", italic=True, after=3)
+    add_paragraph(doc, unit, 12, align="right", italic=True, after=3).paragraph_format.keep_with_next = True
     rows = [*annex.rows, *([annex.total] if annex.total else [])]
+    texts = [[_format_cell(v, c.kind) for v, c in zip(values, annex.columns, strict=True)] for values in rows]
+    widths, size = fit_columns(
+        [c.label for c in annex.columns],
+        texts,
+        [c.kind == "text" for c in annex.columns],
+        [c.width for c in annex.columns],
+        width_cm,
+    )
     # Two rows are built cell by cell with python-docx (the header, the first body row, and the
     # total row at the end); the other body rows are copies of the first with their texts set,
     # written when the document is saved (`docx_rows`): python-docx's per-cell calls cost
@@ -225,39 +256,31 @@ def _annex(doc, annex: Annex, attached_to: str, first: bool, deferred: DeferredR
     table = doc.add_table(rows=1 + min(1, len(rows)), cols=len(annex.columns))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    column_widths(table, [c.width for c in annex.columns])
-    size = 11 if len(annex.columns) <= 9 else 10
+    column_widths(table, widths)
     header, *body = table.rows
     for column, cell in zip(annex.columns, header.cells, strict=True):
         p = first_paragraph(cell, column.label, size, bold=True)
         p.paragraph_format.space_before = Pt(2)
         p.paragraph_format.space_after = Pt(2)
-    # The header row repeats on every page of a long annex.
-    tr_pr = header._tr.get_or_add_trPr()
-    tr_pr.append(OxmlElement("w:tblHeader"))
+    # The header row repeats on every page of a long annex; no row is split between pages.
+    repeat_as_header(header)
 
     def fill(row, values, bold: bool) -> None:
-        for column, value, cell in zip(annex.columns, values, row.cells, strict=True):
+        keep_rows_whole(row)
+        for column, text, cell in zip(annex.columns, values, row.cells, strict=True):
             align = "left" if column.kind == "text" else ("center" if column.kind == "index" else "right")
-            p = first_paragraph(cell, _format_cell(value, column.kind), size, bold=bold)
+            p = first_paragraph(cell, text, size, bold=bold)
             p.alignment = paragraph_alignment(align)
             p.paragraph_format.space_before = Pt(1)
             p.paragraph_format.space_after = Pt(1)
 
-    plain = rows[:-1] if annex.total is not None else rows
+    plain = texts[:-1] if annex.total is not None else texts
     if plain:
         fill(body[0], plain[0], False)
-        deferred.add(
-            table,
-            body[0]._tr,
-            [
-                [_format_cell(v, c.kind) for v, c in zip(values, annex.columns, strict=True)]
-                for values in plain[1:]
-            ],
-        )
+        deferred.add(table, body[0]._tr, plain[1:])
     if annex.total is not None:
         total_row = body[0] if not plain else table.add_row()
-        fill(total_row, annex.total, True)
+        fill(total_row, texts[-1], True)
     if annex.note:
         add_paragraph(doc, f"Ghi chú: {annex.note}", 12, align="left", italic=True, before=6)
 
@@ -299,8 +322,12 @@ def write_document(
         landscape.orientation = WD_ORIENT.LANDSCAPE
         landscape.page_width, landscape.page_height = Mm(297), Mm(210)
         margins(landscape)
+        # The annexes' pages are numbered on, their first page too (the header of the report's
+        # section, whose first page alone has none).
+        landscape.different_first_page_header_footer = False
+        width = text_width_of(landscape)
         for i, annex in enumerate(annexes):
-            _annex(doc, annex, view["attached_to"], first=i == 0, deferred=deferred)
+            _annex(doc, annex, view["attached_to"], first=i == 0, deferred=deferred, width_cm=width)
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,8 @@ page numbers from page 2, the decree's margins. `official.document` lays the rep
 from __future__ import annotations
 
 import unicodedata
+from functools import cache
+from typing import Any
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -265,3 +267,155 @@ def paragraph_alignment(name: str):
         "right": WD_ALIGN_PARAGRAPH.RIGHT,
         "center": WD_ALIGN_PARAGRAPH.CENTER,
     }[name]
+
+
+# --------------------------------------------------------------------------- table widths
+
+# Liberation Serif has Times New Roman's metrics (the font LibreOffice uses in its place): a word's
+# width measured with it is the width it takes in the document. Where it lacks a letter (the
+# Liberation fonts of Debian 12 have no "ư", "ớ", "ế", "ạ"...), LibreOffice draws that letter in
+# DejaVu Serif, so it is measured in DejaVu Serif too.
+FONT_DIR = "/usr/share/fonts/truetype"
+METRIC_FONTS = {
+    False: (f"{FONT_DIR}/liberation/LiberationSerif-Regular.ttf", f"{FONT_DIR}/dejavu/DejaVuSerif.ttf"),
+    True: (f"{FONT_DIR}/liberation/LiberationSerif-Bold.ttf", f"{FONT_DIR}/dejavu/DejaVuSerif-Bold.ttf"),
+}
+# A table cell's left and right margins together (Word's and LibreOffice's default, 0,19 cm each)
+# and some room so that a word that fits on screen fits in print too.
+CELL_PADDING_CM = 0.38 + 0.15
+# Sizes tried for an annex table, largest first, until its words fit the text width.
+TABLE_SIZES = (11.0, 10.5, 10.0, 9.5, 9.0, 8.5, 8.0)
+# Without the metric fonts, a character's width in em (wide: Vietnamese letters are drawn wider).
+FALLBACK_EM = 0.62
+
+
+@cache
+def _metric_fonts(bold: bool) -> list[tuple[Any, frozenset[int]]]:
+    """The fonts a table's text is measured with, each with the characters it has."""
+    from fontTools.ttLib import TTFont
+    from PIL import ImageFont
+
+    fonts = []
+    for path in METRIC_FONTS[bold]:
+        try:
+            fonts.append((ImageFont.truetype(path, 1000), frozenset(TTFont(path).getBestCmap())))
+        except OSError:
+            continue
+    return fonts
+
+
+_DIGITS = str.maketrans("123456789", "000000000")
+
+
+@cache
+def _char_em(char: str, bold: bool) -> float:
+    font = next((f for f, chars in _metric_fonts(bold) if ord(char) in chars), None)
+    return font.getlength(char) / 1000 if font is not None else FALLBACK_EM
+
+
+_CHAR_EMS: dict[bool, dict[str, float]] = {False: {}, True: {}}
+
+
+def _em(text: str, bold: bool) -> float:
+    """The width of `text` (NFC) in em: the sum of its letters'."""
+    known = _CHAR_EMS[bold]
+    try:
+        return sum(known[char] for char in text)
+    except KeyError:
+        known.update((char, _char_em(char, bold)) for char in text if char not in known)
+        return sum(known[char] for char in text)
+
+
+def _longest(texts: list[str], bold: bool, slack: int = 2) -> float:
+    """The widest of `texts` in em, measuring only those within `slack` letters of the longest (a
+    text a few letters shorter is narrower, whatever its letters)."""
+    most = max(map(len, texts), default=0)
+    return max((_em(t, bold) for t in texts if len(t) >= most - slack), default=0.0)
+
+
+def _cm(em: float, size: float) -> float:
+    return em * size / 72 * 2.54
+
+
+def text_width_cm(text: str, size: float, *, bold: bool = False) -> float:
+    """How wide `text` prints on one line in `FONT` at `size` points (cm)."""
+    return _cm(_em(nfc(text), bold), size)
+
+
+def longest_word_cm(text: str, size: float, *, bold: bool = False) -> float:
+    """The width of the widest word of `text` (a cell wraps between words, never inside one)."""
+    return _cm(max((_em(w, bold) for w in nfc(text).split()), default=0.0), size)
+
+
+def fit_columns(
+    headers: list[str], cells: list[list[str]], wrap: list[bool], nominal: list[float], total_cm: float
+) -> tuple[list[float], float]:
+    """Column widths (cm, summing to `total_cm`) and the font size of a table whose every word fits
+    its column: the header's words (bold) and the body's (a column with `wrap` False keeps its
+    texts on one line: numbers, dates). The first size of `TABLE_SIZES` whose minimum widths fit is
+    used; what is left of the width goes first to the wrapping columns, up to the width of their
+    longest text on one line (a name on one line rather than a wide number column), then to every
+    column in proportion to `nominal`.
+
+    Widths are measured once, in em (a text's width is proportional to its size): thousands of
+    rows cost one pass."""
+    count = len(headers)
+    least = [_longest(nfc(h).split(), True) for h in headers]  # em
+    whole = [0.0] * count  # the widest text on one line, em
+    for i in range(count):
+        texts = [nfc(row[i]) for row in cells if row[i]]
+        if wrap[i]:
+            words = {w for t in texts for w in t.split()}
+            least[i] = max(least[i], _longest(list(words), False))
+            whole[i] = _longest(texts, False, slack=3)
+        else:  # on one line, bold in the totals row; digits are all as wide as "0"
+            least[i] = max(least[i], _longest(list({t.translate(_DIGITS) for t in texts}), True))
+    minimum: list[float] = []
+    for size in TABLE_SIZES:
+        minimum = [_cm(em, size) + CELL_PADDING_CM for em in least]
+        if sum(minimum) <= total_cm:
+            break
+    natural = [max(minimum[i], _cm(whole[i], size) + CELL_PADDING_CM) for i in range(count)]
+    widths = list(minimum)
+    spare = max(0.0, total_cm - sum(widths))
+    # Shared out evenly, the column that wants least first: it takes what it wants, the rest
+    # share what is left (a district's name gets its one line before a long note gets several).
+    wanting = sorted((i for i in range(count) if natural[i] > minimum[i]), key=lambda i: natural[i])
+    for k, i in enumerate(wanting):
+        give = min(natural[i] - minimum[i], spare / (len(wanting) - k))
+        widths[i] += give
+        spare -= give
+    weights = sum(nominal) or 1.0
+    widths = [w + spare * n / weights for w, n in zip(widths, nominal, strict=True)]
+    scale = total_cm / sum(widths)  # exactly the text width, even when the smallest size did not fit
+    return [round(w * scale, 3) for w in widths], size
+
+
+def keep_rows_whole(row) -> None:
+    """A table row is never split across two pages (`w:cantSplit`)."""
+    from docx.oxml import OxmlElement
+
+    tr_pr = row._tr.get_or_add_trPr()
+    if tr_pr.find(_qn("w:cantSplit")) is None:
+        tr_pr.append(OxmlElement("w:cantSplit"))
+
+
+def repeat_as_header(row) -> None:
+    """The row is repeated at the top of each page the table runs onto (`w:tblHeader`)."""
+    from docx.oxml import OxmlElement
+
+    keep_rows_whole(row)
+    tr_pr = row._tr.get_or_add_trPr()
+    if tr_pr.find(_qn("w:tblHeader")) is None:
+        tr_pr.append(OxmlElement("w:tblHeader"))
+
+
+def _qn(name: str) -> str:
+    from docx.oxml.ns import qn
+
+    return qn(name)
+
+
+def text_width_of(section) -> float:
+    """The width between a section's margins (cm)."""
+    return (section.page_width - section.left_margin - section.right_margin) / 360000
