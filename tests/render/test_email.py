@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 import pytest
 
 from housing_report.core.formatting import vn_number, vn_percent
-from housing_report.core.statuses import STATUS_LABELS
+from housing_report.core.statuses import OFFICIAL_STATUS_LABELS, STATUS_LABELS
 from housing_report.core.summary import FindingEntry, Houses
-from housing_report.render.email import OFFICIAL_STATUS_LABELS, render_email
+from housing_report.render.email import render_email
 from housing_report.render.prose import visible_text
 from tests.support.summary_fixture import (
     FORMULA,
@@ -369,7 +369,6 @@ def test_a_correction_says_what_changed_in_the_headline_and_why_before_the_figur
     import msgspec
 
     from housing_report.aggregate.corrections import compare
-    from housing_report.aggregate.forecast import forecast_all
 
     old = make_summary()
     houses = msgspec.structs.replace(old.houses, completed=old.houses.completed + 7)

@@ -30,7 +30,7 @@ from housing_report.core.statuses import (
     STATUSES,
     SUBMITTED,
     UNREACHABLE,
-    status_label,
+    official_status_label,
 )
 from housing_report.core.summary import District, ListEntry, Summary, UnitEntry, as_dict
 from housing_report.core.text import clean_text, trim_text
@@ -51,20 +51,11 @@ EMAIL_ROWS = 30
 REJECTED_SHOWN = 10
 # Which units the status table shows first when it cannot show them all.
 _STATUS_ORDER = (REJECTED, MISSING, UNREACHABLE, STALE, ACCEPTED)
-# What the email says of a unit's status to officials, in the office's words (the unit's own
-# feedback keeps `STATUS_LABELS`): what the unit did, never what the system did.
-OFFICIAL_STATUS_LABELS = {
-    ACCEPTED: "đã gửi báo cáo hợp lệ",
-    REJECTED: "báo cáo chưa hợp lệ, đang điều chỉnh",
-    STALE: "chưa gửi báo cáo kỳ này",
-    MISSING: "chưa gửi báo cáo",
-    UNREACHABLE: "chưa tiếp nhận được báo cáo",
-}
-
-
 def official_status(status: str) -> str:
-    """How the email names a unit's status to officials ("báo cáo chưa hợp lệ, đang điều chỉnh")."""
-    return OFFICIAL_STATUS_LABELS.get(status, status_label(status))
+    """How the email names a unit's status to officials ("báo cáo chưa hợp lệ, đang điều chỉnh"),
+    the document's words (`core.statuses.OFFICIAL_STATUS_LABELS`; the unit's own feedback keeps
+    `STATUS_LABELS`)."""
+    return official_status_label(status)
 
 
 # A recommendation's leading words asking for it, said once for its addressee.
@@ -247,9 +238,7 @@ def _by_addressee(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _figure_unit(template: Template, section: Section, key: str) -> str:
     """What a figure counts ("ngày công"), for a sentence; the section's unit by default."""
-    # A field's own `unit` (`Template.figure_unit`, issue 20's document branch) once it is merged.
-    unit_of = getattr(template, "figure_unit", None)
-    return (unit_of(key) if unit_of else "") or section.unit or ""
+    return template.figure_unit(key) or section.unit or ""
 
 
 def _shown(items: list[Any], limit: int = EMAIL_ROWS) -> tuple[list[Any], int]:
@@ -320,7 +309,7 @@ def build_context(summary: Summary, config: Config) -> dict[str, Any]:
             {
                 "name": clean_text(d.name),
                 "status": d.status,
-                "status_label": status_label(d.status),
+                "status_label": official_status(d.status),
                 "needed": needed,
                 "completed": d.completed,
                 "percent": d.percent if needed else None,
