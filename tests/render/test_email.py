@@ -203,11 +203,13 @@ def test_table_b_is_in_million_dong_with_totals(rendered, config):
 
 def test_mobilisation_shows_change_and_propaganda_the_period(rendered):
     mobilisation = table_after(rendered.html, "Huy động sức dân")
-    assert ["Số ngày công lao động hỗ trợ", "31.380", "+1.460"] in mobilisation
+    # Every count with its unit (the field's `unit` in the config).
+    assert ["Số ngày công lao động hỗ trợ", "31.380 | ngày công", "+1.460"] in mobilisation
     propaganda = table_after(rendered.html, "Công tác tuyên truyền trong kỳ")
-    assert ["Lượt người dự hội nghị, sinh hoạt", "4.030"] in propaganda
-    assert "- Số ngày công lao động hỗ trợ: 31.380" in rendered.text
-    assert "(tăng 1.460" in rendered.text
+    assert ["Lượt người dự hội nghị, sinh hoạt", "4.030 | lượt người"] in propaganda
+    assert "- Số ngày công lao động hỗ trợ: 31.380 ngày công (tăng 1.460 ngày công so với kỳ trước)" in (
+        rendered.text
+    )
     assert "+1.460" not in rendered.text
 
 
