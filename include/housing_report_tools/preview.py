@@ -16,8 +16,9 @@ from pathlib import Path
 
 SOFFICE = ("soffice", "libreoffice")
 CHROMIUM = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-# (name, width, height) of the email screenshots.
-EMAIL_SIZES = (("phone", 412, 2400), ("desktop", 1024, 2400))
+# (name, width, height) of the email screenshots: the whole email on a phone (390 CSS pixels,
+# an iPhone 12 to 15) and on a desktop, and a phone's first screen (what is read without scrolling).
+EMAIL_SIZES = (("phone", 390, 9000), ("phone-first-screen", 390, 844), ("desktop", 1024, 7000))
 TIMEOUT_S = 180
 
 

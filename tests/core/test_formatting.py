@@ -9,6 +9,7 @@ import pytest
 from housing_report.core.formatting import (
     FILTERS,
     vn_change,
+    vn_change_words,
     vn_date,
     vn_datetime,
     vn_long_date,
@@ -86,6 +87,24 @@ def test_vn_percent(value, expected):
 )
 def test_vn_change(value, decimals, expected):
     assert vn_change(value, decimals) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "decimals", "expected"),
+    [
+        (362, "căn", None, "tăng 362 căn"),
+        (-5, "ngày công", None, "giảm 5 ngày công"),
+        (0, "căn", None, "không thay đổi"),
+        (Decimal("4.1"), "điểm phần trăm", 1, "tăng 4,1 điểm phần trăm"),
+        (1250.5, "", None, "tăng 1.250,5"),
+        (-0.0001, "căn", None, "không thay đổi"),
+        (None, "căn", None, ""),
+    ],
+    ids=["up", "down", "same", "points", "no-unit", "rounds-to-zero", "none"],
+)
+def test_vn_change_words(value, unit, decimals, expected):
+    """A change for a sentence: in words, never a sign ("tăng 362 căn", not "+362 căn")."""
+    assert vn_change_words(value, unit, decimals) == expected
 
 
 @pytest.mark.parametrize(

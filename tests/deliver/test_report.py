@@ -106,7 +106,7 @@ def test_report_once_then_nothing_then_a_correction(store, config):
     assert "phiên bản 1" in text
     assert "phiên bản 3" in text
     assert "Đã hoàn thành, bàn giao xây mới" in text
-    assert "(+30)" in text
+    assert "(tăng 30)." in text  # the change in words, not "+30"
     assert "Huyện Kế Sách" in text
     html = correction.get_body(preferencelist=("html",)).get_content()
     assert "Lý do điều chỉnh" in html

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 import unicodedata
+from decimal import ROUND_HALF_UP, Decimal
 from html import unescape
 from html.parser import HTMLParser
 
 import pytest
 
-from housing_report.core.statuses import STATUS_LABELS
+from housing_report.core.formatting import vn_number, vn_percent
+from housing_report.core.statuses import OFFICIAL_STATUS_LABELS, STATUS_LABELS
 from housing_report.core.summary import FindingEntry, Houses
 from housing_report.render.email import render_email
+from housing_report.render.prose import visible_text
 from tests.support.summary_fixture import (
     FORMULA,
     NFD_TEXT,
@@ -81,16 +84,47 @@ def test_subject_follows_the_period_label(config):
     assert render_email(summary, config).subject.endswith("- kỳ 27/03/2025")
 
 
+def _one_decimal(percent: float) -> Decimal:
+    return Decimal(repr(percent)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
 @pytest.mark.parametrize("part", ["html", "text"])
 def test_key_figures_come_first(rendered, part):
+    summary = make_summary()
     body = getattr(rendered, part)
     key = "1.574 / 4.518 căn" if part == "html" else "1.574/4.518 căn"
     assert key in body
     assert "34,8%" in body
-    assert "+122" in body  # completed since 27/02/2025
-    assert "+2,7" in body  # percentage points
+    if part == "html":
+        body = visible_text(body)
+    assert "số nhà hoàn thành, bàn giao tăng 122 căn" in body  # since 27/02/2025, in words
+    # The change of the rate is the difference of the two rates shown beside it, so they agree.
+    shown_now = _one_decimal(summary.completion_percent)
+    shown_before = _one_decimal(summary.previous.completion_percent)
+    points = vn_number(shown_now - shown_before, 1)
+    before, now = summary.previous.completion_percent, summary.completion_percent
+    rates = f"(từ {vn_percent(before)} lên {vn_percent(now)})"
+    assert f"tỷ lệ hoàn thành tăng {points} điểm phần trăm {rates}" in body
     first_section = body.index("Tiến độ theo địa bàn" if part == "html" else "TIẾN ĐỘ THEO ĐỊA BÀN")
-    assert body.index(key) < first_section
+    assert body.index(key if part == "text" else "1.574 / 4.518 căn") < first_section
+
+
+@pytest.mark.parametrize("part", ["html", "text"])
+def test_the_split_of_new_and_repaired_houses_is_stated(rendered, part):
+    body = rendered.text if part == "text" else visible_text(rendered.html)
+    head = body[: body.lower().index("tiến độ theo địa bàn")]
+    for kind in ("xây mới", "sửa chữa"):
+        assert kind in head.lower()
+    assert "971" in head  # completed: new 971, repaired 603 (table A's total row)
+    assert "603" in head
+
+
+def test_the_basis_says_how_many_reports_were_valid(rendered):
+    summary = make_summary()
+    accepted = sum(1 for u in summary.units if u.status == "accepted")
+    basis = f"trên cơ sở báo cáo hợp lệ của {accepted}/{len(summary.units)} đơn vị"
+    assert basis in rendered.text
+    assert basis in visible_text(rendered.html)
 
 
 @pytest.mark.parametrize("part", ["html", "text"])
@@ -115,22 +149,46 @@ def test_sections_in_the_agreed_order(rendered, part):
 
 
 def test_district_table_is_compact_and_adds_up(rendered):
+    """Three columns on a phone: the rate over the houses, the change; a note under the name."""
     rows = table_after(rendered.html, "Tiến độ theo địa bàn")
-    assert rows[0] == ["Địa bàn", "Hoàn thành / cần hỗ trợ (căn)", "Tỷ lệ", "So với kỳ trước"]
-    assert all(len(r) == 4 for r in rows)
+    assert rows[0] == ["Địa bàn", "Hoàn thành / cần hỗ trợ (căn)", "So với kỳ trước (căn)"]
+    assert all(len(r) == 3 for r in rows)
     by_name = {r[0].split(" | ")[0]: r for r in rows[1:]}
-    assert by_name["Thành phố Sóc Trăng"][1:] == ["248 / 575", "43,1%", "+52"]
-    assert by_name["Huyện Kế Sách"][0] == "Huyện Kế Sách | Bị trả lại (có lỗi); số liệu kỳ 27/02/2025"
-    assert by_name["Huyện Cù Lao Dung"][1:] == ["–", "–", "–"]
-    assert by_name["Tổng cộng"][1:] == ["1.574 / 4.518", "34,8%", "+122"]
+    assert by_name["Thành phố Sóc Trăng"][1:] == ["43,1% | 248 / 575", "+52"]
+    assert by_name["Huyện Kế Sách"][0] == (
+        "Huyện Kế Sách | Báo cáo chưa hợp lệ, đang điều chỉnh; số liệu kỳ 27/02/2025"
+    )
+    assert by_name["Huyện Kế Sách"][2] == "–"  # carried forward: its change is unknown, not 0
+    assert by_name["Huyện Cù Lao Dung"][1:] == ["– | chưa có số liệu", "–"]
+    assert by_name["Tổng cộng"][1:] == ["34,8% | 1.574 / 4.518", "+122"]
+
+
+def test_district_lines_state_the_change_in_words(rendered):
+    text = rendered.text
+    assert "- Thành phố Sóc Trăng: 248/575 căn, đạt 43,1%, tăng 52 căn." in text
+    carried = "so với kỳ trước: – (báo cáo chưa hợp lệ, đang điều chỉnh; số liệu kỳ 27/02/2025)."
+    assert carried in text
+    assert "- Tổng cộng: 1.574/4.518 căn, đạt 34,8%, tăng 122 căn." in text
 
 
 def test_table_a_has_every_group_and_the_totals(rendered, config):
+    """On a phone: the measures over the kinds of work in two header rows, each group's label
+    on a row of its own above its six figures."""
     rows = table_after(rendered.html, "Tiến độ hỗ trợ nhà ở")
     section = config.template.section("A")
-    assert rows[0] == ["Nội dung"] + [c.label for c in section.columns]
-    assert [r[0] for r in rows[1:]] == [r.label for r in section.rows] + ["Tổng cộng"]
-    assert rows[-1][1:] == ["2.997", "1.521", "1.658", "905", "971", "603"]
+    assert rows[0] == ["Số nhà cần hỗ trợ", "Đã khởi công", "Đã hoàn thành, bàn giao"]
+    assert rows[1] == ["Xây mới", "Sửa chữa"] * 3
+    labels, figures = rows[2::2], rows[3::2]
+    assert [r[0] for r in labels] == [r.label for r in section.rows] + ["Tổng cộng"]
+    assert all(len(r) == 6 for r in figures)
+    assert figures[-1] == ["2.997", "1.521", "1.658", "905", "971", "603"]
+    for group, kind in zip(rows[0], ("Xây mới", "Sửa chữa"), strict=False):
+        assert f"{group} {kind.lower()}" in [c.label for c in section.columns]
+    # The plain text: a line per group, the same figures.
+    assert (
+        "- Tổng cộng: số nhà cần hỗ trợ xây mới 2.997, sửa chữa 1.521; đã khởi công xây mới 1.658, "
+        "sửa chữa 905; đã hoàn thành, bàn giao xây mới 971, sửa chữa 603."
+    ) in rendered.text
 
 
 def test_table_b_is_in_million_dong_with_totals(rendered, config):
@@ -145,25 +203,38 @@ def test_table_b_is_in_million_dong_with_totals(rendered, config):
 
 def test_mobilisation_shows_change_and_propaganda_the_period(rendered):
     mobilisation = table_after(rendered.html, "Huy động sức dân")
-    assert ["Số ngày công lao động hỗ trợ", "31.380", "+1.460"] in mobilisation
+    # Every count with its unit (the field's `unit` in the config).
+    assert ["Số ngày công lao động hỗ trợ", "31.380 | ngày công", "+1.460"] in mobilisation
     propaganda = table_after(rendered.html, "Công tác tuyên truyền trong kỳ")
-    assert ["Lượt người dự hội nghị, sinh hoạt", "4.030"] in propaganda
-    assert "- Số ngày công lao động hỗ trợ: 31.380 (+1.460 so với kỳ trước)" in rendered.text
+    assert ["Lượt người dự hội nghị, sinh hoạt", "4.030 | lượt người"] in propaganda
+    assert "- Số ngày công lao động hỗ trợ: 31.380 ngày công (tăng 1.460 ngày công so với kỳ trước)" in (
+        rendered.text
+    )
+    assert "+1.460" not in rendered.text
 
 
 def test_every_unit_has_its_status(rendered):
+    """In the office's words, never the system's; the units with a valid report by name."""
     summary = make_summary()
-    rows = table_after(rendered.html, "Tình hình báo cáo của các đơn vị")
-    assert len(rows) == 1 + len(summary.units)
-    for unit, row in zip(summary.units, rows[1:], strict=True):
-        assert row[0].startswith(unit.name)
-        assert row[1].startswith(STATUS_LABELS[unit.status])
-        assert f"- {unit.name} (" in rendered.text
-    by_name = {r[0].split(" | ")[0]: r[1] for r in rows[1:]}
-    assert "Dùng số liệu kỳ 27/02/2025" in by_name["Huyện Kế Sách"]
-    assert "Dùng số liệu kỳ 12/02/2025" in by_name["Huyện Long Phú"]
-    assert "Không có quyền đọc bảng tính (403)" in by_name["Huyện Long Phú"]
-    assert "dùng số liệu kỳ 27/02/2025" in rendered.text
+    text = rendered.text
+    section = text[text.index("TÌNH HÌNH BÁO CÁO CỦA CÁC ĐƠN VỊ") :]
+    html = visible_text(rendered.html)
+    html = html[html.index("Tình hình báo cáo của các đơn vị") :]
+    accepted = [u.name for u in summary.units if u.status == "accepted"]
+    assert f"- Đã gửi báo cáo hợp lệ: {', '.join(accepted)}." in section
+    assert f"Đã gửi báo cáo hợp lệ: {', '.join(accepted)}." in html
+    for unit in summary.units:
+        if unit.status == "accepted":
+            continue
+        line = f"- {unit.name}: {OFFICIAL_STATUS_LABELS[unit.status]}"
+        assert line in section
+        assert f"{unit.name}\n{OFFICIAL_STATUS_LABELS[unit.status].capitalize()}" in html
+    for body in (text, visible_text(rendered.html)):
+        for system_word in (*STATUS_LABELS.values(), "(403)", "Không có quyền đọc bảng tính"):
+            if system_word != STATUS_LABELS["accepted"]:
+                assert system_word not in body
+    assert "- Huyện Kế Sách: báo cáo chưa hợp lệ, đang điều chỉnh; sử dụng số liệu kỳ 27/02/2025." in section
+    assert "- Huyện Long Phú: chưa tiếp nhận được báo cáo; sử dụng số liệu kỳ 12/02/2025." in section
 
 
 def test_rejected_units_are_named_without_cells_or_codes(rendered):
@@ -250,7 +321,7 @@ def test_first_period_has_nothing_to_compare(config):
     assert "So với kỳ trước" not in rendered.html
     assert "so với kỳ trước" not in rendered.text
     rows = table_after(rendered.html, "Tiến độ theo địa bàn")
-    assert all(len(r) == 3 for r in rows)
+    assert all(len(r) == 2 for r in rows)
 
 
 def test_no_houses_yet_shows_a_dash_not_a_crash(config):
@@ -269,12 +340,15 @@ def test_labels_come_from_the_config(rendered, config):
             assert section.label not in shown  # general information: nothing to report
             continue
         assert section.label in shown
-        for item in (*section.rows, *section.columns):
+        for item in section.rows:
             assert item.label in shown
+        head_rows = table_after(rendered.html, section.label)[:2] if section.kind == "table" else [[], []]
+        for item in section.columns:  # in full, or as a measure over a kind of work (table A)
+            assert item.label in shown or any(
+                item.label == f"{measure} {kind.lower()}" for measure in head_rows[0] for kind in head_rows[1]
+            )
         for key in section.figure_keys() if section.kind == "fields" else ():
             assert f"- {config.template.field_codes[key][1].label}: " in rendered.text
-    for kind in config.template.kinds.values():
-        assert kind.label in shown
 
 
 def test_empty_list_says_so(config):
@@ -290,14 +364,13 @@ def test_change_of_houses_without_previous_houses_comes_from_the_totals_change(c
     del data["previous"]["houses"]  # an older summary.json: only totals and their change
     summary = typed(data)
     rendered = render_email(summary, config)
-    assert "số nhà hoàn thành +122 căn" in rendered.text
+    assert "số nhà hoàn thành, bàn giao tăng 122 căn" in rendered.text
 
 
 def test_a_correction_says_what_changed_in_the_headline_and_why_before_the_figures(config):
     import msgspec
 
     from housing_report.aggregate.corrections import compare
-    from housing_report.aggregate.forecast import forecast_all
 
     old = make_summary()
     houses = msgspec.structs.replace(old.houses, completed=old.houses.completed + 7)

@@ -82,6 +82,18 @@ def vn_change(value: int | float | Decimal | None, decimals: int | None = None) 
     return "+" + text if _rounded(value, decimals) > 0 else text
 
 
+def vn_change_words(value: int | float | Decimal | None, unit: str = "", decimals: int | None = None) -> str:
+    """A change in words, for a sentence: `362, "căn"` -> `tăng 362 căn`, `-5` -> `giảm 5`,
+    `0` -> `không thay đổi`; None -> `` (the caller says it is unknown)."""
+    if value is None:
+        return ""
+    number = _rounded(value, decimals)
+    if number == 0:
+        return "không thay đổi"
+    words = f"{'tăng' if number > 0 else 'giảm'} {vn_number(abs(number), decimals)}"
+    return f"{words} {unit}" if unit else words
+
+
 def to_date(value: dt.date | str) -> dt.date:
     """A date from a `date`, a `datetime` (its own date) or an ISO string (`2025-03-12`)."""
     if isinstance(value, dt.datetime):
@@ -126,6 +138,7 @@ FILTERS: dict[str, Callable[..., str]] = {
     "vn_number": vn_number,
     "vn_percent": vn_percent,
     "vn_change": vn_change,
+    "vn_change_words": vn_change_words,
     "vn_date": vn_date,
     "vn_datetime": vn_datetime,
     "vn_long_date": vn_long_date,

@@ -353,7 +353,7 @@ def build_report_message(
         attachments=attachments,
         message_id_domain=mail.message_id_domain,
         reply_to=mail.reply_to,
-        inline_images={cids[name]: path for name, path in rendered.official.charts.items()},
+        inline_images={cids[name]: path for name, path in rendered.email_charts.items()},
     )
     if in_reply_to:
         # A correction answers the report it replaces: mail clients show them as one thread.

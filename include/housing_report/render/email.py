@@ -12,8 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
+from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from housing_report.aggregate.forecast import stale_need
+from housing_report.aggregate.lists import group_entries
 from housing_report.config import Config, Section, Template
 from housing_report.core.formatting import vn_date, vn_datetime, vn_long_date
 from housing_report.core.models import TOTAL_LABEL, TOTAL_ROW
@@ -25,9 +30,9 @@ from housing_report.core.statuses import (
     STATUSES,
     SUBMITTED,
     UNREACHABLE,
-    status_label,
+    official_status_label,
 )
-from housing_report.core.summary import District, Summary, UnitEntry, as_dict
+from housing_report.core.summary import District, ListEntry, Summary, UnitEntry, as_dict
 from housing_report.core.text import clean_text, trim_text
 from housing_report.render.environment import RenderedEmail, render_parts
 from housing_report.render.figures import carried_label, houses_change, number_sections, table_total
@@ -46,6 +51,24 @@ EMAIL_ROWS = 30
 REJECTED_SHOWN = 10
 # Which units the status table shows first when it cannot show them all.
 _STATUS_ORDER = (REJECTED, MISSING, UNREACHABLE, STALE, ACCEPTED)
+def official_status(status: str) -> str:
+    """How the email names a unit's status to officials ("báo cáo chưa hợp lệ, đang điều chỉnh"),
+    the document's words (`core.statuses.OFFICIAL_STATUS_LABELS`; the unit's own feedback keeps
+    `STATUS_LABELS`)."""
+    return official_status_label(status)
+
+
+# A recommendation's leading words asking for it, said once for its addressee.
+_ASKING = re.compile(r"^(?:đề nghị|kiến nghị|đề xuất)\s+", re.IGNORECASE)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _one_decimal(percent: float) -> Decimal:
+    """A percentage as the email shows it (`vn_percent`: one decimal, half up)."""
+    return Decimal(repr(percent)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 # --------------------------------------------------------------------------- view
@@ -69,6 +92,7 @@ def _table_view(section: Section, totals: dict[str, Any]) -> dict[str, Any]:
             "total": True,
         }
     )
+    heads, kinds = _column_heads([c.label for c in section.columns])
     return {
         "kind": "table",
         "code": section.code,
@@ -76,8 +100,38 @@ def _table_view(section: Section, totals: dict[str, Any]) -> dict[str, Any]:
         "unit": section.unit,
         "cumulative": section.cumulative,
         "columns": [{"code": c.code, "label": c.label} for c in section.columns],
+        # On a phone: the columns under two header rows ("Đã khởi công" over "Xây mới", "Sửa
+        # chữa"), each row's label on a line of its own above its figures ([] when they do not pair).
+        "heads": heads,
+        "kinds": kinds,
         "rows": rows,
+        "apart": None,  # the organisations' money shown beside the totals (`funds_apart`)
     }
+
+
+def _column_heads(labels: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Column labels that are measures times kinds ("Số nhà cần hỗ trợ xây mới", "… sửa chữa",
+    "Đã khởi công xây mới", …) as the measures with how many columns each ([{"label": "Số nhà cần
+    hỗ trợ", "span": 2}, …]) and the kinds, capitalised (["Xây mới", "Sửa chữa", …]); ([], [])
+    when they are not (then each column keeps its label)."""
+    words = [label.split() for label in labels]
+    for size in (1, 2, 3):
+        suffixes = [" ".join(w[-size:]) for w in words]
+        cycle = list(dict.fromkeys(suffixes))
+        n = len(cycle)
+        if n < 2 or n == len(labels) or len(labels) % n or any(len(w) <= size for w in words):
+            continue
+        if suffixes != cycle * (len(labels) // n):
+            continue
+        heads = []
+        for start in range(0, len(labels), n):
+            prefixes = {" ".join(w[:-size]).rstrip(" ,") for w in words[start : start + n]}
+            if len(prefixes) != 1:
+                break
+            heads.append({"label": prefixes.pop(), "span": n})
+        else:
+            return heads, [_capitalised(k) for k in suffixes]
+    return [], []
 
 
 def _fields_view(
@@ -95,6 +149,7 @@ def _fields_view(
                 "label": template.figure_label(code),
                 "value": totals.get(code),
                 "change": change.get(code) if section.cumulative else None,
+                "unit": _figure_unit(template, section, code),
             }
             for code in section.figure_keys()
         ],
@@ -102,16 +157,16 @@ def _fields_view(
 
 
 def _unit_view(unit: UnitEntry, template: Template) -> dict[str, Any]:
+    """A unit's line of the status table: its official status and, when its figures are an
+    earlier period's, which (the reason and the errors are the unit's feedback, not this)."""
     return {
         "code": clean_text(unit.code),
         "name": clean_text(unit.name),
         "kind_label": template.kind_label(unit.kind),
         "status": unit.status,
-        "status_label": status_label(unit.status),
+        "status_label": _capitalised(official_status(unit.status)),
         "carried": carried_label(unit.carried_forward_from),
-        "reason": clean_text(unit.reason),
         "error_count": len(unit.errors),
-        "warning_count": len(unit.warnings),
     }
 
 
@@ -119,11 +174,71 @@ def _district_note(district: District, needed: int) -> str:
     """Under a district's name: why its figures are not this period's ('' when they are)."""
     status = district.status
     if status == ACCEPTED:
-        return ""
+        # A figure the outlier or jump checks warned about: not praised, not taken as settled.
+        return "số liệu đang được xác minh" if district.flagged else ""
     carried = carried_label(district.carried_forward_from)
     if carried:
-        return f"{status_label(status)}; {carried}"
-    return f"{status_label(status)}; chưa có số liệu" if not needed else status_label(status)
+        return f"{official_status(status)}; {carried}"
+    return f"{official_status(status)}; chưa có số liệu" if not needed else official_status(status)
+
+
+def _kind_word(labels: list[str]) -> list[str]:
+    """What tells columns of one measure apart, from their labels: "Đã hoàn thành, bàn giao xây
+    mới" and "… sửa chữa" -> ["xây mới", "sửa chữa"] (the words after their common start)."""
+    words = [label.split() for label in labels]
+    common = 0
+    while all(len(w) > common + 1 for w in words) and len({w[common] for w in words}) == 1:
+        common += 1
+    return [" ".join(w[common:]) for w in words]
+
+
+def _split(config: Config, totals: dict[str, Any]) -> list[dict[str, Any]]:
+    """Houses needed, started and completed of each kind of work (xây mới, sửa chữa): the
+    progress table's total row, column by column (`report.progress`); [] when the measures do
+    not pair up."""
+    progress = config.report.progress
+    section = config.template.section(progress.table)
+    measures = {name: list(getattr(progress, name)) for name in ("needed", "started", "completed")}
+    if len({len(cols) for cols in measures.values()}) != 1 or len(measures["completed"]) < 2:
+        return []
+    labels = {c.code: c.label for c in section.columns}
+    kinds = _kind_word([labels.get(c, c) for c in measures["completed"]])
+    return [
+        {
+            "label": kind,
+            **{name: table_total(totals, section, cols[i]) for name, cols in measures.items()},
+        }
+        for i, kind in enumerate(kinds)
+    ]
+
+
+def _list_groups(entries: list[ListEntry], addressee: Callable[[str], str] | None) -> list[dict[str, Any]]:
+    """The entries of a list as points, one per content with the units that raised it
+    (`aggregate.lists.group_entries`); with `addressee` (recommendations), whom each asks to
+    act, its leading "Đề nghị" then said once for them all."""
+    groups = []
+    for g in group_entries(entries, addressee):
+        text = trim_text(clean_text(g.text))
+        if addressee is not None:
+            text = _capitalised(_ASKING.sub("", text))
+        groups.append(
+            {"text": text, "units": [clean_text(u) for u in g.units], "addressee": clean_text(g.addressee)}
+        )
+    return groups
+
+
+def _by_addressee(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Recommendations under whom they ask: [{"addressee": …, "groups": […]}, …] in the order
+    each addressee first comes (the most-named recommendations first)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for g in groups:
+        out.setdefault(g["addressee"], []).append(g)
+    return [{"addressee": a, "groups": gs} for a, gs in out.items()]
+
+
+def _figure_unit(template: Template, section: Section, key: str) -> str:
+    """What a figure counts ("ngày công"), for a sentence; the section's unit by default."""
+    return template.figure_unit(key) or section.unit or ""
 
 
 def _shown(items: list[Any], limit: int = EMAIL_ROWS) -> tuple[list[Any], int]:
@@ -172,7 +287,18 @@ def build_context(summary: Summary, config: Config) -> dict[str, Any]:
     figure_sections = []
     for section in number_sections(template):
         if section.kind == "table":
-            figure_sections.append(_table_view(section, totals))
+            view = _table_view(section, totals)
+            if summary.apart and section.code == report.funds_apart.section:
+                # Beside the totals, not in them: the organisations' money handed to the districts.
+                view["apart"] = {
+                    "label": report.funds_apart.label,
+                    "figures": [
+                        {"label": c.label, "value": v}
+                        for c in section.columns
+                        if (v := table_total(summary.apart, section, c.code))
+                    ],
+                }
+            figure_sections.append(view)
         else:
             figure_sections.append(_fields_view(section, template, totals, change))
 
@@ -183,30 +309,50 @@ def build_context(summary: Summary, config: Config) -> dict[str, Any]:
             {
                 "name": clean_text(d.name),
                 "status": d.status,
-                "status_label": status_label(d.status),
+                "status_label": official_status(d.status),
                 "needed": needed,
                 "completed": d.completed,
                 "percent": d.percent if needed else None,
-                "change": d.change,
+                # Unknown (never 0) when the district's figures are carried forward; summaries
+                # archived before `District.change` said so have 0 there.
+                "change": None if d.carried_forward_from else d.change,
                 "note": _district_note(d, needed),
                 "no_data": not needed and d.status != ACCEPTED,
+                "flagged": d.flagged,
             }
         )
 
+    recommendations = report.recommendations
     lists = []
     for section in template.sections:
         if section.kind != "list":
             continue
+        raw = summary.lists.get(section.code) or []
         items = [
             {
                 "unit_name": clean_text(item.unit_name),
                 "text": trim_text(clean_text(item.text)),
                 "place": clean_text(item.place or "") if section.place else "",
             }
-            for item in summary.lists.get(section.code) or []
+            for item in raw
         ]
         entries, more = _shown(items)
-        lists.append({"code": section.code, "label": section.label, "entries": entries, "more": more})
+        # A list without places (difficulties, recommendations): one point per content, the
+        # units that raised it named after it; recommendations under whom they ask to act.
+        asks = recommendations.addressee if section.code == recommendations.list else None
+        groups, groups_more = _shown([] if section.place else _list_groups(raw, asks))
+        lists.append(
+            {
+                "code": section.code,
+                "label": section.label,
+                "entries": entries,
+                "more": more,
+                "grouped": not section.place,
+                "groups": groups,
+                "groups_more": groups_more,
+                "addressees": _by_addressee(groups) if asks else [],
+            }
+        )
 
     district_count = len(districts)
     if district_count > EMAIL_ROWS:
@@ -237,9 +383,13 @@ def build_context(summary: Summary, config: Config) -> dict[str, Any]:
 
     counts = summary.status_counts
     programme = summary.programme
+    stale = stale_need(summary)
     house_change = houses_change(summary, config)
+    # From the rounded percentages the email shows beside it, so that the three agree.
     percent_change = (
-        round(percent - previous_percent, 2) if percent is not None and previous_percent is not None else None
+        _one_decimal(percent) - _one_decimal(previous_percent)
+        if percent is not None and previous_percent is not None
+        else None
     )
     return {
         "programme_title": clean_text(programme.title or report.programme.title),
@@ -262,12 +412,27 @@ def build_context(summary: Summary, config: Config) -> dict[str, Any]:
             "completed_change": house_change["completed"],
             "percent_change": percent_change,
             "previous_percent": previous_percent,
+            "split": _split(config, totals),
+        },
+        # The districts without figures of their own this period and their share of the need.
+        "stale_need": {
+            "count": len(stale.units),
+            "names": [clean_text(d.name) for d in stale.units][:EMAIL_ROWS],
+            "more": max(0, len(stale.units) - EMAIL_ROWS),
+            "needed": stale.needed,
+            "share": stale.share,
         },
         "has_previous": bool(previous),
         "unit_count": unit_count,
         "accepted_count": counts.get(ACCEPTED, 0),
+        # Units without a valid report this period: counted with an earlier period's figures, or
+        # without any.
+        "carried_count": sum(1 for u in summary.units if u.status != ACCEPTED and u.carried_forward_from),
+        "no_figures_count": sum(
+            1 for u in summary.units if u.status != ACCEPTED and not u.carried_forward_from
+        ),
         "status_counts": [
-            {"status": s, "label": status_label(s), "count": counts.get(s, 0)} for s in STATUSES
+            {"status": s, "label": official_status(s), "count": counts.get(s, 0)} for s in STATUSES
         ],
         "districts": districts,
         "district_count": district_count,

@@ -18,6 +18,7 @@ from housing_report.config import Config
 from housing_report.core.approval import Approval
 from housing_report.core.errors import writing
 from housing_report.core.summary import HistoryPoint, Summary, summary_json
+from housing_report.render import email_charts
 from housing_report.render.email import RenderedEmail, render_email
 from housing_report.render.official import OfficialReport, prepare
 from housing_report.render.workbook import write_summary_workbook
@@ -30,6 +31,9 @@ class RenderedVersion:
     official: OfficialReport  # the view, the annexes, the document and the charts
     workbook: Path
     email: RenderedEmail
+    # The email's charts, drawn for a phone (`render.email_charts`), by name as the email's HTML
+    # refers to them: inline images of the message.
+    email_charts: dict[str, Path] = field(default_factory=dict)
 
     @property
     def attachments(self) -> list[Path]:
@@ -67,9 +71,11 @@ def render_version(
     official = prepare(config, summary, earlier, folder, approval=approval)
     workbook = folder / workbook_name(summary)
     write_summary_workbook(summary, config, workbook, annexes=official.add_annex_sheets)
-    src = {name: chart_src(name, path) if chart_src else path.name for name, path in official.charts.items()}
+    flagged = {d.code for d in summary.districts if d.flagged}
+    charts = email_charts.draw(official.view, config.report.programme.target_date, folder, flagged)
+    src = {name: chart_src(name, path) if chart_src else path.name for name, path in charts.items()}
     email = render_email(summary, config, correction=correction, official=official.email_view(src))
-    return RenderedVersion(official, workbook, email)
+    return RenderedVersion(official, workbook, email, charts)
 
 
 def write_outputs(
@@ -85,6 +91,7 @@ def write_outputs(
         rendered = render_version(config, summary, earlier, folder)
         out.files["document"] = rendered.official.document
         out.files.update({f"chart_{name}": path for name, path in rendered.official.charts.items()})
+        out.files.update({f"email_chart_{name}": path for name, path in rendered.email_charts.items()})
         out.files["workbook"] = rendered.workbook
         out.files["email_html"] = _write_text(folder / "email.html", rendered.email.html)
         out.files["email_text"] = _write_text(folder / "email.txt", rendered.email.text)

@@ -39,6 +39,17 @@ def test_inline_charts_are_referenced_by_cid(message):
     assert set(re.findall(r'src="cid:([^"]+)"', html)) == cids
     assert all(p.get_content_disposition() == "inline" for p in images)
 
+    # The email's own charts, drawn for a phone (render/email_charts.py), not the document's.
+    from io import BytesIO
+
+    from PIL import Image
+
+    from housing_report.render.email_charts import WIDTH_PX
+
+    for part in images:
+        with Image.open(BytesIO(part.get_content())) as image:
+            assert image.width == WIDTH_PX
+
 
 def test_document_and_workbook_are_attached(message):
     names = sorted(p.get_filename() for p in message.iter_attachments())
