@@ -126,10 +126,22 @@ ui-screenshot: $(VENV)/.dev
 bench: $(AIRFLOW_HOME)/.migrated $(VENV)/.dev
 	$(BIN)/python -m tests.bench.run $(BENCH_ARGS)
 
-# Renders output/<PREVIEW_PERIOD>/ (run `make demo` first) into output/<PREVIEW_PERIOD>/preview/.
-PREVIEW_PERIOD ?= 2025-03-12
-preview: $(VENV)/.runtime
-	$(BIN)/python -m housing_report_tools.preview output/$(PREVIEW_PERIOD)
+# LibreOffice Calc, for the workbook's PDF in `make preview` only (the pipeline needs Writer alone).
+$(VENV)/.calc:
+	@if [ -d /usr/lib/libreoffice/program ] && ls /usr/lib/libreoffice/program | grep -q '^libsclo'; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    libreoffice-calc >/dev/null; \
+	else echo "LibreOffice Calc is not installed (apt-get install libreoffice-calc): no PDF of the workbook"; fi
+	@if ls /usr/lib/libreoffice/program 2>/dev/null | grep -q '^libsclo'; then touch $@; fi
+
+# Renders the demo's periods (run by `make demo` when their outputs are not there yet) into
+# output/<period>/preview/: the document and the workbook as PDF and PNG pages, the email at a
+# phone's 390 px (whole, and its first screen) and a desktop's width.
+PREVIEW_PERIODS ?= 2025-02-27 2025-03-12
+preview: $(AIRFLOW_HOME)/.migrated $(VENV)/.system $(VENV)/.chromium $(VENV)/.calc
+	@for p in $(PREVIEW_PERIODS); do test -f output/$$p/summary.json || { $(MAKE) demo || exit 1; break; }; done
+	@for p in $(PREVIEW_PERIODS); do $(BIN)/python -m housing_report_tools.preview output/$$p || exit 1; done
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -116,3 +116,29 @@ def test_the_demo_email_groups_points_and_names_addressees(demo, config, part):
     for word in ("Bị trả lại", "Không có trang tính", "Chưa cập nhật kỳ này", "Đã tiếp nhận"):
         assert word not in body
     assert "Ngoài ra, Mặt trận Tổ quốc và các đoàn thể vận động: đã huy động, bố trí" in body
+
+
+def _document_text(path: Path) -> list[str]:
+    """Every paragraph of the report document, its tables' cells included, as LibreOffice would
+    lay them out (python-docx reads the body; headers and footers hold only page numbers)."""
+    import docx
+
+    document = docx.Document(str(path))
+    texts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            texts.extend(cell.text for cell in row.cells)
+    return [t for t in texts if t.strip()]
+
+
+@pytest.mark.parametrize("period", PERIODS, ids=lambda p: p.isoformat())
+def test_the_demo_document_passes_the_prose_lint(demo, config, period):
+    """The report document, prose and annex tables, under the same lint as the email."""
+    document = demo[period][1].official.document
+    assert document is not None
+    texts = _document_text(document)
+    assert len(texts) > 100
+    problems = [(t, p) for t in texts for p in lint_prose(t, codes=_codes(config))]
+    assert problems == []
+    # Not blind: a sign typed into the body would be found.
+    assert lint_prose(texts[len(texts) // 3] + " tăng +12 căn", codes=_codes(config))

@@ -51,6 +51,8 @@ EMAIL_ROWS = 30
 REJECTED_SHOWN = 10
 # Which units the status table shows first when it cannot show them all.
 _STATUS_ORDER = (REJECTED, MISSING, UNREACHABLE, STALE, ACCEPTED)
+
+
 def official_status(status: str) -> str:
     """How the email names a unit's status to officials ("báo cáo chưa hợp lệ, đang điều chỉnh"),
     the document's words (`core.statuses.OFFICIAL_STATUS_LABELS`; the unit's own feedback keeps

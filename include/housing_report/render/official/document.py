@@ -231,11 +231,12 @@ def _annex(doc, annex: Annex, attached_to: str, first: bool, deferred: DeferredR
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.shared import Pt
 
-    head = add_paragraph(doc, f"Phụ lục {annex.number}", 14, bold=True)
+    # Single spacing clips the marks above capitals ("Ở", "Ồ") against the line above: a little more.
+    head = add_paragraph(doc, f"Phụ lục {annex.number}", 14, bold=True, after=2, line=1.15)
     if not first:
         head.paragraph_format.page_break_before = True
     head.paragraph_format.keep_with_next = True
-    add_paragraph(doc, annex.title.upper(), 14, bold=True).paragraph_format.keep_with_next = True
+    add_paragraph(doc, annex.title.upper(), 14, bold=True, line=1.15).paragraph_format.keep_with_next = True
     attached = add_paragraph(doc, f"(Kèm theo {attached_to})", 13, italic=True, after=6)
     attached.paragraph_format.keep_with_next = True
     unit = f"Đơn vị tính: {annex.unit}" if annex.unit else "Đơn vị tính: như ghi ở từng cột"

@@ -347,6 +347,12 @@ def longest_word_cm(text: str, size: float, *, bold: bool = False) -> float:
     return _cm(max((_em(w, bold) for w in nfc(text).split()), default=0.0), size)
 
 
+# The lines a column's header may take before the column is widened for it (when there is room).
+HEADER_LINES = 3
+# The share of a table's width a column of text may take for its one line before the others' headers.
+TEXT_SHARE = 0.4
+
+
 def fit_columns(
     headers: list[str], cells: list[list[str]], wrap: list[bool], nominal: list[float], total_cm: float
 ) -> tuple[list[float], float]:
@@ -370,21 +376,31 @@ def fit_columns(
             whole[i] = _longest(texts, False, slack=3)
         else:  # on one line, bold in the totals row; digits are all as wide as "0"
             least[i] = max(least[i], _longest(list({t.translate(_DIGITS) for t in texts}), True))
+    # A header wants at most `HEADER_LINES` lines ("Số nhà cần hỗ trợ xây mới", not one word a
+    # line beside a wide column of names): served after the texts' one line.
+    header = [_longest([nfc(h)], True) / HEADER_LINES for h in headers]
     minimum: list[float] = []
     for size in TABLE_SIZES:
         minimum = [_cm(em, size) + CELL_PADDING_CM for em in least]
         if sum(minimum) <= total_cm:
             break
-    natural = [max(minimum[i], _cm(whole[i], size) + CELL_PADDING_CM) for i in range(count)]
     widths = list(minimum)
     spare = max(0.0, total_cm - sum(widths))
-    # Shared out evenly, the column that wants least first: it takes what it wants, the rest
-    # share what is left (a district's name gets its one line before a long note gets several).
-    wanting = sorted((i for i in range(count) if natural[i] > minimum[i]), key=lambda i: natural[i])
-    for k, i in enumerate(wanting):
-        give = min(natural[i] - minimum[i], spare / (len(wanting) - k))
-        widths[i] += give
-        spare -= give
+    # A text column's one line, up to `TEXT_SHARE` of the width (a long label wraps rather than
+    # leave the figures' headers one word a line); then the headers' few lines.
+    cap = TEXT_SHARE * total_cm
+    for wants in (
+        [min(cap, max(minimum[i], _cm(whole[i], size) + CELL_PADDING_CM)) for i in range(count)],
+        [max(widths[i], _cm(header[i], size) + CELL_PADDING_CM) for i in range(count)],
+    ):
+        wants = [max(w, widths[i]) for i, w in enumerate(wants)]
+        # Shared out evenly, the column that wants least first: it takes what it wants, the rest
+        # share what is left (a district's name gets its one line before a long note gets several).
+        wanting = sorted((i for i in range(count) if wants[i] > widths[i]), key=lambda i: wants[i])
+        for k, i in enumerate(wanting):
+            give = min(wants[i] - widths[i], spare / (len(wanting) - k))
+            widths[i] += give
+            spare -= give
     weights = sum(nominal) or 1.0
     widths = [w + spare * n / weights for w, n in zip(widths, nominal, strict=True)]
     scale = total_cm / sum(widths)  # exactly the text width, even when the smallest size did not fit
