@@ -19,9 +19,8 @@ from typing import Any
 
 from housing_report.aggregate.forecast import stale_need
 from housing_report.aggregate.lists import group_entries
-from housing_report.config import Config, Section, Template
+from housing_report.config import Config, Template
 from housing_report.core.formatting import vn_date, vn_datetime, vn_long_date
-from housing_report.core.models import TOTAL_LABEL, TOTAL_ROW
 from housing_report.core.statuses import (
     ACCEPTED,
     MISSING,
@@ -34,6 +33,7 @@ from housing_report.core.statuses import (
 )
 from housing_report.core.summary import District, ListEntry, Summary, UnitEntry, as_dict
 from housing_report.core.text import clean_text, trim_text
+from housing_report.render.email_tables import fields_view, table_view
 from housing_report.render.environment import RenderedEmail, render_parts
 from housing_report.render.figures import carried_label, houses_change, number_sections, table_total
 
@@ -74,88 +74,6 @@ def _one_decimal(percent: float) -> Decimal:
 
 
 # --------------------------------------------------------------------------- view
-
-
-def _table_view(section: Section, totals: dict[str, Any]) -> dict[str, Any]:
-    rows = [
-        {
-            "code": r.code,
-            "label": r.label,
-            "cells": [totals.get(f"{section.code}.{r.code}.{c.code}") for c in section.columns],
-            "total": False,
-        }
-        for r in section.rows
-    ]
-    rows.append(
-        {
-            "code": TOTAL_ROW,
-            "label": TOTAL_LABEL,
-            "cells": [table_total(totals, section, c.code) for c in section.columns],
-            "total": True,
-        }
-    )
-    heads, kinds = _column_heads([c.label for c in section.columns])
-    return {
-        "kind": "table",
-        "code": section.code,
-        "label": section.label,
-        "unit": section.unit,
-        "cumulative": section.cumulative,
-        "columns": [{"code": c.code, "label": c.label} for c in section.columns],
-        # On a phone: the columns under two header rows ("Đã khởi công" over "Xây mới", "Sửa
-        # chữa"), each row's label on a line of its own above its figures ([] when they do not pair).
-        "heads": heads,
-        "kinds": kinds,
-        "rows": rows,
-        "apart": None,  # the organisations' money shown beside the totals (`funds_apart`)
-    }
-
-
-def _column_heads(labels: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Column labels that are measures times kinds ("Số nhà cần hỗ trợ xây mới", "… sửa chữa",
-    "Đã khởi công xây mới", …) as the measures with how many columns each ([{"label": "Số nhà cần
-    hỗ trợ", "span": 2}, …]) and the kinds, capitalised (["Xây mới", "Sửa chữa", …]); ([], [])
-    when they are not (then each column keeps its label)."""
-    words = [label.split() for label in labels]
-    for size in (1, 2, 3):
-        suffixes = [" ".join(w[-size:]) for w in words]
-        cycle = list(dict.fromkeys(suffixes))
-        n = len(cycle)
-        if n < 2 or n == len(labels) or len(labels) % n or any(len(w) <= size for w in words):
-            continue
-        if suffixes != cycle * (len(labels) // n):
-            continue
-        heads = []
-        for start in range(0, len(labels), n):
-            prefixes = {" ".join(w[:-size]).rstrip(" ,") for w in words[start : start + n]}
-            if len(prefixes) != 1:
-                break
-            heads.append({"label": prefixes.pop(), "span": n})
-        else:
-            return heads, [_capitalised(k) for k in suffixes]
-    return [], []
-
-
-def _fields_view(
-    section: Section, template: Template, totals: dict[str, Any], change: dict[str, Any]
-) -> dict[str, Any]:
-    return {
-        "kind": "fields",
-        "code": section.code,
-        "label": section.label,
-        "unit": section.unit,
-        "cumulative": section.cumulative,
-        "entries": [
-            {
-                "code": code,
-                "label": template.figure_label(code),
-                "value": totals.get(code),
-                "change": change.get(code) if section.cumulative else None,
-                "unit": _figure_unit(template, section, code),
-            }
-            for code in section.figure_keys()
-        ],
-    }
 
 
 def _unit_view(unit: UnitEntry, template: Template) -> dict[str, Any]:
@@ -238,11 +156,6 @@ def _by_addressee(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"addressee": a, "groups": gs} for a, gs in out.items()]
 
 
-def _figure_unit(template: Template, section: Section, key: str) -> str:
-    """What a figure counts ("ngày công"), for a sentence; the section's unit by default."""
-    return template.figure_unit(key) or section.unit or ""
-
-
 def _shown(items: list[Any], limit: int = EMAIL_ROWS) -> tuple[list[Any], int]:
     """The first `limit` of `items`, and how many are left out."""
     return items[:limit], max(0, len(items) - limit)
@@ -289,7 +202,7 @@ def build_context(summary: Summary, config: Config) -> dict[str, Any]:
     figure_sections = []
     for section in number_sections(template):
         if section.kind == "table":
-            view = _table_view(section, totals)
+            view = table_view(section, totals)
             if summary.apart and section.code == report.funds_apart.section:
                 # Beside the totals, not in them: the organisations' money handed to the districts.
                 view["apart"] = {
@@ -302,7 +215,7 @@ def build_context(summary: Summary, config: Config) -> dict[str, Any]:
                 }
             figure_sections.append(view)
         else:
-            figure_sections.append(_fields_view(section, template, totals, change))
+            figure_sections.append(fields_view(section, template, totals, change))
 
     districts = []
     for d in summary.districts:
