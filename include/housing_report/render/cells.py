@@ -379,7 +379,7 @@ class Sheet:
         for first, last in groups:
             width = pixels(first, last)
             if on_page and used + width > page:
-                ws.col_breaks.append(Break(id=first - 1))
+                ws.col_breaks.append(Break(id=first - 1, max=1048575))  # a break down every row
                 used, on_page = pixels(1, title_columns), 0
             used += width
             on_page += 1
