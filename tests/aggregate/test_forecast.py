@@ -138,3 +138,55 @@ def test_forecast_all_names_the_districts_at_risk():
     assert by_code["942"].status == AT_RISK
     assert result["province"].status == ON_TRACK
     assert result["province"].completed == 230
+
+
+def _district(code, completed, needed, carried=None):
+    return District(
+        code=code, name=f"Huyện {code}", status=ACCEPTED if carried is None else "stale",
+        carried_forward_from=carried, needed=needed, started=completed, completed=completed,
+        percent=None, previous_completed=None, change=None,
+    )  # fmt: skip
+
+
+def test_the_provinces_pace_comes_only_from_districts_that_reported_both_periods():
+    # 941 gained 26 houses in 13 days (2 a day) on its own figures; 942 did not report this period:
+    # its figures of 27/02 are carried forward and say nothing of its pace.
+    earlier = HistoryPoint(
+        period="2025-02-27",
+        houses=Houses(completed=174, started=174, needed=1000),
+        districts=[
+            HistoryDistrict(code="941", completed=74, needed=500),
+            HistoryDistrict(code="942", completed=100, needed=500),
+        ],
+    )
+    current = msgspec.structs.replace(
+        make_summary(),
+        period="2025-03-12",
+        houses=Houses(completed=200, started=200, needed=1000),
+        districts=[_district("941", 100, 500), _district("942", 100, 500, carried="2025-02-27")],
+    )
+    province = forecast_all([earlier], current, TARGET)["province"]
+    assert (province.units_measured, province.units_total, province.days_measured) == (1, 2, 13)
+    # 2 a day on half the need: 4 a day for the whole; 800 left: 200 days after 12/03.
+    assert province.per_day == pytest.approx(4.0)
+    assert province.finish == D(2025, 3, 12) + dt.timedelta(days=200)
+    # Counted as zero progress (the old way) it would be 2 a day and 400 days.
+    by_code = {f.code: f for f in forecast_all([earlier], current, TARGET)["districts"]}
+    assert by_code["942"].status == INSUFFICIENT  # one own point: no pace of its own
+
+
+def test_stale_need_names_the_districts_without_current_figures():
+    from housing_report.aggregate.forecast import stale_need
+
+    current = msgspec.structs.replace(
+        make_summary(),
+        houses=Houses(completed=200, started=200, needed=1000),
+        districts=[_district("941", 100, 660), _district("942", 100, 340, carried="2025-02-27")],
+    )
+    stale = stale_need(current)
+    assert [d.code for d in stale.units] == ["942"]
+    assert stale.needed == 340
+    assert stale.share == pytest.approx(34.0)
+    fresh = msgspec.structs.replace(current, districts=[_district("941", 100, 1000)])
+    assert stale_need(fresh).units == []
+    assert stale_need(fresh).share is None

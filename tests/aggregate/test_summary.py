@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -68,8 +69,12 @@ def test_summary_totals_and_carry_forward(config, store_url):
     done = 11 * sum(v[4] + v[5] for v in TABLE_A.values())
     assert feb.houses.needed == needed
     assert feb.completion_percent == round(100 * done / needed, 2)
-    # XHH is summed over districts and organisations; other B rows over districts only.
-    assert feb.totals["B.XHH.HUY_DONG"] == pytest.approx(17 * TABLE_B["XHH"][0])
+    # The organisations' XHH money is shown apart (report.yaml `funds_apart`), not added to the
+    # districts', which already hold what was handed to them.
+    assert feb.totals["B.XHH.HUY_DONG"] == pytest.approx(11 * TABLE_B["XHH"][0])
+    assert feb.apart["B.XHH.HUY_DONG"] == pytest.approx(6 * TABLE_B["XHH"][0])
+    assert feb.apart["B.TONG.GIAI_NGAN"] == pytest.approx(6 * TABLE_B["XHH"][1])
+    assert "B.NSTW.HUY_DONG" not in feb.apart  # nothing of theirs in the other rows
     assert feb.totals["B.NSTW.GIAI_NGAN"] == pytest.approx(11 * TABLE_B["NSTW"][1])
     assert feb.totals["B.TONG.HUY_DONG"] == pytest.approx(sum(feb.totals[f"B.{r}.HUY_DONG"] for r in TABLE_B))
     # Propaganda from all 20 units.
@@ -117,13 +122,33 @@ def test_summary_totals_and_carry_forward(config, store_url):
     assert mar.previous.period == "2025-02-27"
     district = {d.code: d for d in mar.districts}
     assert district["941"].change == 5
+    # A district without figures of its own this period has an unknown change, not 0.
+    assert district["946"].change is None
+    assert district["949"].change is None
+    assert district["946"].previous_completed is not None
     assert len(mar.districts) == 11
-    # Totals are exactly the sum of the figures used, unit by unit.
+    # Totals are exactly the sum of the figures used, unit by unit, less what is shown apart.
     for key, total in mar.totals.items():
         if ".TONG." in key:
             continue
-        assert total == pytest.approx(sum(f.get(key, 0) for f in mar.by_unit.values())), key
+        used = sum(f.get(key, 0) for f in mar.by_unit.values()) - mar.apart.get(key, 0)
+        assert total == pytest.approx(used), key
     assert store.summary(MAR, "run-mar").totals == mar.totals
+
+
+def test_organisations_money_added_when_report_yaml_says_so(config, store_url):
+    store = ReportStore(store_url)
+    store.ensure_schema()
+    _read(config, store, FEB, "run-feb", _all_units(config, "27/02/2025"))
+    added = dataclasses.replace(
+        config,
+        report=dataclasses.replace(
+            config.report, funds_apart=dataclasses.replace(config.report.funds_apart, counted="added")
+        ),
+    )
+    feb = summarise(added, FEB, "run-feb", store)
+    assert feb.totals["B.XHH.HUY_DONG"] == pytest.approx(17 * TABLE_B["XHH"][0])
+    assert feb.apart == {}
 
 
 def test_rerun_of_a_period_uses_its_own_reads_and_keeps_earlier_accepted(config, store_url):

@@ -218,8 +218,8 @@ def _delete(path):
             "report.yaml",
             lambda d: d.update(colour="red"),
             "colour",
-            "khóa không được hỗ trợ; các khóa hợp lệ: admins, approval, constants, issuer, office, "
-            "outliers, programme, progress, recipients, rules, schedule, template",
+            "khóa không được hỗ trợ; các khóa hợp lệ: admins, approval, constants, funds_apart, issuer, "
+            "office, outliers, programme, progress, recipients, recommendations, rules, schedule, template",
             id="unknown-key-at-the-root",
         ),
         # the config's own checks, nested

@@ -14,11 +14,16 @@ both are imported when this module is, so every route is registered.
         google.faults.append(Fault(Response(429, headers={"Retry-After": "1"}), r"values:batchGet", times=2))
         google.forbid("st-x")                           # 403 for that spreadsheet
         google.refuse_tokens(400)                       # the key is revoked
+        google.read_only("st-x")                        # readable, writes answer 403
+        google.edit("st-x", "BaoCao", "G14", 12)        # a unit types a value: modifiedTime moves
         google.api_requests()                           # [(method, path, query)], /token excluded
 
 State: `google.spreadsheets[key]` is a `FakeSpreadsheet(key, title, sheets=[FakeSheet(sheet_id,
 title, rows, merges)])` (`sheet.merge("G17:H17")` merges a range); cells hold Python values
-(str, int, float, bool, date/datetime, None) and are rendered per request (`render_cell`).
+(str, int, float, bool, date/datetime, None) and are rendered per request (`render_cell`);
+a sheet's notes, formats, formulas and conditional formats are kept beside them
+(`sheet.note("G14")`, `sheet.background("G14")`). `google.modified[key]` is Drive's
+modifiedTime of each spreadsheet and who made that change.
 `google.state` holds any other collection (Drive files, permissions...) a route module needs.
 Route handlers take `(google, request)` and return a `Response`; raise `ApiError(status,
 message)` (or call `google.spreadsheet(key)`, which raises 404/403) for Google-shaped errors.
@@ -48,6 +53,9 @@ from urllib.parse import parse_qs, urlsplit
 ROUTES: list[tuple[str, re.Pattern[str], Callable[..., Response]]] = []
 
 TOKEN_PATH = "/token"
+# Who else changes a spreadsheet in the tests: its owner (who made it), a unit's officer.
+OWNER_EMAIL = "chu-so-huu@soctrang.example"
+UNIT_EMAIL = "can-bo-don-vi@soctrang.example"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 GOOGLE_TOKEN_ENDPOINT = "https://oauth2.googleapis.com/token"
 
@@ -139,6 +147,16 @@ class FakeSheet:
     rows: list[list[Any]] = field(default_factory=list)
     # Merged ranges as Google's GridRange (0-based, ends excluded, without `sheetId`).
     merges: list[dict[str, int]] = field(default_factory=list)
+    # What `batchUpdate` writes besides values, by 0-based (row, col): a cell's note, its
+    # `userEnteredFormat`, its formula (`rows` then holds the formula's computed value).
+    notes: dict[tuple[int, int], str] = field(default_factory=dict)
+    formats: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
+    # Conditional format rules, in order, as Google shows them (`ranges` with `sheetId`).
+    conditional_formats: list[dict[str, Any]] = field(default_factory=list)
+    # Sheet properties set through the API: `gridProperties` (rowCount, columnCount, frozen...),
+    # `tabColorStyle`, `hidden`.
+    properties: dict[str, Any] = field(default_factory=dict)
 
     def merge(self, cells: str) -> None:
         """Merge a range given in A1 (`G17:H17`), as a unit does in Google Sheets: the cells but
@@ -164,11 +182,60 @@ class FakeSheet:
 
     @property
     def row_count(self) -> int:
-        return max(1000, len(self.rows))
+        size = self.properties.get("gridProperties", {}).get("rowCount")
+        return int(size) if size else max(1000, len(self.rows))
 
     @property
     def column_count(self) -> int:
-        return max([26, *(len(r) for r in self.rows)])
+        size = self.properties.get("gridProperties", {}).get("columnCount")
+        return int(size) if size else max([26, *(len(r) for r in self.rows)])
+
+    def value(self, cell: str) -> Any:
+        """The value of one cell given in A1 (`G14`), None when empty."""
+        r, c = cell_position(cell)
+        row = self.rows[r] if r < len(self.rows) else []
+        return row[c] if c < len(row) else None
+
+    def set(self, cell: str, value: Any) -> None:
+        """Write one cell's value (A1), as a user typing it (a formula there is replaced)."""
+        r, c = cell_position(cell)
+        while len(self.rows) <= r:
+            self.rows.append([])
+        while len(self.rows[r]) <= c:
+            self.rows[r].append(None)
+        self.rows[r][c] = value
+        self.formulas.pop((r, c), None)
+        self.rows[:] = trim(self.rows)
+
+    def note(self, cell: str) -> str | None:
+        return self.notes.get(cell_position(cell))
+
+    def background(self, cell: str) -> dict[str, Any] | None:
+        """The colour a cell shows: the first conditional rule covering it (their conditions are
+        taken as true), else its own background colour."""
+        r, c = cell_position(cell)
+        for rule in self.conditional_formats:
+            colour = ((rule.get("booleanRule") or {}).get("format") or {}).get("backgroundColor")
+            if colour and any(grid_contains(g, r, c) for g in rule.get("ranges", [])):
+                return colour
+        return self.formats.get((r, c), {}).get("backgroundColor")
+
+
+def cell_position(cell: str) -> tuple[int, int]:
+    """`G14` -> (13, 6), 0-based."""
+    match = re.fullmatch(r"\$?([A-Za-z]+)\$?(\d+)", cell.strip())
+    assert match is not None, cell
+    col = 0
+    for ch in match[1].upper():
+        col = col * 26 + ord(ch) - 64
+    return int(match[2]) - 1, col - 1
+
+
+def grid_contains(grid: dict[str, Any], row: int, col: int) -> bool:
+    """Whether a `GridRange` (0-based, ends excluded, unbounded sides missing) holds (row, col)."""
+    return int(grid.get("startRowIndex", 0)) <= row < int(grid.get("endRowIndex", 10**9)) and int(
+        grid.get("startColumnIndex", 0)
+    ) <= col < int(grid.get("endColumnIndex", 10**9))
 
 
 @dataclass
@@ -199,6 +266,10 @@ class FakeGoogle:
         self.lock = threading.RLock()
         self.keys: dict[str, Any] = {}  # client_email -> RSA public key
         self.tokens: set[str] = set()
+        self.token_emails: dict[str, str] = {}  # token -> the service account it was issued to
+        # Drive's modifiedTime of each spreadsheet and who made that change (an email).
+        self.modified: dict[str, tuple[dt.datetime, str]] = {}
+        self.read_only_keys: set[str] = set()
         self.token_refusal: Response | None = None
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -297,7 +368,37 @@ class FakeGoogle:
             spreadsheet.add_sheet(sheet_title, rows)
         with self.lock:
             self.spreadsheets[key] = spreadsheet
+        self.touch(key, by=OWNER_EMAIL)
         return spreadsheet
+
+    def touch(self, key: str, by: str = OWNER_EMAIL, when: dt.datetime | None = None) -> dt.datetime:
+        """Drive's modifiedTime of `key` becomes now (or `when`), the change made by `by`."""
+        with self.lock:
+            moment = when or dt.datetime.now(dt.UTC)
+            before = self.modified.get(key)
+            if when is None and before is not None and moment <= before[0]:
+                moment = before[0] + dt.timedelta(milliseconds=1)  # Drive's clock never goes back
+            self.modified[key] = (moment, by)
+            return moment
+
+    def edit(self, key: str, sheet: str, cell: str, value: Any, by: str = UNIT_EMAIL) -> None:
+        """A unit's officer types `value` into `cell` (A1) of a worksheet: modifiedTime moves."""
+        with self.lock:
+            found = self.spreadsheets[key].sheet(sheet)
+            assert found is not None, sheet
+            found.set(cell, value)
+        self.touch(key, by=by)
+
+    def read_only(self, key: str) -> None:
+        """The service account may read the spreadsheet but no longer edit it: writes get 403."""
+        with self.lock:
+            self.read_only_keys.add(key)
+
+    def requester(self, request: Request) -> str:
+        """The service account email whose token authorised `request` ("" when none)."""
+        _scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        with self.lock:
+            return self.token_emails.get(token, "")
 
     def add_workbook_file(self, key: str, path: str | Path, title: str | None = None) -> FakeSpreadsheet:
         """Load every worksheet of an .xlsx (cached formula results, dates as dates)."""
@@ -410,6 +511,7 @@ class FakeGoogle:
         token = "ya29.fake-" + uuid.uuid4().hex
         with self.lock:
             self.tokens.add(token)
+            self.token_emails[token] = _assertion_issuer(assertion)
         return Response(200, {"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
 
     def _check_assertion(self, assertion: str) -> str | None:
@@ -505,6 +607,11 @@ def _encode(body: Any) -> tuple[bytes, str]:
     if isinstance(body, str):
         return body.encode("utf-8"), "text/plain; charset=UTF-8"
     return json.dumps(body, ensure_ascii=False).encode("utf-8"), "application/json; charset=UTF-8"
+
+
+def _assertion_issuer(assertion: str) -> str:
+    payload = assertion.split(".")[1]
+    return str(json.loads(_b64decode(payload)).get("iss", ""))
 
 
 def _b64decode(text: str) -> bytes:

@@ -297,6 +297,7 @@ def test_a_correction_says_what_changed_in_the_headline_and_why_before_the_figur
     import msgspec
 
     from housing_report.aggregate.corrections import compare
+    from housing_report.aggregate.forecast import forecast_all
 
     old = make_summary()
     houses = msgspec.structs.replace(old.houses, completed=old.houses.completed + 7)
@@ -320,16 +321,21 @@ def test_a_correction_says_first_how_the_provinces_forecast_moved(config):
     import msgspec
 
     from housing_report.aggregate.corrections import compare
+    from housing_report.aggregate.forecast import forecast_all
     from tests.support.summary_fixture import make_first_summary
 
     old = make_summary()
     first = msgspec.structs.replace(make_first_summary(), period="2025-02-27")
+    # A district's corrected figure moves the province's: the pace is measured district by district.
     houses = msgspec.structs.replace(old.houses, completed=old.houses.completed + 300)
-    new = msgspec.structs.replace(old, houses=houses)
+    district = msgspec.structs.replace(old.districts[0], completed=old.districts[0].completed + 300)
+    new = msgspec.structs.replace(old, houses=houses, districts=[district, *old.districts[1:]])
     unchanged = compare(old, old, config, old_version=1, new_version=2, earlier=[first])
     assert "forecast_new" not in unchanged["headline"]
     correction = compare(old, new, config, old_version=1, new_version=2, earlier=[first])
+    finish = forecast_all([first], new, config.report.programme.target_date)["province"].finish
+    assert finish is not None
     text = render_email(new, config, correction=correction).text
-    moved = "dự báo hoàn thành toàn tỉnh: chưa đủ số liệu -> dự kiến 05/07/2025"
+    moved = f"dự báo hoàn thành toàn tỉnh: chưa đủ số liệu -> dự kiến {finish:%d/%m/%Y}"
     assert moved in text
     assert text.index(moved) < text.index("Các số liệu thay đổi")

@@ -80,6 +80,17 @@ def _with_table_totals(config: Config, values: Mapping[str, float]) -> dict[str,
     return out
 
 
+def _apart(config: Config, base_keys: Sequence[str]) -> tuple[list[str], set[str]]:
+    """The figure keys and the units whose money `funds_apart` keeps out of the totals (none when
+    it is added in, or the template has no such table or kinds)."""
+    rule = config.report.funds_apart
+    if rule.counted != "apart":
+        return [], set()
+    keys = [k for k in base_keys if k.split(".")[0] == rule.section and k.count(".") == 2]
+    units = {u.code for u in config.units if u.kind in rule.kinds}
+    return (keys, units) if keys and units else ([], set())
+
+
 class _Progress:
     """Houses needed, started and completed from a unit's (or the totals') figures: the keys
     of each worked out once, not once per unit."""
@@ -92,6 +103,8 @@ class _Progress:
             return tuple(f"{p.table}.{r.code}.{c}" for r in section.rows for c in cols)
 
         self.needed, self.started, self.completed = keys(p.needed), keys(p.started), keys(p.completed)
+        # The column codes a finding about a unit's progress names.
+        self.columns = frozenset((*p.needed, *p.started, *p.completed))
 
     def __call__(self, figures: Mapping[str, Any]) -> Houses:
         get = figures.get
@@ -198,6 +211,20 @@ def build_summary(
     base_keys = [k for k in types if f".{TOTAL_ROW}." not in k]
     frame = pd.DataFrame.from_dict(by_unit, orient="index").reindex(columns=base_keys)
     sums = frame.sum(axis=0, skipna=True, min_count=0).to_dict() if len(frame) else {}
+    apart_keys, apart_units = _apart(config, base_keys)
+    apart: dict[str, int | float] = {}
+    held = frame.index.isin(list(apart_units)) if apart_keys and len(frame) else None
+    if held is not None and held.any():
+        # The organisations' money of that table: beside the totals, not in them.
+        sums.update(frame.loc[~held, apart_keys].sum(axis=0, skipna=True, min_count=0).to_dict())
+        apart_sums = frame.loc[held, apart_keys].sum(axis=0, skipna=True, min_count=0).to_dict()
+        section = config.report.funds_apart.section
+        apart_raw = _with_table_totals(config, {k: apart_sums.get(k, 0.0) for k in base_keys})
+        apart = {
+            k: _round(apart_raw[k], types[k])
+            for k in types
+            if k.split(".")[0] == section and apart_raw.get(k)
+        }
     totals_raw = _with_table_totals(config, {k: sums.get(k, 0.0) for k in base_keys})
     totals = {k: _round(totals_raw.get(k, 0.0), types[k]) for k in types}
 
@@ -229,7 +256,16 @@ def build_summary(
                 completed=p.completed,
                 percent=percent(p.completed, p.needed),
                 previous_completed=prev_completed,
-                change=p.completed - prev_completed if prev_completed is not None else None,
+                change=(
+                    p.completed - prev_completed
+                    if prev_completed is not None and entry.carried_forward_from is None
+                    else None
+                ),
+                # Its own figures, used with a warning on one of them (a carried-forward unit's
+                # errors concern figures that are not used).
+                flagged=entry.carried_forward_from is None
+                and entry.status == ACCEPTED
+                and any(f.code in progress.columns for f in entry.warnings),
             )
         )
 
@@ -276,5 +312,6 @@ def build_summary(
         previous=previous_out,
         change=change,
         lists=lists,
+        apart=apart,
         completeness=completeness,
     )

@@ -60,10 +60,12 @@ from housing_report.config.model import (
     Config,
     ConfigError,
     Contact,
+    FundsApart,
     Issuer,
     Office,
     Programme,
     Progress,
+    Recommendations,
     ReportConfig,
     Schedule,
     Unit,
@@ -110,6 +112,12 @@ class ReportFile:
     )
     approval: Annotated[ApprovalPolicy | None, Check(no_approval)] = None
     office: Office | None = None
+    recommendations: Annotated[
+        Recommendations, Check(lambda v: Recommendations() if v is None else v)
+    ] = field(default_factory=Recommendations)
+    funds_apart: Annotated[FundsApart, Check(lambda v: FundsApart() if v is None else v)] = field(
+        default_factory=FundsApart
+    )
 
     @field_validator("template", "constants")
     @classmethod
@@ -134,6 +142,8 @@ class ReportFile:
             outliers=self.outliers,
             approval=self.approval,
             office=self.office,
+            recommendations=self.recommendations,
+            funds_apart=self.funds_apart,
         )
 
 

@@ -229,6 +229,45 @@ class Office:
     contact: str = ""  # one line at the end of the email: whom to call, phone, address
 
 
+@dataclass(frozen=True, config=STRICT)
+class Addressee:
+    """Who can act on a recommendation: the first addressee one of whose words (`when`, matched
+    without regard to case) a recommendation contains."""
+
+    to: Text  # "Chi nhánh Ngân hàng Chính sách xã hội tỉnh"
+    when: Annotated[tuple[Text, ...], Check(items)]
+
+
+@dataclass(frozen=True, config=STRICT)
+class Recommendations:
+    """`recommendations:` of report.yaml: whom the report addresses each recommendation (list
+    `list`) to; one that names no addressee's word goes to `default`."""
+
+    default: Text = "Ban Chỉ đạo tỉnh"
+    addressees: tuple[Addressee, ...] = ()
+    list: Text = "F"
+
+    def addressee(self, text: str) -> str:
+        folded = text.casefold()
+        for a in self.addressees:
+            if any(word.casefold() in folded for word in a.when):
+                return a.to
+        return self.default
+
+
+@dataclass(frozen=True, config=STRICT)
+class FundsApart:
+    """`funds_apart:` of report.yaml: money that units of `kinds` (the Mặt trận and the đoàn thể)
+    mobilise and hand to the districts, which report it again in their own figures. `apart`
+    (the default) leaves it out of the province's totals of table `section` and shows it beside
+    them; `added` adds it in. Nothing happens where the template has no such kinds or table."""
+
+    kinds: tuple[Text, ...] = ("organization",)
+    section: Text = "B"
+    counted: Literal["apart", "added"] = "apart"
+    label: Text = "Mặt trận Tổ quốc và các đoàn thể vận động"
+
+
 @dataclass(frozen=True, config=LENIENT)
 class Programme:
     title: Text
@@ -325,6 +364,8 @@ class ReportConfig:
     outliers: Outliers = field(default_factory=Outliers)
     approval: ApprovalPolicy | None = None  # None: sent without approval (`approval: none`)
     office: Office | None = None
+    recommendations: Recommendations = field(default_factory=Recommendations)
+    funds_apart: FundsApart = field(default_factory=FundsApart)
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,13 @@ class District(_Part):
     completed: int
     percent: float | None
     previous_completed: int | None  # None without a previous period, or no figures in it
+    # None when unknown: no figures in the previous period, or none of its own in this one
+    # (carried forward: its figures did not move because it did not report, not because it
+    # completed nothing).
     change: int | None
+    # A figure of its progress (needed, started, completed) was flagged this period (an outlier
+    # among peers, a jump against its own last figures): not to be praised without a caveat.
+    flagged: bool = False
 
 
 class Programme(_Part):
@@ -158,6 +164,10 @@ class Summary(msgspec.Struct, kw_only=True):
     previous: Previous | None = None
     change: Figures = {}
     lists: dict[str, list[ListEntry]] = {}
+    # What `funds_apart` of report.yaml keeps out of `totals` and shows beside them (the money
+    # the Mặt trận and the đoàn thể mobilise and hand to the districts): its table's figure keys
+    # summed over those units; {} when it is added in, or none.
+    apart: Figures = {}
     # Reporting rates (`aggregate.quality.completeness`): absent from the oldest summaries.
     completeness: Completeness | UnsetType = UNSET
     # The version number in the archive: set once stored.
@@ -170,6 +180,7 @@ class HistoryDistrict(_Part):
     code: str
     completed: int = 0
     needed: int = 0
+    carried_forward_from: str | None = None  # its figures were not its own of that period
 
 
 class HistoryPoint(msgspec.Struct, kw_only=True):
