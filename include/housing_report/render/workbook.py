@@ -196,35 +196,57 @@ def _figure_sheet(
         sheet.merge(GROUP_ROW, start, GROUP_ROW, end)
 
     formats = [Style(number_format=c.number_format) for c in columns]
+    totals_style = [replace(f, bold=True) for f in formats]
     by_unit = summary.by_unit
-    for unit in _units_using(summary, template, {c.key for c in columns}):
-        figures = by_unit.get(unit.code) or {}
+    units = _units_using(summary, template, {c.key for c in columns})
+    apart = _apart_units(summary, config, columns)
+
+    def unit_rows(rows: list[UnitEntry]) -> tuple[int, int]:
+        first_row = sheet.rows + 1
+        for unit in rows:
+            figures = by_unit.get(unit.code) or {}
+            sheet.row(
+                [
+                    unit.code,
+                    unit.name,
+                    status_label(unit.status),
+                    sheet.cell(_data_period(unit, summary), Style(number_format=DATE_FORMAT)),
+                    *(sheet.cell(_value(figures, c), f) for c, f in zip(columns, formats, strict=True)),
+                ]
+            )
+        return first_row, sheet.rows
+
+    def totals_row(label: str, rows: tuple[int, int], figures: dict[str, Any]) -> None:
         sheet.row(
-            [
-                unit.code,
-                unit.name,
-                status_label(unit.status),
-                sheet.cell(_data_period(unit, summary), Style(number_format=DATE_FORMAT)),
-                *(sheet.cell(_value(figures, c), f) for c, f in zip(columns, formats, strict=True)),
+            [None, sheet.cell(label, BOLD), None, None]
+            + [
+                sheet.total(*rows, first + i, _value(figures, c), totals_style[i])
+                for i, c in enumerate(columns)
             ]
         )
 
-    totals = summary.totals
-    last_unit = sheet.rows
-    sheet.row(
-        [
-            None,
-            sheet.cell(TOTAL_LABEL, BOLD),
-            None,
-            None,
-            *(
-                sheet.total(FIRST_DATA_ROW, last_unit, first + i, _value(totals, c), replace(f, bold=True))
-                for i, (c, f) in enumerate(zip(columns, formats, strict=True))
-            ),
-        ]
-    )
+    totals_row(TOTAL_LABEL, unit_rows([u for u in units if u.code not in apart]), summary.totals)
+    held = [u for u in units if u.code in apart]
+    if held:
+        # `funds_apart`: the organisations' money, beside the province's total, not in it.
+        label = config.report.funds_apart.label
+        sheet.row(
+            [None, sheet.cell(f"Không cộng vào tổng trên: {label} (đã chuyển về các địa phương)", BOLD)]
+        )
+        totals_row(f"Cộng: {label}", unit_rows(held), dict(summary.apart))
     sheet.print_setup((GROUP_ROW, LABEL_ROW))
     sheet.print_in_parts(2, len(UNIT_COLUMNS), groups)
+
+
+def _apart_units(summary: Summary, config: Config, columns: list[FigureColumn]) -> set[str]:
+    """The units whose figures in these columns `funds_apart` keeps out of the totals (the
+    Mặt trận's and the đoàn thể's money of its table), none when the summary holds none apart."""
+    rule = config.report.funds_apart
+    if not summary.apart or rule.counted != "apart":
+        return set()
+    if not any(c.section.code == rule.section for c in columns):
+        return set()
+    return {u.code for u in summary.units if u.kind in rule.kinds}
 
 
 def _letter(column: int) -> str:
@@ -296,6 +318,22 @@ def _summary_rows(summary: Summary, config: Config) -> list[tuple[str, str, Any,
                         _number_format(section, c.code),
                     )
                 )
+            for c in section.columns:
+                key = f"{section.code}.{TOTAL_ROW}.{c.code}"
+                if summary.apart.get(key):
+                    # `funds_apart`: shown beside the total above, not in it.
+                    label = config.report.funds_apart.label
+                    rows.append(
+                        (
+                            f"apart.{key}",
+                            f"{label}: {c.label.lower()} (không cộng vào tổng trên)",
+                            summary.apart[key],
+                            section.unit,
+                            None,
+                            None,
+                            _number_format(section, c.code),
+                        )
+                    )
         else:
             for key in section.figure_keys():
                 rows.append(
