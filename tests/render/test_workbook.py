@@ -313,3 +313,45 @@ def test_text_is_nfc_and_control_characters_are_dropped(tmp_path, config):
     assert unicodedata.is_normalized("NFC", status["943"][1])
     messages = [r[5] for r in wb["LoiCanhBao"].iter_rows(min_row=5, values_only=True) if r[0] == "943"]
     assert messages[0] == "Ô BaoCao!G14 ghi sai"
+
+
+def test_money_kept_apart_is_listed_after_the_total_with_its_own_sum(tmp_path, config):
+    """`funds_apart` (report.yaml: apart): the organisations' money of table B is not in the
+    province's totals; the sheet adds up the other units to the total, then lists the
+    organisations under a line saying so, with their own sum; TongHop shows it beside the total."""
+    summary = make_summary()
+    organisations = {u.code for u in summary.units if u.kind in config.report.funds_apart.kinds}
+    assert "MTTQ" in organisations
+    keys = [k for k in summary.totals if k.startswith("B.")]
+    apart = {k: sum((summary.by_unit.get(c) or {}).get(k) or 0 for c in organisations) for k in keys}
+    for column in ("HUY_DONG", "GIAI_NGAN"):  # the unit's own table total
+        apart[f"B.TONG.{column}"] = sum(
+            v for k, v in apart.items() if k.endswith(column) and ".TONG." not in k
+        )
+    summary.totals = {k: v - apart.get(k, 0) for k, v in summary.totals.items()}
+    summary.apart = {k: v for k, v in apart.items() if v}
+    assert summary.apart["B.TONG.HUY_DONG"] >= 12500.75  # the MTTQ's own, at least
+    path = write_summary_workbook(summary, config, tmp_path / "apart.xlsx")
+
+    values = openpyxl.load_workbook(path, data_only=True)
+    codes, units, totals = figure_table(values["BangB"])
+    assert "MTTQ" not in units  # above the total: the units it adds up
+    for i, key in ((i, k) for i, k in enumerate(codes) if i >= 4):
+        assert sum(row[i].value or 0 for row in units.values()) == pytest.approx(totals[i].value), key
+        assert totals[i].value == pytest.approx(summary.totals[key]), key
+    rows = list(values["BangB"].iter_rows(min_row=totals[0].row + 1, values_only=True))
+    assert rows[0][1].startswith("Không cộng vào tổng trên: Mặt trận Tổ quốc và các đoàn thể vận động")
+    held = [r for r in rows[1:] if r[0]]
+    assert "MTTQ" in {r[0] for r in held} <= organisations
+    own_sum = next(r for r in rows if r[1] and r[1].startswith("Cộng: "))
+    column = codes.index("B.TONG.HUY_DONG")
+    assert own_sum[column] == pytest.approx(summary.apart["B.TONG.HUY_DONG"])
+    assert sum(r[column] or 0 for r in held) == pytest.approx(own_sum[column])
+    formula = openpyxl.load_workbook(path)["BangB"].cell(totals[0].row + len(rows), column + 1).value
+    assert SUM.match(formula)
+
+    tong_hop = summary_rows(values["TongHop"])
+    assert tong_hop["B.TONG.HUY_DONG"][2] == pytest.approx(summary.totals["B.TONG.HUY_DONG"])
+    beside = tong_hop["apart.B.TONG.HUY_DONG"]
+    assert beside[1].endswith("(không cộng vào tổng trên)")
+    assert beside[2] == pytest.approx(summary.apart["B.TONG.HUY_DONG"])
