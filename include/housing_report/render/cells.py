@@ -3,22 +3,21 @@ when a workbook is written): text is always text, never a formula; numbers keep 
 formats (Excel and LibreOffice draw the reader's locale's separators); headers, widths, titles,
 totals as `SUM` formulas that carry their value, A4 print setup.
 
-A sheet is written row after row (`Sheet.row`), each row sent to a temporary file at once:
-a national workbook's hundreds of thousands of cells never sit in memory together. What a
-sheet says before its rows (column widths, frozen panes, fit to page) is given when it is
-made (`Sheet(...)`); merges, row heights and the page set-up may come at any time before the
-workbook is saved.
+A sheet is written row after row (`Sheet.row`): each row's XML is made at once and goes to a
+file of the sheet's own, so a national workbook's hundreds of thousands of cells never sit in
+memory together. openpyxl (its write-only workbook) writes the rest: the sheet's columns, views,
+merges, page set-up and breaks, the styles, the package; `Sheet.close` (by `save`) puts the rows
+in the empty `sheetData` openpyxl wrote. Column widths, frozen panes and hidden rows are given
+before the rows; merges and the page set-up at any time before the save.
 
-Styles are worked out once per workbook: openpyxl finds a Font, Border or Alignment given to a
-cell among the workbook's by hashing it, tens of microseconds a cell; a style seen before is
-copied as its indices instead (`Sheet.cell`'s `style` key), so the file is the same as if every
-cell had been styled one by one.
+A cell's style is a `Style` (plain values); its index among the workbook's cell styles is worked
+out once per workbook (openpyxl finds a Font, Border or Alignment among the workbook's by
+hashing it, tens of microseconds a cell), so the file is as if every cell had been styled alone.
 
 A totals cell is a `SUM` formula over the rows above it with its value written beside it
 (`Sheet.total`): Excel and LibreOffice recalculate it, and a reader that does not (a phone's
-preview, a program reading the file) still sees the figure. openpyxl writes a formula without
-its value: `Sheet.row` writes each row's XML itself, into a file of the sheet's own that
-`Sheet.close` puts in place of the rows in what openpyxl writes of the sheet.
+preview, a program reading the file) still sees the figure; openpyxl itself writes a formula
+without its value.
 """
 
 from __future__ import annotations
