@@ -259,12 +259,13 @@ def _deliver_march_over_smtp(dag, tmp_path, controller, handler):
 
 
 def _workbook_totals(book) -> dict[str, float]:
-    """Totals rows of the by-unit sheets: a header row of codes (from UNIT_CODE), a row 'TONG'."""
+    """Totals rows of the by-unit sheets: a (hidden) header row of codes, from UNIT_CODE, and the
+    row "Tổng cộng" (a workbook loaded with `data_only`: the totals' stored values)."""
     totals: dict[str, float] = {}
     for sheet in book.worksheets:
         rows = list(sheet.iter_rows(values_only=True))
         header = next((r for r in rows if r and r[0] == "UNIT_CODE"), None)
-        total_row = next((r for r in rows if r and r[0] == "TONG"), None)
+        total_row = next((r for r in rows if r and len(r) > 1 and r[0] is None and r[1] == "Tổng cộng"), None)
         if not header or not total_row:
             continue
         for code, value in zip(header, total_row, strict=False):

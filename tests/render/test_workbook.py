@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 import zipfile
 
 import openpyxl
 import pytest
 
+from housing_report.core.models import TOTAL_LABEL
 from housing_report.core.statuses import STATUS_LABELS
 from housing_report.core.summary import FindingEntry
 from housing_report.render.cells import COUNT_FORMAT, MONEY_FORMAT
@@ -14,6 +16,9 @@ from housing_report.render.workbook import write_summary_workbook
 from tests.support.summary_fixture import FORMULA, make_first_summary, make_summary
 
 SHEETS = ["TongHop", "BangA", "BangB", "TuyenTruyen", "TinhTrang", "LoiCanhBao"]
+FIGURE_SHEETS = ["BangA", "BangB", "TuyenTruyen"]
+# The only formulas in the workbook: a totals cell adding up the column above it.
+SUM = re.compile(r"^=?SUM\(([A-Z]+)(\d+):\1(\d+)\)$")
 
 
 @pytest.fixture(scope="module")
@@ -22,24 +27,32 @@ def summary():
 
 
 @pytest.fixture(scope="module")
-def workbook(tmp_path_factory, summary, config):
-    path = write_summary_workbook(summary, config, tmp_path_factory.mktemp("wb") / "out" / "tong-hop.xlsx")
+def path(tmp_path_factory, summary, config):
+    return write_summary_workbook(summary, config, tmp_path_factory.mktemp("wb") / "out" / "tong-hop.xlsx")
+
+
+@pytest.fixture(scope="module")
+def workbook(path):
+    """The workbook as a reader that does not recalculate sees it: the totals' stored values."""
+    return openpyxl.load_workbook(path, data_only=True)
+
+
+@pytest.fixture(scope="module")
+def formulas(path):
     return openpyxl.load_workbook(path)
 
 
 def figure_table(ws):
-    """(codes, unit rows by unit code, totals row) of a figure sheet, read by its code row."""
+    """(codes, unit rows by unit code, totals row) of a figure sheet, read by its (hidden) code
+    row; the totals row is the one labelled "Tổng cộng" after the units."""
     code_row = next(r for r in range(1, 20) if ws.cell(r, 1).value == "UNIT_CODE")
     codes = [c.value for c in ws[code_row]]
     units, totals = {}, None
     for row in ws.iter_rows(min_row=code_row + 1):
-        code = row[0].value
-        if code is None:
-            break
-        if code == "TONG":
+        if row[1].value == TOTAL_LABEL and row[0].value is None:
             totals = row
-        else:
-            units[code] = row
+            break
+        units[row[0].value] = row
     return codes, units, totals
 
 
@@ -47,15 +60,22 @@ def test_sheets(workbook):
     assert workbook.sheetnames == SHEETS
 
 
-@pytest.mark.parametrize("sheet", ["BangA", "BangB", "TuyenTruyen"])
-def test_columns_add_up_to_the_totals_row_and_the_summary(workbook, summary, sheet):
+@pytest.mark.parametrize("sheet", FIGURE_SHEETS)
+def test_columns_add_up_to_the_totals_row_and_the_summary(workbook, formulas, summary, sheet):
     codes, units, totals = figure_table(workbook[sheet])
     figure_columns = [(i, code) for i, code in enumerate(codes) if i >= 4]
     assert figure_columns
+    rows = [row[0].row for row in units.values()]
+    _, _, total_formulas = figure_table(formulas[sheet])
     for i, key in figure_columns:
         column_sum = sum(row[i].value or 0 for row in units.values())
         assert column_sum == pytest.approx(totals[i].value, abs=1e-6), key
         assert totals[i].value == pytest.approx(summary.totals[key], abs=1e-6), key
+        # The totals cell is the sum of the unit rows above it, for whoever recalculates.
+        formula = SUM.match(total_formulas[i].value)
+        assert formula, (key, total_formulas[i].value)
+        assert formula.group(1) == total_formulas[i].column_letter
+        assert (int(formula.group(2)), int(formula.group(3))) == (min(rows), max(rows))
 
 
 def test_table_a_has_every_cell_code_and_one_row_per_district(workbook, summary, config):
@@ -124,16 +144,21 @@ def test_headers_are_bold_and_frozen(workbook, sheet):
     ws = workbook[sheet]
     assert ws.freeze_panes is not None
     first_data_row = int("".join(ch for ch in ws.freeze_panes if ch.isdigit()))
-    header_row = next(r for r in range(1, first_data_row) if ws.cell(r, 1).value in ("Mã", "Mã đơn vị"))
+    header_row = next(r for r in range(1, first_data_row) if ws.cell(r, 1).value in ("STT", "Mã đơn vị"))
     labels = [c for c in ws[header_row] if c.value]
     assert len(labels) >= 4
     assert all(c.font.bold for c in labels)
     assert ws.column_dimensions["B"].width >= 30
 
 
+def summary_rows(ws) -> dict[str, tuple]:
+    """TongHop's rows by their code (the hidden last column)."""
+    return {r[6]: r for r in ws.iter_rows(min_row=5, max_col=7, values_only=True) if r[6]}
+
+
 def test_summary_sheet(workbook, summary, config):
     ws = workbook["TongHop"]
-    rows = {r[0]: r for r in ws.iter_rows(min_row=5, values_only=True) if r[0]}
+    rows = summary_rows(ws)
     assert rows["houses.needed"][2:5] == (4518, "căn", 4518)
     assert rows["houses.completed"][2:6] == (1574, "căn", 1452, 122)
     assert rows["completion_percent"][2] == pytest.approx(summary.completion_percent)
@@ -150,15 +175,69 @@ def test_summary_sheet(workbook, summary, config):
     assert rows["units"][2] == len(summary.units)
 
 
+def test_summary_sheet_reads_in_words(workbook, formulas):
+    """What is printed of TongHop (columns A-F) is numbered and named in words; the codes are in
+    the hidden column G, which is not printed."""
+    ws = workbook["TongHop"]
+    assert [c.value for c in ws[4]][:6] == [
+        "STT",
+        "Chỉ tiêu",
+        "Giá trị",
+        "Đơn vị tính",
+        "Kỳ trước",
+        "So với kỳ trước",
+    ]
+    assert formulas["TongHop"].column_dimensions["G"].hidden
+    code = re.compile(r"^[A-Za-z_]+(\.[A-Za-z_]+)+$|^[A-Z]+_[A-Z_]+$")
+    shown = [v for row in ws.iter_rows(max_col=6, values_only=True) for v in row if isinstance(v, str)]
+    assert shown
+    assert not [v for v in shown if code.match(v)]
+    numbers = [r[0] for r in ws.iter_rows(min_row=5, max_col=1, values_only=True) if r[0] is not None]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
 def test_summary_sheet_without_a_previous_period(tmp_path, config):
     path = write_summary_workbook(make_first_summary(), config, tmp_path / "first.xlsx")
-    rows = {
-        r[0]: r
-        for r in openpyxl.load_workbook(path)["TongHop"].iter_rows(min_row=5, values_only=True)
-        if r[0]
-    }
-    assert rows["houses.completed"][4:6] == (None, None)
-    assert rows["NGAY_CONG"][4:6] == (None, None)
+    rows = summary_rows(openpyxl.load_workbook(path)["TongHop"])
+    # No earlier figures: nothing under "Kỳ trước", an unknown change ("–", never 0).
+    assert rows["houses.completed"][4:6] == (None, "–")
+    assert rows["NGAY_CONG"][4:6] == (None, "–")
+    assert rows["C_TIN_BAI"][4:6] == (None, None)  # per period: no change to show
+
+
+@pytest.mark.parametrize("sheet", SHEETS)
+def test_every_sheet_prints_on_a4_with_its_header_on_every_page(formulas, sheet):
+    ws = formulas[sheet]
+    assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4
+    assert ws.page_setup.orientation == ("portrait" if sheet == "TongHop" else "landscape")
+    assert ws.print_title_rows
+    first, last = (int(r.strip("$")) for r in ws.print_title_rows.split(":"))
+    assert ws.cell(first, 1).value in ("STT", "Mã đơn vị")
+    assert "&P" in ws.oddFooter.center.text  # page numbers
+    assert ws.page_margins.left >= 0.5
+    if sheet in FIGURE_SHEETS:
+        # Dozens of columns: a group of them to a page, the unit's code and name repeated,
+        # scaled no further than the widest page needs.
+        assert not ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.print_title_cols == "$A:$B"
+        assert 60 <= ws.page_setup.scale <= 100
+        assert ws.col_breaks.brk
+    else:
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+
+
+@pytest.mark.parametrize("sheet", FIGURE_SHEETS)
+def test_the_code_row_is_hidden_and_not_printed(formulas, sheet):
+    ws = formulas[sheet]
+    code_row = next(r for r in range(1, 20) if ws.cell(r, 1).value == "UNIT_CODE")
+    assert ws.row_dimensions[code_row].hidden
+    first, last = (int(r.strip("$")) for r in ws.print_title_rows.split(":"))
+    assert last < code_row  # the labels repeat on every page, the codes do not
+    assert ws.cell(last, 5).value  # the figures' labels
+    _, units, totals = figure_table(ws)
+    assert totals[0].value is None  # no code in the totals row, its label in words
+    assert totals[1].value == TOTAL_LABEL
 
 
 def test_status_sheet(workbook, summary, config):
@@ -201,7 +280,11 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path, config):
     with zipfile.ZipFile(path) as z:
         sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
     assert sheets
-    assert not any("<f>" in xml or "<f " in xml for xml in sheets)  # not a single formula
+    # No formula but the totals' sums: the texts above are text.
+    written = [f for xml in sheets for f in re.findall(r"<f>(.*?)</f>", xml)]
+    assert written
+    assert all(SUM.match(f) for f in written), written
+    assert not any("<f " in xml for xml in sheets)
 
     wb = openpyxl.load_workbook(path)
     findings = [r for r in wb["LoiCanhBao"].iter_rows(min_row=5) if r[0].value == "943"]
@@ -230,3 +313,45 @@ def test_text_is_nfc_and_control_characters_are_dropped(tmp_path, config):
     assert unicodedata.is_normalized("NFC", status["943"][1])
     messages = [r[5] for r in wb["LoiCanhBao"].iter_rows(min_row=5, values_only=True) if r[0] == "943"]
     assert messages[0] == "Ô BaoCao!G14 ghi sai"
+
+
+def test_money_kept_apart_is_listed_after_the_total_with_its_own_sum(tmp_path, config):
+    """`funds_apart` (report.yaml: apart): the organisations' money of table B is not in the
+    province's totals; the sheet adds up the other units to the total, then lists the
+    organisations under a line saying so, with their own sum; TongHop shows it beside the total."""
+    summary = make_summary()
+    organisations = {u.code for u in summary.units if u.kind in config.report.funds_apart.kinds}
+    assert "MTTQ" in organisations
+    keys = [k for k in summary.totals if k.startswith("B.")]
+    apart = {k: sum((summary.by_unit.get(c) or {}).get(k) or 0 for c in organisations) for k in keys}
+    for column in ("HUY_DONG", "GIAI_NGAN"):  # the unit's own table total
+        apart[f"B.TONG.{column}"] = sum(
+            v for k, v in apart.items() if k.endswith(column) and ".TONG." not in k
+        )
+    summary.totals = {k: v - apart.get(k, 0) for k, v in summary.totals.items()}
+    summary.apart = {k: v for k, v in apart.items() if v}
+    assert summary.apart["B.TONG.HUY_DONG"] >= 12500.75  # the MTTQ's own, at least
+    path = write_summary_workbook(summary, config, tmp_path / "apart.xlsx")
+
+    values = openpyxl.load_workbook(path, data_only=True)
+    codes, units, totals = figure_table(values["BangB"])
+    assert "MTTQ" not in units  # above the total: the units it adds up
+    for i, key in ((i, k) for i, k in enumerate(codes) if i >= 4):
+        assert sum(row[i].value or 0 for row in units.values()) == pytest.approx(totals[i].value), key
+        assert totals[i].value == pytest.approx(summary.totals[key]), key
+    rows = list(values["BangB"].iter_rows(min_row=totals[0].row + 1, values_only=True))
+    assert rows[0][1].startswith("Không cộng vào tổng trên: Mặt trận Tổ quốc và các đoàn thể vận động")
+    held = [r for r in rows[1:] if r[0]]
+    assert "MTTQ" in {r[0] for r in held} <= organisations
+    own_sum = next(r for r in rows if r[1] and r[1].startswith("Cộng: "))
+    column = codes.index("B.TONG.HUY_DONG")
+    assert own_sum[column] == pytest.approx(summary.apart["B.TONG.HUY_DONG"])
+    assert sum(r[column] or 0 for r in held) == pytest.approx(own_sum[column])
+    formula = openpyxl.load_workbook(path)["BangB"].cell(totals[0].row + len(rows), column + 1).value
+    assert SUM.match(formula)
+
+    tong_hop = summary_rows(values["TongHop"])
+    assert tong_hop["B.TONG.HUY_DONG"][2] == pytest.approx(summary.totals["B.TONG.HUY_DONG"])
+    beside = tong_hop["apart.B.TONG.HUY_DONG"]
+    assert beside[1].endswith("(không cộng vào tổng trên)")
+    assert beside[2] == pytest.approx(summary.apart["B.TONG.HUY_DONG"])

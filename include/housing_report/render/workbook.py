@@ -2,26 +2,34 @@
 
 `write_summary_workbook(summary, config, path)` writes an .xlsx with the sheets
 
-- `TongHop`: the key totals (houses, completion, funds, mobilisation, propaganda)
-  with the previous period and the change, and the units' reporting status counts;
+- `TongHop`: the key totals (houses, completion, funds, mobilisation, propaganda), each
+  named in words, with the previous period and the change ("–" where it is not known),
+  and the units' reporting status counts;
 - `Bang<code>` for each table of the template (`BangA`, `BangB`): one row per unit
-  that fills the table, a column per figure key (rows x columns, plus the `TONG`
-  row), and a totals row that is the summary's totals;
+  that fills the table, a column per figure key (rows x columns, plus the "Tổng cộng"
+  row of the table), and a totals row: `SUM` over the unit rows, carrying the summary's
+  total as its value;
 - `TuyenTruyen`: the fields sections (mobilisation, propaganda) by unit, with totals;
 - `TinhTrang`: each unit's status, the period its figures come from, error and
   warning counts and the reason it could not be read;
-- `LoiCanhBao`: every error and warning (unit, severity, cell, code, message).
+- `LoiCanhBao`: every error and warning (unit, severity, cell, message).
 
-The figure sheets have a row of codes (`A.NCC.CAN_XM`) under the labels, so that a
-person or a test can check that a column's unit rows add up to its totals row.
-Labels come from the config. Text from the units' sheets is always written as text,
-never as a formula. openpyxl is imported when a workbook is written, not at import.
+Every sheet prints on A4 with its header rows on every page and page numbers: the narrow
+ones fitted to the page's width, the figure sheets (dozens of columns) a group of columns
+to a page, the unit's code and name repeated (`cells.Sheet.print_in_parts`).
+
+What a person does not read is kept for programs, hidden and never printed: the figure
+sheets' row of codes (`A.NCC.CAN_XM`) under the labels, by which a reader (or a test) finds
+each column; TongHop's column of codes; the findings' codes; the units' spreadsheet and
+worksheet names. Labels come from the config. Text from the units' sheets is always written
+as text, never as a formula; the only formulas are the totals' `SUM`s. The workbook is
+written row by row (openpyxl's write-only mode, imported when a workbook is written).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,11 +43,10 @@ from housing_report.render.cells import (
     DATE_FORMAT,
     MONEY_FORMAT,
     PERCENT_FORMAT,
-    header,
-    print_setup,
-    put,
-    sheet_title,
-    widths,
+    Sheet,
+    Style,
+    save,
+    write_only_workbook,
 )
 from housing_report.render.figures import HOUSE_MEASURES, houses_change, number_sections, table_total
 
@@ -57,11 +64,16 @@ CODE_ROW = 5
 FIRST_DATA_ROW = 6
 # The columns before the figures in a figure sheet: (code, label, width).
 UNIT_COLUMNS = (
-    ("UNIT_CODE", "Mã đơn vị", 11),
-    ("UNIT_NAME", "Tên đơn vị", 34),
-    ("STATUS", "Tình trạng", 20),
-    ("DATA_PERIOD", "Số liệu kỳ", 12),
+    ("UNIT_CODE", "Mã đơn vị", 9),
+    ("UNIT_NAME", "Tên đơn vị", 30),
+    ("STATUS", "Tình trạng", 18),
+    ("DATA_PERIOD", "Số liệu kỳ", 11),
 )
+FIGURE_WIDTH = 12
+# A change that cannot be known (no earlier figures, or none this period).
+UNKNOWN = "–"
+TEXT = Style(vertical="top", wrap=True)
+BOLD = Style(bold=True)
 # Houses as measured by the config's `progress` (its columns, summed over the table's rows).
 HOUSE_LABELS = {
     "needed": "Số nhà cần hỗ trợ",
@@ -145,82 +157,115 @@ def _data_period(unit: UnitEntry, summary: Summary) -> dt.date | None:
     return None
 
 
-def _figure_sheet(
-    ws: Worksheet, summary: Summary, config: Config, title: str, note: str, columns: list[FigureColumn]
-) -> None:
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
+def _groups(columns: list[FigureColumn], first: int) -> list[tuple[int, int]]:
+    """The runs of columns under one group label: (first, last) column numbers, 1-based."""
+    groups: list[tuple[int, int]] = []
+    for i, column in enumerate(columns):
+        if i and column.group == columns[i - 1].group:
+            groups[-1] = (groups[-1][0], first + i)
+        else:
+            groups.append((first + i, first + i))
+    return groups
 
+
+def _figure_sheet(
+    wb: Workbook,
+    name: str,
+    summary: Summary,
+    config: Config,
+    title: str,
+    note: str,
+    columns: list[FigureColumn],
+) -> None:
     template = config.template
     first = len(UNIT_COLUMNS) + 1
-    sheet_title(ws, title, note)
-    # Group labels over their columns (merged), then labels, then codes.
-    header(ws, GROUP_ROW, [label for _, label, _ in UNIT_COLUMNS] + [c.group for c in columns])
-    header(ws, LABEL_ROW, [""] * len(UNIT_COLUMNS) + [c.label for c in columns])
-    header(ws, CODE_ROW, [code for code, _, _ in UNIT_COLUMNS] + [c.key for c in columns], wrap=False)
+    widths = [w for _, _, w in UNIT_COLUMNS] + [FIGURE_WIDTH] * len(columns)
+    sheet = Sheet(wb, name, widths, freeze=f"{_letter(first)}{FIRST_DATA_ROW}", fit_width=False)
+    sheet.title(title, note)
+    # Group labels over their columns (merged), then labels, then codes (hidden).
+    sheet.header([label for _, label, _ in UNIT_COLUMNS] + [c.group for c in columns], height=45)
+    sheet.header([""] * len(UNIT_COLUMNS) + [c.label for c in columns], height=60)
+    code_style = Style(size=8, color="6B7280", horizontal="center")
+    codes = [code for code, _, _ in UNIT_COLUMNS] + [c.key for c in columns]
+    sheet.hide_row(CODE_ROW)
+    sheet.row([sheet.cell(code, code_style) for code in codes])
     for i in range(1, first):
-        ws.merge_cells(start_row=GROUP_ROW, start_column=i, end_row=LABEL_ROW, end_column=i)
-    start = 0
-    while start < len(columns):
-        end = start
-        while end + 1 < len(columns) and columns[end + 1].group == columns[start].group:
-            end += 1
-        if end > start:
-            ws.merge_cells(
-                start_row=GROUP_ROW, start_column=first + start, end_row=GROUP_ROW, end_column=first + end
-            )
-        start = end + 1
-    for column in range(1, first + len(columns)):
-        ws.cell(row=CODE_ROW, column=column).font = Font(size=8, color="6B7280")
-    ws.row_dimensions[GROUP_ROW].height = 45
-    ws.row_dimensions[LABEL_ROW].height = 60
+        sheet.merge(GROUP_ROW, i, LABEL_ROW, i)
+    groups = _groups(columns, first)
+    for start, end in groups:
+        sheet.merge(GROUP_ROW, start, GROUP_ROW, end)
 
+    formats = [Style(number_format=c.number_format) for c in columns]
+    totals_style = [replace(f, bold=True) for f in formats]
     by_unit = summary.by_unit
-    row = FIRST_DATA_ROW
-    for unit in _units_using(summary, template, {c.key for c in columns}):
-        figures = by_unit.get(unit.code) or {}
-        put(ws, row, 1, unit.code)
-        put(ws, row, 2, unit.name)
-        put(ws, row, 3, status_label(unit.status))
-        put(ws, row, 4, _data_period(unit, summary), DATE_FORMAT)
-        for i, column in enumerate(columns):
-            put(ws, row, first + i, _value(figures, column), column.number_format)
-        row += 1
+    units = _units_using(summary, template, {c.key for c in columns})
+    apart = _apart_units(summary, config, columns)
 
-    totals = summary.totals
-    put(ws, row, 1, TOTAL_ROW, bold=True)
-    put(ws, row, 2, TOTAL_LABEL, bold=True)
-    for i, column in enumerate(columns):
-        put(ws, row, first + i, _value(totals, column), column.number_format, bold=True)
+    def unit_rows(rows: list[UnitEntry]) -> tuple[int, int]:
+        first_row = sheet.rows + 1
+        for unit in rows:
+            figures = by_unit.get(unit.code) or {}
+            sheet.row(
+                [
+                    unit.code,
+                    unit.name,
+                    status_label(unit.status),
+                    sheet.cell(_data_period(unit, summary), Style(number_format=DATE_FORMAT)),
+                    *(sheet.cell(_value(figures, c), f) for c, f in zip(columns, formats, strict=True)),
+                ]
+            )
+        return first_row, sheet.rows
 
-    widths(ws, [w for _, _, w in UNIT_COLUMNS] + [14] * len(columns))
-    for column in range(first, first + len(columns)):
-        ws.cell(row=CODE_ROW, column=column).alignment = Alignment(horizontal="center")
-    ws.freeze_panes = f"{get_column_letter(first)}{FIRST_DATA_ROW}"
-    print_setup(ws, CODE_ROW)
+    def totals_row(label: str, rows: tuple[int, int], figures: dict[str, Any]) -> None:
+        sheet.row(
+            [None, sheet.cell(label, BOLD), None, None]
+            + [
+                sheet.total(*rows, first + i, _value(figures, c), totals_style[i])
+                for i, c in enumerate(columns)
+            ]
+        )
+
+    totals_row(TOTAL_LABEL, unit_rows([u for u in units if u.code not in apart]), summary.totals)
+    held = [u for u in units if u.code in apart]
+    if held:
+        # `funds_apart`: the organisations' money, beside the province's total, not in it.
+        label = config.report.funds_apart.label
+        sheet.row(
+            [None, sheet.cell(f"Không cộng vào tổng trên: {label} (đã chuyển về các địa phương)", BOLD)]
+        )
+        totals_row(f"Cộng: {label}", unit_rows(held), dict(summary.apart))
+    sheet.print_setup((GROUP_ROW, LABEL_ROW))
+    sheet.print_in_parts(2, len(UNIT_COLUMNS), groups)
+
+
+def _apart_units(summary: Summary, config: Config, columns: list[FigureColumn]) -> set[str]:
+    """The units whose figures in these columns `funds_apart` keeps out of the totals (the
+    Mặt trận's and the đoàn thể's money of its table), none when the summary holds none apart."""
+    rule = config.report.funds_apart
+    if not summary.apart or rule.counted != "apart":
+        return set()
+    if not any(c.section.code == rule.section for c in columns):
+        return set()
+    return {u.code for u in summary.units if u.kind in rule.kinds}
+
+
+def _letter(column: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(column)
 
 
 # --------------------------------------------------------------------------- sheets
 
 
-def _summary_sheet(ws: Worksheet, summary: Summary, config: Config) -> None:
-    from openpyxl.styles import Alignment
-
+def _summary_rows(summary: Summary, config: Config) -> list[tuple[str, str, Any, str, Any, Any, str]]:
+    """TongHop's figures: (code, label, value, unit, previous value, change, number format)."""
     template = config.template
     totals = summary.totals
     previous = summary.previous
     previous_totals = previous.totals if previous else {}
     change = summary.change
     houses = summary.houses
-
-    period = vn_date(summary.period)
-    note = f"Kỳ báo cáo {period}"
-    if previous:
-        note += f"; so sánh với kỳ {vn_date(previous.period)}"
-    note += f"; lập lúc {vn_datetime(summary.generated_at, config.report.schedule.timezone)}"
-    sheet_title(ws, f"Báo cáo tổng hợp tiến độ {config.report.programme.short_title} - kỳ {period}", note)
-    header_row = 4
-    header(ws, header_row, ["Mã", "Chỉ tiêu", "Giá trị", "Đơn vị tính", "Kỳ trước", "So với kỳ trước"])
 
     rows: list[tuple[str, str, Any, str, Any, Any, str]] = []
     house_change = houses_change(summary, config)
@@ -235,7 +280,7 @@ def _summary_sheet(ws: Worksheet, summary: Summary, config: Config) -> None:
                 getattr(houses, name),
                 house_unit,
                 getattr(before_houses, name) if before_houses else None,
-                house_change[name],
+                _change(house_change[name]),
                 COUNT_FORMAT,
             )
         )
@@ -247,11 +292,11 @@ def _summary_sheet(ws: Worksheet, summary: Summary, config: Config) -> None:
     rows.append(
         (
             "completion_percent",
-            "Tỷ lệ hoàn thành",
+            "Tỷ lệ hoàn thành (%)",
             percent,
             "%",
             before_percent,
-            percent_change,
+            _change(percent_change),
             PERCENT_FORMAT,
         )
     )
@@ -265,14 +310,30 @@ def _summary_sheet(ws: Worksheet, summary: Summary, config: Config) -> None:
                 rows.append(
                     (
                         key,
-                        f"{section.label} - {c.label}",
+                        f"{section.label}: {c.label.lower()} (tổng các nguồn)",
                         table_total(totals, section, c.code),
                         section.unit,
                         before,
-                        change.get(key),
+                        _change(change.get(key)),
                         _number_format(section, c.code),
                     )
                 )
+            for c in section.columns:
+                key = f"{section.code}.{TOTAL_ROW}.{c.code}"
+                if summary.apart.get(key):
+                    # `funds_apart`: shown beside the total above, not in it.
+                    label = config.report.funds_apart.label
+                    rows.append(
+                        (
+                            f"apart.{key}",
+                            f"{label}: {c.label.lower()} (không cộng vào tổng trên)",
+                            summary.apart[key],
+                            section.unit,
+                            None,
+                            None,
+                            _number_format(section, c.code),
+                        )
+                    )
         else:
             for key in section.figure_keys():
                 rows.append(
@@ -282,47 +343,70 @@ def _summary_sheet(ws: Worksheet, summary: Summary, config: Config) -> None:
                         totals.get(key),
                         section.unit,
                         previous_totals.get(key),
-                        change.get(key) if section.cumulative else None,
+                        _change(change.get(key)) if section.cumulative else None,
                         _number_format(section, key),
                     )
                 )
+    return rows
 
-    row = header_row + 1
-    for code, label, value, unit, before, delta, fmt in rows:
-        put(ws, row, 1, code)
-        put(ws, row, 2, label)
-        put(ws, row, 3, value, fmt)
-        put(ws, row, 4, unit)
-        put(ws, row, 5, before, fmt)
-        put(ws, row, 6, delta, fmt)
-        ws.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
-        row += 1
 
-    row += 1
-    put(ws, row, 2, "Tình trạng báo cáo của các đơn vị", bold=True)
-    row += 1
+def _change(value: Any) -> Any:
+    return UNKNOWN if value is None else value
+
+
+def _summary_sheet(wb: Workbook, summary: Summary, config: Config) -> None:
+    previous = summary.previous
+    period = vn_date(summary.period)
+    note = f"Kỳ báo cáo {period}"
+    if previous:
+        note += f"; so sánh với kỳ {vn_date(previous.period)}"
+    note += f"; lập lúc {vn_datetime(summary.generated_at, config.report.schedule.timezone)}"
+    # The codes, for programs, in the last column: hidden, not printed.
+    sheet = Sheet(
+        wb, "TongHop", [6, 46, 13, 11, 13, 13, 24], freeze="A5", landscape=False, hidden_columns=[7]
+    )
+    sheet.title(f"Báo cáo tổng hợp tiến độ {config.report.programme.short_title} - kỳ {period}", note)
+    sheet.blank()
+    header_row = sheet.header(
+        ["STT", "Chỉ tiêu", "Giá trị", "Đơn vị tính", "Kỳ trước", "So với kỳ trước", "Mã"]
+    )
+    centre = Style(horizontal="center", vertical="top")
+    for i, (code, label, value, unit, before, delta, fmt) in enumerate(
+        _summary_rows(summary, config), start=1
+    ):
+        number = Style(number_format=fmt, vertical="top")
+        sheet.row(
+            [
+                sheet.cell(i, centre),
+                sheet.cell(label, TEXT),
+                sheet.cell(value, number),
+                sheet.cell(unit, centre),
+                sheet.cell(before, number),
+                sheet.cell(delta, centre if delta == UNKNOWN else number),
+                code,
+            ]
+        )
+
+    sheet.blank()
+    sheet.row([None, sheet.cell("Tình trạng báo cáo của các đơn vị", BOLD)])
     counts = summary.status_counts
+    count = Style(number_format=COUNT_FORMAT)
     for status in STATUSES:
-        put(ws, row, 1, f"status_counts.{status}")
-        put(ws, row, 2, status_label(status))
-        put(ws, row, 3, counts.get(status, 0), COUNT_FORMAT)
-        put(ws, row, 4, "đơn vị")
-        row += 1
-    put(ws, row, 1, "units", bold=True)
-    put(ws, row, 2, "Tổng số đơn vị", bold=True)
-    put(ws, row, 3, len(summary.units), COUNT_FORMAT, bold=True)
-    put(ws, row, 4, "đơn vị")
-
-    widths(ws, [22, 62, 16, 13, 16, 16])
-    ws.freeze_panes = f"A{header_row + 1}"
-    print_setup(ws, header_row)
+        sheet.row(
+            [None, status_label(status), sheet.cell(counts.get(status, 0), count), "đơn vị", None, None]
+            + [f"status_counts.{status}"]
+        )
+    bold_count = Style(number_format=COUNT_FORMAT, bold=True)
+    sheet.row(
+        [None, sheet.cell("Tổng số đơn vị", BOLD), sheet.cell(len(summary.units), bold_count), "đơn vị"]
+        + [None, None, "units"]
+    )
+    sheet.print_setup((header_row, header_row))
 
 
-def _status_sheet(ws: Worksheet, summary: Summary, config: Config) -> None:
+def _status_sheet(wb: Workbook, summary: Summary, config: Config) -> None:
     template = config.template
     timezone = config.report.schedule.timezone
-    header_row = 4
-    sheet_title(ws, "Tình trạng báo cáo của các đơn vị", f"Kỳ báo cáo {vn_date(summary.period)}")
     labels = [
         "Mã đơn vị",
         "Tên đơn vị",
@@ -332,56 +416,67 @@ def _status_sheet(ws: Worksheet, summary: Summary, config: Config) -> None:
         "Số lỗi",
         "Số cảnh báo",
         "Lý do",
+        "Thời điểm đọc",
         "Bảng tính",
         "Trang tính",
-        "Thời điểm đọc",
     ]
-    header(ws, header_row, labels)
-    row = header_row + 1
+    # The spreadsheet and worksheet names (for the administrators) hidden, not printed.
+    sheet = Sheet(
+        wb, "TinhTrang", [9, 30, 18, 18, 11, 7, 9, 42, 16, 28, 14], freeze="C5", hidden_columns=[10, 11]
+    )
+    sheet.title("Tình trạng báo cáo của các đơn vị", f"Kỳ báo cáo {vn_date(summary.period)}")
+    sheet.blank()
+    header_row = sheet.header(labels)
+    date = Style(number_format=DATE_FORMAT, vertical="top")
+    count = Style(number_format=COUNT_FORMAT, vertical="top")
+    top = Style(vertical="top")
     for unit in summary.units:
-        values = [
-            unit.code,
-            unit.name,
-            template.kind_label(unit.kind),
-            status_label(unit.status),
-            _date_or_none(unit.carried_forward_from),
-            len(unit.errors),
-            len(unit.warnings),
-            unit.reason,
-            unit.spreadsheet,
-            unit.worksheet,
-            vn_datetime(unit.read_at, timezone),
-        ]
-        for column, value in enumerate(values, start=1):
-            fmt = DATE_FORMAT if isinstance(value, dt.date) else COUNT_FORMAT
-            put(ws, row, column, value, fmt)
-        row += 1
-    widths(ws, [11, 36, 22, 22, 12, 8, 11, 50, 28, 14, 17])
-    ws.freeze_panes = f"C{header_row + 1}"
-    print_setup(ws, header_row)
+        sheet.row(
+            [
+                sheet.cell(unit.code, top),
+                sheet.cell(unit.name, TEXT),
+                sheet.cell(template.kind_label(unit.kind), TEXT),
+                sheet.cell(status_label(unit.status), TEXT),
+                sheet.cell(_date_or_none(unit.carried_forward_from), date),
+                sheet.cell(len(unit.errors), count),
+                sheet.cell(len(unit.warnings), count),
+                sheet.cell(unit.reason, TEXT),
+                sheet.cell(vn_datetime(unit.read_at, timezone), top),
+                unit.spreadsheet,
+                unit.worksheet,
+            ]
+        )
+    sheet.print_setup((header_row, header_row))
 
 
-def _findings_sheet(ws: Worksheet, summary: Summary) -> None:
-    header_row = 4
-    sheet_title(
-        ws,
+def _findings_sheet(wb: Workbook, summary: Summary) -> None:
+    # The findings' codes (for programs and the administrators) hidden, not printed.
+    sheet = Sheet(wb, "LoiCanhBao", [9, 30, 10, 16, 14, 78], freeze="A5", hidden_columns=[5])
+    sheet.title(
         "Lỗi và cảnh báo trong báo cáo của các đơn vị",
         f"Kỳ báo cáo {vn_date(summary.period)}. Báo cáo có lỗi bị trả lại; cảnh báo không làm trả lại.",
     )
-    header(ws, header_row, ["Mã đơn vị", "Tên đơn vị", "Mức độ", "Ô", "Mã", "Nội dung"])
-    row = header_row + 1
+    sheet.blank()
+    header_row = sheet.header(["Mã đơn vị", "Tên đơn vị", "Mức độ", "Ô", "Mã", "Nội dung"])
+    top = Style(vertical="top")
+    written = False
     for unit in summary.units:
         for severity, findings in (("error", unit.errors), ("warning", unit.warnings)):
             for f in findings:
-                values = [unit.code, unit.name, SEVERITY_LABELS[severity], f.cell, f.code, f.message]
-                for column, value in enumerate(values, start=1):
-                    put(ws, row, column, value)
-                row += 1
-    if row == header_row + 1:
-        put(ws, row, 2, "Không có lỗi hoặc cảnh báo.")
-    widths(ws, [11, 32, 10, 16, 14, 90])
-    ws.freeze_panes = f"A{header_row + 1}"
-    print_setup(ws, header_row)
+                sheet.row(
+                    [
+                        sheet.cell(unit.code, top),
+                        sheet.cell(unit.name, TEXT),
+                        sheet.cell(SEVERITY_LABELS[severity], top),
+                        sheet.cell(f.cell, top),
+                        sheet.cell(f.code, top),
+                        sheet.cell(f.message, TEXT),
+                    ]
+                )
+                written = True
+    if not written:
+        sheet.row([None, "Không có lỗi hoặc cảnh báo."])
+    sheet.print_setup((header_row, header_row))
 
 
 def write_summary_workbook(
@@ -393,17 +488,16 @@ def write_summary_workbook(
 ) -> Path:
     """Write the summary workbook to `path` (parent folders created) and return the path.
 
-    `annexes` adds sheets (the report's annexes, `official.OfficialReport.add_annex_sheets`):
-    they come first, and the first of them is the sheet the workbook opens on.
+    `annexes` adds sheets (the report's annexes, `official.OfficialReport.add_annex_sheets`)
+    to the write-only workbook it is given: they come first, and the first of them is the
+    sheet the workbook opens on.
     """
-    from openpyxl import Workbook
-
     template = config.template
     period = vn_date(summary.period)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "TongHop"
-    _summary_sheet(ws, summary, config)
+    wb = write_only_workbook()
+    if annexes is not None:
+        annexes(wb)
+    _summary_sheet(wb, summary, config)
 
     sections = number_sections(template)
     for section in (s for s in sections if s.kind == "table"):
@@ -414,7 +508,8 @@ def write_summary_workbook(
             note += " Số liệu lũy kế; đơn vị chưa được tiếp nhận trong kỳ dùng số liệu kỳ gần nhất "
             note += "đã tiếp nhận."
         _figure_sheet(
-            wb.create_sheet(f"Bang{section.code}"),
+            wb,
+            f"Bang{section.code}",
             summary,
             config,
             f"Bảng {section.code}. {section.label}",
@@ -424,25 +519,20 @@ def write_summary_workbook(
     fields = [s for s in sections if s.kind == "fields"]
     if fields:
         _figure_sheet(
-            wb.create_sheet(FIELDS_SHEET),
+            wb,
+            FIELDS_SHEET,
             summary,
             config,
             " và ".join(s.label for s in fields),
             f"Kỳ báo cáo {period}.",
             _fields_columns(fields, template),
         )
-    _status_sheet(wb.create_sheet("TinhTrang"), summary, config)
-    _findings_sheet(wb.create_sheet("LoiCanhBao"), summary)
+    _status_sheet(wb, summary, config)
+    _findings_sheet(wb, summary)
 
-    if annexes is not None:
-        for position, sheet in enumerate(annexes(wb)):
-            wb.move_sheet(sheet, offset=position - wb.index(sheet))
-        wb.active = 0
-        for sheet in wb.worksheets[1:]:
-            sheet.sheet_view.tabSelected = False
     wb.properties.title = f"Báo cáo tổng hợp tiến độ {config.report.programme.short_title} - kỳ {period}"
     wb.properties.creator = "Hệ thống báo cáo tự động"
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    save(wb, path)
     return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 
 import openpyxl
@@ -20,7 +21,11 @@ def workbook_path(official, config, summary, tmp_path):
 
 @pytest.fixture
 def book(workbook_path):
-    return openpyxl.load_workbook(workbook_path)
+    """As a reader that does not recalculate sees it: the totals' stored values."""
+    return openpyxl.load_workbook(workbook_path, data_only=True)
+
+
+SUM = re.compile(r"^=?SUM\(([A-Z]+)(\d+):\1(\d+)\)$")
 
 
 def rows_by_label(ws, label_column: int = 2) -> dict[str, tuple]:
@@ -47,7 +52,28 @@ def test_title_unit_frozen_header_and_print_setup(book, sheet):
     assert ws.page_setup.fitToWidth == 1
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows == "$5:$5"
+    assert "&P" in ws.oddFooter.center.text  # page numbers
     assert all(ws.column_dimensions[c].width >= 5 for c in "ABCD")
+
+
+@pytest.mark.parametrize("sheet", ["PL_I", "PL_II", "PL_III", "PL_IV"])
+def test_totals_of_counts_and_money_are_sums_of_the_rows(workbook_path, book, sheet):
+    """The totals row: `SUM` over the rows above for every count and money column, its stored
+    value the same as the rows' sum."""
+    ws = openpyxl.load_workbook(workbook_path)[sheet]
+    total_row = next(r for r in range(6, ws.max_row + 1) if ws.cell(r, 2).value == "Tổng cộng")
+    summed = 0
+    for column in range(3, ws.max_column + 1):
+        formula = ws.cell(total_row, column).value
+        if not (isinstance(formula, str) and formula.startswith("=")):
+            continue
+        match = SUM.match(formula)
+        assert match, formula
+        assert (int(match.group(2)), int(match.group(3))) == (6, total_row - 1)
+        values = [book[sheet].cell(r, column).value or 0 for r in range(6, total_row)]
+        assert book[sheet].cell(total_row, column).value == pytest.approx(sum(values))
+        summed += 1
+    assert summed >= 2
 
 
 def test_districts_annex_matches_the_summary(book, summary):
@@ -92,7 +118,9 @@ def test_formula_like_text_is_written_as_text(config, summary, tmp_path):
     path = write_summary_workbook(summary, config, tmp_path / "b.xlsx", annexes=official.add_annex_sheets)
     with zipfile.ZipFile(path) as z:
         sheets = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
-    assert not any("<f>" in s or "<f " in s for s in sheets)
+    # No formula but the totals' sums.
+    assert all(SUM.match(f) for s in sheets for f in re.findall(r"<f>(.*?)</f>", s))
+    assert not any("<f " in s for s in sheets)
     book = openpyxl.load_workbook(path)
     names = [c.value for row in book["PL_I"].iter_rows() for c in row if isinstance(c.value, str)]
     assert "+84 " + FORMULA in names

@@ -20,7 +20,8 @@ adds, so we do not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from housing_report.config import Config
@@ -29,7 +30,7 @@ from housing_report.core.models import TOTAL_LABEL, TOTAL_ROW
 from housing_report.core.statuses import ACCEPTED
 from housing_report.core.summary import Summary
 from housing_report.core.text import clean_text
-from housing_report.render.cells import put, restyle
+from housing_report.render.cells import Sheet, Style
 from housing_report.render.figures import number_sections, table_total
 
 if TYPE_CHECKING:
@@ -227,62 +228,52 @@ def build_annexes(config: Config, summary: Summary, view: dict[str, Any]) -> lis
 # --------------------------------------------------------------------------- workbook
 
 
-def _body_cell_style(cell: Any, kind: str, is_total: bool, grid: Any) -> None:
-    """A table cell of an annex: Times New Roman 11 (bold in the totals row), the grid, text to
-    the left and wrapped, the index centred, numbers to the right."""
-    from openpyxl.styles import Alignment, Font
-
-    cell.font = Font(name="Times New Roman", size=11, bold=is_total)
-    cell.border = grid
-    horizontal = "left" if kind == "text" else ("center" if kind == "index" else "right")
-    cell.alignment = Alignment(horizontal=horizontal, vertical="top", wrap_text=kind == "text")
-
-
 def add_annex_sheets(wb: Workbook, annexes: list[Annex], attached_to: str) -> list[Any]:
     """One sheet per annex (`PL_I`...), titled, "Đơn vị tính" stated, frozen header, totals
-    row, A4 landscape fitted to the page width. Returns the sheets, in order."""
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
-
-    thin = Side(style="thin", color="808080")
-    grid = Border(left=thin, right=thin, top=thin, bottom=thin)
+    row (`SUM` over the rows for the counts and money), A4 landscape fitted to the page width,
+    the header repeated on every page. `wb` is a write-only workbook (`cells.Sheet`). Returns the
+    sheets, in order."""
+    font = "Times New Roman"
     sheets = []
     for annex in annexes:
-        ws = wb.create_sheet(annex.sheet_name)
-        sheets.append(ws)
         last = len(annex.columns)
+        widths = [round(column.width * 5.2, 1) for column in annex.columns]
+        sheet = Sheet(wb, annex.sheet_name, widths, freeze="C6")
+        sheets.append(sheet.ws)
         lines = [
-            (f"Phụ lục {annex.number}", Font(name="Times New Roman", bold=True, size=13)),
-            (annex.title.upper(), Font(name="Times New Roman", bold=True, size=13)),
-            (f"(Kèm theo {attached_to})", Font(name="Times New Roman", italic=True, size=12)),
+            (f"Phụ lục {annex.number}", Style(font_name=font, bold=True, size=13)),
+            (annex.title.upper(), Style(font_name=font, bold=True, size=13)),
+            (f"(Kèm theo {attached_to})", Style(font_name=font, italic=True, size=12)),
         ]
-        for row, (text, font) in enumerate(lines, start=1):
-            put(ws, row, 1, text)
-            ws.cell(row=row, column=1).font = font
-            ws.cell(row=row, column=1).alignment = Alignment(horizontal="center", wrap_text=True)
-            ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
-        ws.row_dimensions[2].height = 34
+        for i, (text, style) in enumerate(lines):
+            style = replace(style, horizontal="center", wrap=True)
+            row = sheet.row([sheet.cell(text, style)], height=34 if i == 1 else None)  # the title
+            sheet.merge(row, 1, row, last)
         unit_line = f"Đơn vị tính: {annex.unit}" if annex.unit else "Đơn vị tính: như ghi ở từng cột"
-        put(ws, 4, 1, unit_line)
-        ws.cell(row=4, column=1).font = Font(name="Times New Roman", italic=True, size=12)
-        ws.cell(row=4, column=1).alignment = Alignment(horizontal="right")
-        ws.merge_cells(start_row=4, start_column=1, end_row=4, end_column=last)
-        header = 5
-        for c, column in enumerate(annex.columns, start=1):
-            put(ws, header, c, column.label)
-            cell = ws.cell(row=header, column=c)
-            cell.font = Font(name="Times New Roman", bold=True, size=11)
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-            cell.fill = PatternFill("solid", fgColor="F2F2F2")
-            cell.border = grid
-            ws.column_dimensions[get_column_letter(c)].width = round(column.width * 5.2, 1)
+        row = sheet.row(
+            [sheet.cell(unit_line, Style(font_name=font, italic=True, size=12, horizontal="right"))]
+        )
+        sheet.merge(row, 1, row, last)
         longest = max(len(c.label) / max(1.0, c.width * 5.2 - 2) for c in annex.columns)
-        ws.row_dimensions[header].height = 16 * max(2, min(6, int(longest) + 1))
+        head = Style(
+            font_name=font,
+            bold=True,
+            size=11,
+            horizontal="center",
+            vertical="center",
+            wrap=True,
+            fill="F2F2F2",
+            border="grid",
+        )
+        header = sheet.row(
+            [sheet.cell(c.label, head) for c in annex.columns], height=16 * max(2, min(6, int(longest) + 1))
+        )
+        first_body = header + 1
         rows = [*annex.rows, *([annex.total] if annex.total else [])]
-        for r, values in enumerate(rows, start=header + 1):
-            is_total = annex.total is not None and r == header + len(rows)
+        for i, values in enumerate(rows):
+            is_total = annex.total is not None and i == len(rows) - 1
             # Spreadsheets do not grow a row for wrapped text written by a program: size it here.
-            lines = max(
+            lines_needed = max(
                 (
                     -(-len(str(v)) // max(1, int(c.width * 5.2 * 1.1) - 2))
                     for c, v in zip(annex.columns, values, strict=True)
@@ -290,23 +281,36 @@ def add_annex_sheets(wb: Workbook, annexes: list[Annex], attached_to: str) -> li
                 ),
                 default=1,
             )
-            ws.row_dimensions[r].height = 15 * max(1, lines)
+            cells = []
             for c, (column, value) in enumerate(zip(annex.columns, values, strict=True), start=1):
-                cell = put(ws, r, c, value, FORMATS.get(column.kind))
-                restyle(cell, ("annex", column.kind, is_total), _body_cell_style, column.kind, is_total, grid)
+                style = _body_style(column.kind, is_total)
+                if is_total and column.kind in SUMMED:
+                    cells.append(sheet.total(first_body, sheet.rows, c, value, style))
+                else:
+                    cells.append(sheet.cell(value, style))
+            sheet.row(cells, height=15 * max(1, lines_needed))
         if annex.note:
-            row = header + len(rows) + 1
-            put(ws, row, 1, f"Ghi chú: {annex.note}")
-            ws.cell(row=row, column=1).font = Font(name="Times New Roman", italic=True, size=11)
-        ws.freeze_panes = ws.cell(row=header + 1, column=3)
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_title_rows = f"{header}:{header}"
-        ws.page_margins.left, ws.page_margins.right = 0.79, 0.59
-        ws.page_margins.top, ws.page_margins.bottom = 0.79, 0.79
-        ws.print_options.horizontalCentered = True
-        ws.sheet_view.zoomScale = 100
+            sheet.row([sheet.cell(f"Ghi chú: {annex.note}", Style(font_name=font, italic=True, size=11))])
+        sheet.print_setup((header, header))
     return sheets
+
+
+# The kinds of column whose totals row is the sum of the rows above (a formula in the workbook).
+SUMMED = ("count", "money")
+
+
+@functools.cache
+def _body_style(kind: str, is_total: bool) -> Style:
+    """A table cell of an annex: Times New Roman 11 (bold in the totals row), the grid, text to
+    the left and wrapped, the index centred, numbers to the right."""
+    horizontal = "left" if kind == "text" else ("center" if kind == "index" else "right")
+    return Style(
+        number_format=FORMATS.get(kind),
+        font_name="Times New Roman",
+        size=11,
+        bold=is_total,
+        border="grid",
+        horizontal=horizontal,
+        vertical="top",
+        wrap=kind == "text",
+    )
