@@ -247,14 +247,14 @@ class Sheet:
             elif isinstance(value, bool):
                 out.append(f'<c r="{ref}"{self._s(style)} t="b"><v>{int(value)}</v></c>')
             elif isinstance(value, (int, float)):
-                number_text = "%.16g" % value if math.isfinite(value) else ""
+                number_text = f"{value:.16g}" if math.isfinite(value) else ""
                 if formula is not None:
                     out.append(f'<c r="{ref}"{self._s(style)}><f>{formula}</f><v>{number_text}</v></c>')
                 else:
                     out.append(f'<c r="{ref}"{self._s(style)} t="n"><v>{number_text}</v></c>')
             elif isinstance(value, dt.date):
                 style = style if style.number_format else style.dated
-                out.append(f'<c r="{ref}"{self._s(style)} t="n"><v>{"%.16g" % _excel_date(value)}</v></c>')
+                out.append(f'<c r="{ref}"{self._s(style)} t="n"><v>{_excel_date(value):.16g}</v></c>')
             else:
                 raise TypeError(f"cannot write {value!r} in a workbook")
         out.append("</row>")

@@ -157,3 +157,27 @@ def test_long_entries_are_trimmed(config, summary, tmp_path, code):
     entry = next(p.text for p in doc.paragraphs if p.text.casefold().startswith("- rất dài"))
     assert len(entry) < 560
     assert entry.endswith("… (Thành phố Sóc Trăng).")
+
+
+def test_a_national_annex_keeps_its_totals_and_names_the_workbook_for_each_unit(
+    config, tmp_path, monkeypatch
+):
+    """3.321 units: the document keeps each annex's totals and says where every unit's row is (the
+    workbook's annex of the same number), instead of a hundred pages LibreOffice lays out in minutes."""
+    from housing_report.render.official import document, prepare
+    from tests.render.test_email_at_scale import national_summary
+
+    summary = national_summary()  # 200 districts: the limit set below them for the test
+    monkeypatch.setattr(document, "DOCUMENT_ANNEX_ROWS", len(summary.districts) - 1)
+    doc = Document(prepare(config, summary, [], tmp_path).document)
+    annex = next(t for t in doc.tables if t.rows[0].cells[1].text == "Địa bàn")
+    total = [c.text for c in annex.rows[-1].cells]
+    assert len(annex.rows) == 2  # the header and the totals
+    assert total[1] == "Tổng cộng"
+    assert total[2] == vn_number(sum(d.needed for d in summary.districts))
+    notes = [t for t in texts(doc) if t.startswith("Ghi chú: Số liệu của từng đơn vị")]
+    assert (
+        f"Ghi chú: Số liệu của từng đơn vị ({vn_number(len(summary.districts))} đơn vị) tại Phụ lục I"
+        in notes[0]
+    )
+    assert len(doc.tables) < 12

@@ -227,6 +227,10 @@ def _format_cell(value: Any, kind: str) -> str:
     return str(value)
 
 
+# The most unit rows an annex prints in the document; beyond, they are in the workbook only.
+DOCUMENT_ANNEX_ROWS = 300
+
+
 def _annex(doc, annex: Annex, attached_to: str, first: bool, deferred: DeferredRows, width_cm: float) -> None:
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.shared import Pt
@@ -241,7 +245,11 @@ def _annex(doc, annex: Annex, attached_to: str, first: bool, deferred: DeferredR
     attached.paragraph_format.keep_with_next = True
     unit = f"Đơn vị tính: {annex.unit}" if annex.unit else "Đơn vị tính: như ghi ở từng cột"
     add_paragraph(doc, unit, 12, align="right", italic=True, after=3).paragraph_format.keep_with_next = True
-    rows = [*annex.rows, *([annex.total] if annex.total else [])]
+    # An annex of more units than a document can carry (a national roll-out: 3.321 communes, a
+    # hundred pages LibreOffice takes minutes to lay out) keeps its totals row; every unit's row
+    # is in the workbook's sheet of the same annex, which the note names.
+    detail = annex.rows if len(annex.rows) <= DOCUMENT_ANNEX_ROWS else []
+    rows = [*detail, *([annex.total] if annex.total else [])]
     texts = [[_format_cell(v, c.kind) for v, c in zip(values, annex.columns, strict=True)] for values in rows]
     widths, size = fit_columns(
         [c.label for c in annex.columns],
@@ -282,8 +290,16 @@ def _annex(doc, annex: Annex, attached_to: str, first: bool, deferred: DeferredR
     if annex.total is not None:
         total_row = body[0] if not plain else table.add_row()
         fill(total_row, texts[-1], True)
-    if annex.note:
-        add_paragraph(doc, f"Ghi chú: {annex.note}", 12, align="left", italic=True, before=6)
+    notes = [annex.note] if annex.note else []
+    if len(detail) < len(annex.rows):
+        notes.insert(
+            0,
+            f"Số liệu của từng đơn vị ({vn_number(len(annex.rows))} đơn vị) tại Phụ lục {annex.number} "
+            "trong tệp Excel tổng hợp gửi kèm báo cáo này",
+        )
+    if notes:
+        text = "; ".join(n.strip().rstrip(".") for n in notes) + "."
+        add_paragraph(doc, f"Ghi chú: {text}", 12, align="left", italic=True, before=6)
 
 
 def write_document(
