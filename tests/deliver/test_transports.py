@@ -124,7 +124,7 @@ def check_received(got, config, summary):
     assert message["Subject"] == SUBJECT
     plain = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
-    assert "Đã hoàn thành, bàn giao 1.574/4.518 căn, đạt 34,8%" in plain.get_content()
+    assert "đã hoàn thành, bàn giao 1.574/4.518 căn nhà cần hỗ trợ, đạt 34,8%" in plain.get_content()
     assert "1.574 / 4.518 căn" in html.get_content()
     [attachment] = list(message.iter_attachments())
     assert attachment.get_content_type() == MIME_TYPES[".xlsx"]

@@ -112,5 +112,5 @@ def test_a_period_is_built_replayed_and_corrected_on_older_summaries(store, conf
     [correction] = [m for m in messages if m["Subject"].startswith("Báo cáo bổ sung, điều chỉnh")]
     text = correction.get_body(preferencelist=("plain",)).get_content()
     assert "phiên bản 1" in text
-    assert "(+30)" in text
+    assert "(tăng 30)" in text
     assert "Huyện Kế Sách" in text

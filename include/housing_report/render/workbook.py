@@ -36,19 +36,23 @@ from typing import TYPE_CHECKING, Any
 from housing_report.config import Config, Section, Template
 from housing_report.core.formatting import to_date, vn_date, vn_datetime
 from housing_report.core.models import TOTAL_LABEL, TOTAL_ROW
-from housing_report.core.statuses import ACCEPTED, STATUSES, status_label
+from housing_report.core.statuses import ACCEPTED, status_label
 from housing_report.core.summary import Summary, UnitEntry
 from housing_report.render.cells import (
     COUNT_FORMAT,
     DATE_FORMAT,
-    MONEY_FORMAT,
-    PERCENT_FORMAT,
     Sheet,
     Style,
     save,
     write_only_workbook,
 )
-from housing_report.render.figures import HOUSE_MEASURES, houses_change, number_sections, table_total
+from housing_report.render.figures import number_sections, table_total
+from housing_report.render.workbook_summary import (
+    BOLD,
+    TEXT,
+    number_format,
+    summary_sheet,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -71,15 +75,6 @@ UNIT_COLUMNS = (
 )
 FIGURE_WIDTH = 12
 # A change that cannot be known (no earlier figures, or none this period).
-UNKNOWN = "–"
-TEXT = Style(vertical="top", wrap=True)
-BOLD = Style(bold=True)
-# Houses as measured by the config's `progress` (its columns, summed over the table's rows).
-HOUSE_LABELS = {
-    "needed": "Số nhà cần hỗ trợ",
-    "started": "Số nhà đã khởi công",
-    "completed": "Số nhà đã hoàn thành, bàn giao",
-}
 SEVERITY_LABELS = {"error": "Lỗi", "warning": "Cảnh báo"}
 FIELDS_SHEET = "TuyenTruyen"
 
@@ -100,18 +95,9 @@ def _date_or_none(value: Any) -> dt.date | None:
 # --------------------------------------------------------------------------- figures
 
 
-def _number_format(section: Section, key: str) -> str:
-    if section.kind == "table":
-        return MONEY_FORMAT if section.value == "money" else COUNT_FORMAT
-    for f in section.fields:
-        if f.code == key:
-            return MONEY_FORMAT if f.value == "money" else COUNT_FORMAT
-    return COUNT_FORMAT
-
-
 def _table_columns(section: Section) -> list[FigureColumn]:
     rows = [(r.code, r.label) for r in section.rows] + [(TOTAL_ROW, TOTAL_LABEL)]
-    fmt = _number_format(section, "")
+    fmt = number_format(section, "")
     return [
         FigureColumn(f"{section.code}.{row}.{c.code}", row_label, c.label, fmt, section)
         for row, row_label in rows
@@ -121,7 +107,7 @@ def _table_columns(section: Section) -> list[FigureColumn]:
 
 def _fields_columns(sections: list[Section], template: Template) -> list[FigureColumn]:
     return [
-        FigureColumn(key, s.label, template.figure_label(key), _number_format(s, key), s)
+        FigureColumn(key, s.label, template.figure_label(key), number_format(s, key), s)
         for s in sections
         for key in s.figure_keys()
     ]
@@ -258,152 +244,6 @@ def _letter(column: int) -> str:
 # --------------------------------------------------------------------------- sheets
 
 
-def _summary_rows(summary: Summary, config: Config) -> list[tuple[str, str, Any, str, Any, Any, str]]:
-    """TongHop's figures: (code, label, value, unit, previous value, change, number format)."""
-    template = config.template
-    totals = summary.totals
-    previous = summary.previous
-    previous_totals = previous.totals if previous else {}
-    change = summary.change
-    houses = summary.houses
-
-    rows: list[tuple[str, str, Any, str, Any, Any, str]] = []
-    house_change = houses_change(summary, config)
-    progress = config.report.progress
-    house_unit = template.section(progress.table).unit
-    before_houses = previous.houses if previous else None
-    for name in HOUSE_MEASURES:
-        rows.append(
-            (
-                f"houses.{name}",
-                HOUSE_LABELS[name],
-                getattr(houses, name),
-                house_unit,
-                getattr(before_houses, name) if before_houses else None,
-                _change(house_change[name]),
-                COUNT_FORMAT,
-            )
-        )
-    percent = summary.completion_percent
-    before_percent = previous.completion_percent if previous else None
-    percent_change = (
-        round(percent - before_percent, 2) if percent is not None and before_percent is not None else None
-    )
-    rows.append(
-        (
-            "completion_percent",
-            "Tỷ lệ hoàn thành (%)",
-            percent,
-            "%",
-            before_percent,
-            _change(percent_change),
-            PERCENT_FORMAT,
-        )
-    )
-    for section in number_sections(template):
-        if section.code == progress.table:
-            continue
-        if section.kind == "table":
-            for c in section.columns:
-                key = f"{section.code}.{TOTAL_ROW}.{c.code}"
-                before = table_total(previous_totals, section, c.code) if previous else None
-                rows.append(
-                    (
-                        key,
-                        f"{section.label}: {c.label.lower()} (tổng các nguồn)",
-                        table_total(totals, section, c.code),
-                        section.unit,
-                        before,
-                        _change(change.get(key)),
-                        _number_format(section, c.code),
-                    )
-                )
-            for c in section.columns:
-                key = f"{section.code}.{TOTAL_ROW}.{c.code}"
-                if summary.apart.get(key):
-                    # `funds_apart`: shown beside the total above, not in it.
-                    label = config.report.funds_apart.label
-                    rows.append(
-                        (
-                            f"apart.{key}",
-                            f"{label}: {c.label.lower()} (không cộng vào tổng trên)",
-                            summary.apart[key],
-                            section.unit,
-                            None,
-                            None,
-                            _number_format(section, c.code),
-                        )
-                    )
-        else:
-            for key in section.figure_keys():
-                rows.append(
-                    (
-                        key,
-                        template.figure_label(key),
-                        totals.get(key),
-                        section.unit,
-                        previous_totals.get(key),
-                        _change(change.get(key)) if section.cumulative else None,
-                        _number_format(section, key),
-                    )
-                )
-    return rows
-
-
-def _change(value: Any) -> Any:
-    return UNKNOWN if value is None else value
-
-
-def _summary_sheet(wb: Workbook, summary: Summary, config: Config) -> None:
-    previous = summary.previous
-    period = vn_date(summary.period)
-    note = f"Kỳ báo cáo {period}"
-    if previous:
-        note += f"; so sánh với kỳ {vn_date(previous.period)}"
-    note += f"; lập lúc {vn_datetime(summary.generated_at, config.report.schedule.timezone)}"
-    # The codes, for programs, in the last column: hidden, not printed.
-    sheet = Sheet(
-        wb, "TongHop", [6, 46, 13, 11, 13, 13, 24], freeze="A5", landscape=False, hidden_columns=[7]
-    )
-    sheet.title(f"Báo cáo tổng hợp tiến độ {config.report.programme.short_title} - kỳ {period}", note)
-    sheet.blank()
-    header_row = sheet.header(
-        ["STT", "Chỉ tiêu", "Giá trị", "Đơn vị tính", "Kỳ trước", "So với kỳ trước", "Mã"]
-    )
-    centre = Style(horizontal="center", vertical="top")
-    for i, (code, label, value, unit, before, delta, fmt) in enumerate(
-        _summary_rows(summary, config), start=1
-    ):
-        number = Style(number_format=fmt, vertical="top")
-        sheet.row(
-            [
-                sheet.cell(i, centre),
-                sheet.cell(label, TEXT),
-                sheet.cell(value, number),
-                sheet.cell(unit, centre),
-                sheet.cell(before, number),
-                sheet.cell(delta, centre if delta == UNKNOWN else number),
-                code,
-            ]
-        )
-
-    sheet.blank()
-    sheet.row([None, sheet.cell("Tình trạng báo cáo của các đơn vị", BOLD)])
-    counts = summary.status_counts
-    count = Style(number_format=COUNT_FORMAT)
-    for status in STATUSES:
-        sheet.row(
-            [None, status_label(status), sheet.cell(counts.get(status, 0), count), "đơn vị", None, None]
-            + [f"status_counts.{status}"]
-        )
-    bold_count = Style(number_format=COUNT_FORMAT, bold=True)
-    sheet.row(
-        [None, sheet.cell("Tổng số đơn vị", BOLD), sheet.cell(len(summary.units), bold_count), "đơn vị"]
-        + [None, None, "units"]
-    )
-    sheet.print_setup((header_row, header_row))
-
-
 def _status_sheet(wb: Workbook, summary: Summary, config: Config) -> None:
     template = config.template
     timezone = config.report.schedule.timezone
@@ -497,7 +337,7 @@ def write_summary_workbook(
     wb = write_only_workbook()
     if annexes is not None:
         annexes(wb)
-    _summary_sheet(wb, summary, config)
+    summary_sheet(wb, summary, config)
 
     sections = number_sections(template)
     for section in (s for s in sections if s.kind == "table"):
