@@ -159,7 +159,10 @@ def _finish(
 
 
 def province_forecast(
-    summaries: Sequence[Summary | HistoryPoint], target: dt.date, recent: int = RECENT_PERIODS
+    summaries: Sequence[Summary | HistoryPoint],
+    target: dt.date,
+    recent: int = RECENT_PERIODS,
+    by_code: dict[str, list[Point]] | None = None,
 ) -> Forecast:
     """The province's forecast from its periods' summaries (oldest first, the current last):
     the pace measured district by district on their own figures, scaled to the whole need (see
@@ -176,7 +179,8 @@ def province_forecast(
     periods = sorted({to_date(s.period) for s in summaries})
     window = periods[-max(2, recent) :]
     last = window[-1]
-    by_code = district_points(summaries)
+    if by_code is None:
+        by_code = district_points(summaries)
     pace = 0.0
     measured_needed = 0
     measured = 0
@@ -263,7 +267,7 @@ def forecast_all(
         forecast(by_code.get(d.code, []), target, code=d.code, name=d.name, recent=recent)
         for d in current.districts
     ]
-    province = province_forecast(summaries, target, recent)
+    province = province_forecast(summaries, target, recent, by_code)
     return {"province": province, "districts": districts}
 
 
