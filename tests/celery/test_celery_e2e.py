@@ -309,7 +309,10 @@ def test_the_trigger_form_is_served_and_enforced(finished_run):
     details = httpx.get(f"{dag_url}/details", headers=headers, timeout=10)
     details.raise_for_status()
     params = details.json()["params"]
-    assert set(params) == {"period", "dry_run", "replay", "replay_version", "send_held", "force_resend"}
+    assert set(params) == {
+        "period", "dry_run", "replay", "replay_version", "send_held", "unlocked_units", "force_resend"
+    }  # fmt: skip
+    assert params["unlocked_units"]["value"] == []
     assert params["period"]["schema"]["title"] == "Kỳ báo cáo"
     assert params["replay_version"]["value"] == 0
     refused = httpx.post(
