@@ -88,10 +88,13 @@ demo: $(AIRFLOW_HOME)/.migrated $(VENV)/.system
 precheck: $(AIRFLOW_HOME)/.migrated
 	$(BIN)/python -m housing_report_airflow.precheck_demo $(PERIOD)
 
-# The import rules first (.importlinter: stages import only downward, no circle), then the suite.
+# The import rules first (.importlinter: stages import only downward, no circle), then the suite,
+# spread over the machine's cores (pytest-xdist; each worker has an Airflow home, metadata
+# database and servers' ports of its own: tests/conftest.py). PYTEST_WORKERS=0: one process.
+PYTEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 test: $(VENV)/.dev $(VENV)/.system
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Airflow's own processes on loopback with the settings above (housing_report_airflow.local_airflow):
 # migrates, creates the pool, the report database and the admin's login, prints them; pid files
