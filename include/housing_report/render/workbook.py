@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from housing_report.config import Config, Section, Template
 from housing_report.core.formatting import to_date, vn_date, vn_datetime
 from housing_report.core.models import TOTAL_LABEL, TOTAL_ROW
+from housing_report.core.runtime import gc_paused
 from housing_report.core.statuses import ACCEPTED, status_label
 from housing_report.core.summary import Summary, UnitEntry
 from housing_report.render.cells import (
@@ -319,6 +320,7 @@ def _findings_sheet(wb: Workbook, summary: Summary) -> None:
     sheet.print_setup((header_row, header_row))
 
 
+@gc_paused()  # core.runtime: the collector would walk the task's whole heap again and again
 def write_summary_workbook(
     summary: Summary,
     config: Config,

@@ -18,6 +18,7 @@ from typing import Any
 from housing_report.config import Config
 from housing_report.core.approval import Approval
 from housing_report.core.formatting import vn_date, vn_number
+from housing_report.core.runtime import gc_paused
 from housing_report.core.summary import HistoryPoint, Summary
 from housing_report.render.environment import make_environment
 from housing_report.render.official.annexes import Annex, add_annex_sheets, build_annexes
@@ -105,6 +106,7 @@ def sentence(text: str, aside: str = "") -> str:
     return text + mark
 
 
+@gc_paused()  # core.runtime: the collector would walk the task's whole heap again and again
 def prepare(
     config: Config,
     summary: Summary,
