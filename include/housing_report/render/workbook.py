@@ -188,6 +188,10 @@ def _figure_sheet(
     units = _units_using(summary, template, {c.key for c in columns})
     apart = _apart_units(summary, config, columns)
 
+    dated = Style(number_format=DATE_FORMAT)
+    # Each unit's row: a figure found by its key, or worked out (`_value`: a table's total row).
+    keyed = [(c.key, c, f) for c, f in zip(columns, formats, strict=True)]
+
     def unit_rows(rows: list[UnitEntry]) -> tuple[int, int]:
         first_row = sheet.rows + 1
         for unit in rows:
@@ -197,8 +201,8 @@ def _figure_sheet(
                     unit.code,
                     unit.name,
                     status_label(unit.status),
-                    sheet.cell(_data_period(unit, summary), Style(number_format=DATE_FORMAT)),
-                    *(sheet.cell(_value(figures, c), f) for c, f in zip(columns, formats, strict=True)),
+                    sheet.cell(_data_period(unit, summary), dated),
+                    *[(figures[key] if key in figures else _value(figures, c), f) for key, c, f in keyed],
                 ]
             )
         return first_row, sheet.rows
