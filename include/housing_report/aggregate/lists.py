@@ -11,6 +11,7 @@ entry; each names its units once, in the order they were listed (the config's or
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -36,6 +37,8 @@ class Group:
     unit_codes: list[str] = field(default_factory=list)
 
 
+# Thousands of units write a few texts: each one's key is worked out once per process.
+@functools.lru_cache(maxsize=8192)
 def _key(text: str) -> str:
     folded = unicodedata.normalize("NFC", text).casefold().strip()
     folded = _SPACE.sub(" ", _PUNCT.sub(" ", folded)).strip()
@@ -51,6 +54,9 @@ def group_entries(entries: Sequence[ListEntry], addressee: Callable[[str], str] 
     """The entries as groups (see the module's docstring); `addressee` (e.g.
     `config.report.recommendations.addressee`) names whom each group asks to act."""
     by_key: dict[str, Group] = {}
+    # Each group's unit codes as a set beside its list: a country's thousands of units writing
+    # the same words made `code in group.unit_codes` quadratic.
+    members: dict[str, set[str]] = {}
     order: list[str] = []
     for entry in entries:
         key = _key(entry.text)
@@ -59,11 +65,14 @@ def group_entries(entries: Sequence[ListEntry], addressee: Callable[[str], str] 
         group = by_key.get(key)
         if group is None:
             group = by_key[key] = Group(text=_tidy(entry.text))
+            members[key] = set()
             order.append(key)
-        if entry.unit_code not in group.unit_codes:
+        seen = members[key]
+        if entry.unit_code not in seen:
+            seen.add(entry.unit_code)
             group.unit_codes.append(entry.unit_code)
             group.units.append(entry.unit_name)
-    keys = _merge_similar(order, by_key) if len(order) <= FUZZY_LIMIT else order
+    keys = _merge_similar(order, by_key, members) if len(order) <= FUZZY_LIMIT else order
     groups = [by_key[k] for k in keys]
     if addressee is not None:
         for g in groups:
@@ -72,7 +81,7 @@ def group_entries(entries: Sequence[ListEntry], addressee: Callable[[str], str] 
     return sorted(groups, key=lambda g: (-len(g.units), position[id(g)]))
 
 
-def _merge_similar(order: list[str], by_key: dict[str, Group]) -> list[str]:
+def _merge_similar(order: list[str], by_key: dict[str, Group], members: dict[str, set[str]]) -> list[str]:
     """The keys left once each nearly-same text's units join the first group like it."""
     kept: list[str] = []
     for key in order:
@@ -90,9 +99,10 @@ def _merge_similar(order: list[str], by_key: dict[str, Group]) -> list[str]:
         if into is None:
             kept.append(key)
             continue
-        target, source = by_key[into], by_key[key]
+        target, source, seen = by_key[into], by_key[key], members[into]
         for code, name in zip(source.unit_codes, source.units, strict=True):
-            if code not in target.unit_codes:
+            if code not in seen:
+                seen.add(code)
                 target.unit_codes.append(code)
                 target.units.append(name)
     return kept

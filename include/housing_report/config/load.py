@@ -179,7 +179,8 @@ def _bytes(path: Path) -> bytes:
 
 
 def cache_dir() -> Path:
-    """The folder of the parsed files kept across processes (see the module's docstring)."""
+    """The folder of what is kept across processes: the parsed files (see the module's docstring)
+    and, in its `templates/`, the compiled templates (`render.environment`)."""
     configured = os.environ.get(CACHE_ENV)
     if configured:
         return Path(configured)

@@ -9,6 +9,7 @@ the email templates (`FILTERS`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -106,6 +107,9 @@ def to_date(value: dt.date | str) -> dt.date:
     raise TypeError(f"not a date: {value!r}")
 
 
+# A national report writes the same few dates tens of thousands of times (each list entry's
+# period, each district's): each one is worked out once per process.
+@functools.lru_cache(maxsize=1024)
 def vn_date(value: dt.date | str | None) -> str:
     """`2025-03-12` (date or ISO string) -> `12/03/2025`; None -> ``."""
     if value is None or value == "":

@@ -9,10 +9,8 @@ the report database.
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import logging
 from collections.abc import Mapping, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 
 import msgspec
@@ -25,6 +23,7 @@ from housing_report.collect.base import ReportSource
 from housing_report.config import Config, Unit
 from housing_report.core.findings import cap_findings
 from housing_report.core.models import FetchResult, UnitReport
+from housing_report.core.runtime import gc_paused
 from housing_report.core.statuses import ACCEPTED, ERROR, FETCH_OK, STATUSES, status_label
 from housing_report.core.summary import Summary
 from housing_report.validate.history import apply_history_rules, compared_units
@@ -33,21 +32,6 @@ from housing_report.validate.parse import parse_reports
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_FETCH_TASKS = 16
-
-
-@contextmanager
-def gc_paused():
-    """No cyclic garbage collection during a step that allocates many long-lived objects (a
-    batch's cells, findings and figures): Python's collector would walk them all again and
-    again as they pile up (a quarter of the step's time at national scale). The step makes no
-    reference cycles to speak of; collection resumes after it."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def plan_batches(config: Config, max_tasks: int = DEFAULT_MAX_FETCH_TASKS) -> list[list[str]]:

@@ -54,6 +54,8 @@ A4_MM = (210.0, 297.0)
 MARGINS_INCH = {"left": 0.79, "right": 0.59, "top": 0.79, "bottom": 0.79, "header": 0.3, "footer": 0.3}
 # A column of width w (characters of the default font, Calibri 11) is w * 7 + 5 pixels at 96 dpi.
 PIXELS_PER_MM = 96 / 25.4
+# Whole numbers a float holds exactly: "%.16g" writes them as `str` does.
+_EXACT_INT = 2**53
 # What a workbook cannot hold (openpyxl's `ILLEGAL_CHARACTERS_RE`): control characters but tab and newlines.
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
@@ -218,9 +220,13 @@ class Sheet:
         if row in self._hidden_rows:
             head += ' hidden="1"'
         out = [head + ">"]
+        add = out.append
         letters = self._letters
         if len(cells) > len(letters):
             self._letter(len(cells))
+        # A national workbook has ~250 000 cells: each one's style attribute is looked up here
+        # (`_s` only for a style not seen yet), and a number, the most common, is tested first.
+        by_object = self._by_object
         for column, item in enumerate(cells):
             if item is None:
                 continue
@@ -232,32 +238,46 @@ class Sheet:
             else:
                 value, style, formula = item, PLAIN, None
             ref = letters[column] + number
+            value_kind = type(value)
+            if value_kind is int or value_kind is float:
+                if style is PLAIN:
+                    attr = ""
+                else:
+                    known = by_object.get(id(style))
+                    attr = known[1] if known is not None and known[0] is style else self._s(style)
+                if value_kind is int and -_EXACT_INT < value < _EXACT_INT:
+                    number_text = str(value)  # what "%.16g" writes of it, faster
+                else:
+                    number_text = f"{value:.16g}" if math.isfinite(value) else ""
+                if formula is not None:
+                    add(f'<c r="{ref}"{attr}><f>{formula}</f><v>{number_text}</v></c>')
+                else:
+                    add(f'<c r="{ref}"{attr} t="n"><v>{number_text}</v></c>')
+                continue
             if value == "":
                 value = None  # as openpyxl writes it: an empty cell
             if isinstance(value, str):
                 text = _text(value)
                 style = style.quoted if text.startswith(FORMULA_PREFIXES) else style.unformatted
                 space = ' xml:space="preserve"' if text != text.strip() else ""
-                out.append(
-                    f'<c r="{ref}"{self._s(style)} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
-                )
+                add(f'<c r="{ref}"{self._s(style)} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>')
             elif value is None:
                 if style is not PLAIN:
-                    out.append(f'<c r="{ref}"{self._s(style.unformatted)}/>')
+                    add(f'<c r="{ref}"{self._s(style.unformatted)}/>')
             elif isinstance(value, bool):
-                out.append(f'<c r="{ref}"{self._s(style)} t="b"><v>{int(value)}</v></c>')
+                add(f'<c r="{ref}"{self._s(style)} t="b"><v>{int(value)}</v></c>')
             elif isinstance(value, (int, float)):
                 number_text = f"{value:.16g}" if math.isfinite(value) else ""
                 if formula is not None:
-                    out.append(f'<c r="{ref}"{self._s(style)}><f>{formula}</f><v>{number_text}</v></c>')
+                    add(f'<c r="{ref}"{self._s(style)}><f>{formula}</f><v>{number_text}</v></c>')
                 else:
-                    out.append(f'<c r="{ref}"{self._s(style)} t="n"><v>{number_text}</v></c>')
+                    add(f'<c r="{ref}"{self._s(style)} t="n"><v>{number_text}</v></c>')
             elif isinstance(value, dt.date):
                 style = style if style.number_format else style.dated
-                out.append(f'<c r="{ref}"{self._s(style)} t="n"><v>{_excel_date(value):.16g}</v></c>')
+                add(f'<c r="{ref}"{self._s(style)} t="n"><v>{_excel_date(value):.16g}</v></c>')
             else:
                 raise TypeError(f"cannot write {value!r} in a workbook")
-        out.append("</row>")
+        add("</row>")
         buffer = self._buffer
         buffer.append("".join(out))
         if len(buffer) >= 512:

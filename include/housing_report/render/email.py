@@ -21,6 +21,7 @@ from housing_report.aggregate.forecast import stale_need
 from housing_report.aggregate.lists import group_entries
 from housing_report.config import Config, Template
 from housing_report.core.formatting import vn_date, vn_datetime, vn_long_date
+from housing_report.core.runtime import gc_paused
 from housing_report.core.statuses import (
     ACCEPTED,
     MISSING,
@@ -429,6 +430,7 @@ def _clean_correction(correction: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@gc_paused()  # core.runtime: the collector would walk the task's whole heap again and again
 def render_email(
     summary: Summary, config: Config, correction: dict | None = None, official: dict | None = None
 ) -> RenderedEmail:

@@ -24,6 +24,7 @@ from typing import Any
 
 from housing_report.aggregate.forecast import Forecast, Point
 from housing_report.core.formatting import vn_date, vn_number, vn_percent
+from housing_report.core.runtime import collect_young, gc_paused
 from housing_report.core.statuses import ACCEPTED
 from housing_report.render.official.charts import AMBER, DPI, FONT, GREEN, GREY, RED, chart_rows
 
@@ -193,6 +194,7 @@ def progress_chart(
     return Path(path)
 
 
+@gc_paused()  # core.runtime: the collector would walk the task's whole heap again and again
 def draw(
     view: Mapping[str, Any], target: dt.date, folder: str | Path, flagged: Collection[str] = ()
 ) -> dict[str, Path]:
@@ -200,9 +202,11 @@ def draw(
     into `folder`: {"progress": path, "districts": path}; `flagged`: the codes of the districts
     whose progress figures are being verified."""
     folder = Path(folder)
-    return {
+    charts = {
         "progress": progress_chart(
             view["province_points"], target, folder / FILES["progress"], view["forecast"]["province"]
         ),
         "districts": district_chart(view["districts_full"], folder / FILES["districts"], flagged),
     }
+    collect_young()  # their figures (reference cycles), freed now
+    return charts

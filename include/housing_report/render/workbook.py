@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from housing_report.config import Config, Section, Template
 from housing_report.core.formatting import to_date, vn_date, vn_datetime
 from housing_report.core.models import TOTAL_LABEL, TOTAL_ROW
+from housing_report.core.runtime import gc_paused
 from housing_report.core.statuses import ACCEPTED, status_label
 from housing_report.core.summary import Summary, UnitEntry
 from housing_report.render.cells import (
@@ -187,6 +188,10 @@ def _figure_sheet(
     units = _units_using(summary, template, {c.key for c in columns})
     apart = _apart_units(summary, config, columns)
 
+    dated = Style(number_format=DATE_FORMAT)
+    # Each unit's row: a figure found by its key, or worked out (`_value`: a table's total row).
+    keyed = [(c.key, c, f) for c, f in zip(columns, formats, strict=True)]
+
     def unit_rows(rows: list[UnitEntry]) -> tuple[int, int]:
         first_row = sheet.rows + 1
         for unit in rows:
@@ -196,8 +201,8 @@ def _figure_sheet(
                     unit.code,
                     unit.name,
                     status_label(unit.status),
-                    sheet.cell(_data_period(unit, summary), Style(number_format=DATE_FORMAT)),
-                    *(sheet.cell(_value(figures, c), f) for c, f in zip(columns, formats, strict=True)),
+                    sheet.cell(_data_period(unit, summary), dated),
+                    *[(figures[key] if key in figures else _value(figures, c), f) for key, c, f in keyed],
                 ]
             )
         return first_row, sheet.rows
@@ -319,6 +324,7 @@ def _findings_sheet(wb: Workbook, summary: Summary) -> None:
     sheet.print_setup((header_row, header_row))
 
 
+@gc_paused()  # core.runtime: the collector would walk the task's whole heap again and again
 def write_summary_workbook(
     summary: Summary,
     config: Config,

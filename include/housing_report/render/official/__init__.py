@@ -18,6 +18,7 @@ from typing import Any
 from housing_report.config import Config
 from housing_report.core.approval import Approval
 from housing_report.core.formatting import vn_date, vn_number
+from housing_report.core.runtime import collect_young, gc_paused
 from housing_report.core.summary import HistoryPoint, Summary
 from housing_report.render.environment import make_environment
 from housing_report.render.official.annexes import Annex, add_annex_sheets, build_annexes
@@ -105,6 +106,7 @@ def sentence(text: str, aside: str = "") -> str:
     return text + mark
 
 
+@gc_paused()  # core.runtime: the collector would walk the task's whole heap again and again
 def prepare(
     config: Config,
     summary: Summary,
@@ -132,6 +134,7 @@ def prepare(
     report.charts["districts"] = district_chart(
         view["districts_full"], folder / "bieu-do-dia-ban.png", f"Tỷ lệ hoàn thành theo địa bàn, kỳ {period}"
     )
+    collect_young()  # the charts' figures (reference cycles): freed before the document is built
     if document:
         report.document = write_document(
             view, body_text(view), report.charts, report.annexes, folder / f"{file_stem(summary)}.docx"

@@ -270,24 +270,25 @@ def add_annex_sheets(wb: Workbook, annexes: list[Annex], attached_to: str) -> li
         )
         first_body = header + 1
         rows = [*annex.rows, *([annex.total] if annex.total else [])]
+        # Spreadsheets do not grow a row for wrapped text written by a program: size it here, from
+        # the characters a line of each text column holds. (Worked out once per annex: a national
+        # annex has thousands of rows.)
+        per_line = [
+            (i, max(1, int(c.width * 5.2 * 1.1) - 2)) for i, c in enumerate(annex.columns) if c.kind == "text"
+        ]
+        body_styles = [_body_style(column.kind, False) for column in annex.columns]
         for i, values in enumerate(rows):
-            is_total = annex.total is not None and i == len(rows) - 1
-            # Spreadsheets do not grow a row for wrapped text written by a program: size it here.
-            lines_needed = max(
-                (
-                    -(-len(str(v)) // max(1, int(c.width * 5.2 * 1.1) - 2))
-                    for c, v in zip(annex.columns, values, strict=True)
-                    if c.kind == "text" and v
-                ),
-                default=1,
-            )
-            cells = []
-            for c, (column, value) in enumerate(zip(annex.columns, values, strict=True), start=1):
-                style = _body_style(column.kind, is_total)
-                if is_total and column.kind in SUMMED:
-                    cells.append(sheet.total(first_body, sheet.rows, c, value, style))
-                else:
-                    cells.append(sheet.cell(value, style))
+            lines_needed = max((-(-len(str(values[c])) // n) for c, n in per_line if values[c]), default=1)
+            if annex.total is not None and i == len(rows) - 1:  # the totals row
+                cells = []
+                for c, (column, value) in enumerate(zip(annex.columns, values, strict=True), start=1):
+                    style = _body_style(column.kind, True)
+                    if column.kind in SUMMED:
+                        cells.append(sheet.total(first_body, sheet.rows, c, value, style))
+                    else:
+                        cells.append(sheet.cell(value, style))
+            else:
+                cells = list(zip(values, body_styles, strict=True))  # `sheet.cell(value, style)` of each
             sheet.row(cells, height=15 * max(1, lines_needed))
         if annex.note:
             sheet.row([sheet.cell(f"Ghi chú: {annex.note}", Style(font_name=font, italic=True, size=11))])

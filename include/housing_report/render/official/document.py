@@ -40,6 +40,7 @@ from housing_report.render.official.docx_parts import (
     BODY_PT,
     FONT,
     add_paragraph,
+    add_table,
     all_scripts_font,
     clone_paragraph,
     column_widths,
@@ -87,7 +88,7 @@ def signature_placeholder_png() -> bytes:
 def _header(doc, view: Mapping[str, Any]) -> None:
     issuer = view["issuer"]
     party = issuer["kind"] == "party"
-    table = doc.add_table(rows=2, cols=2)
+    table = add_table(doc, 2, 2)
     no_borders(table)
     column_widths(table, HEADER_WIDTHS)
     left, right = table.cell(0, 0), table.cell(0, 1)
@@ -172,7 +173,7 @@ def _closing(doc, view: Mapping[str, Any]) -> None:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
-    table = doc.add_table(rows=1, cols=2)
+    table = add_table(doc, 1, 2)
     no_borders(table)
     column_widths(table, FOOTER_WIDTHS)
     left, right = table.cell(0, 0), table.cell(0, 1)
@@ -262,7 +263,7 @@ def _annex(doc, annex: Annex, attached_to: str, first: bool, deferred: DeferredR
     # total row at the end); the other body rows are copies of the first with their texts set,
     # written when the document is saved (`docx_rows`): python-docx's per-cell calls cost
     # milliseconds each, and its elements hundreds of MB, for thousands of units.
-    table = doc.add_table(rows=1 + min(1, len(rows)), cols=len(annex.columns))
+    table = add_table(doc, 1 + min(1, len(rows)), len(annex.columns))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     column_widths(table, widths)
