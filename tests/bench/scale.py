@@ -63,9 +63,11 @@ def _status_kb(field: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def reset_peak() -> int:
-    """Reset the peak resident set (Linux) and return the current one, in kB."""
-    gc.collect()
+def reset_peak(collect: bool = True) -> int:
+    """Reset the peak resident set (Linux) and return the current one, in kB; the garbage
+    collected first unless the caller just has (`collect=False`)."""
+    if collect:
+        gc.collect()
     try:
         Path("/proc/self/clear_refs").write_text("5")
     except OSError:
