@@ -33,6 +33,22 @@ def test_synthetic_worksheets_parse_to_the_figures_they_were_written_from():
             assert report.status == problem
 
 
+def test_the_workbooks_written_in_two_processes_are_those_written_in_one(tmp_path):
+    from housing_report.collect.workbook_io import read_workbook_grids
+
+    country = SyntheticCountry(120)
+    one, two = tmp_path / "one", tmp_path / "two"
+    written = country.write_workbooks(one, HISTORY_PERIODS)
+    assert country.write_workbooks(two, HISTORY_PERIODS, processes=2) == written
+    names = sorted(p.name for p in one.glob("*.xlsx"))
+    assert len(names) == written
+    assert names == sorted(p.name for p in two.glob("*.xlsx"))
+    worksheet = country.config.template.worksheet
+    for name in names[::10]:
+        grids = [read_workbook_grids(folder / name, [worksheet])[worksheet] for folder in (one, two)]
+        assert grids[0].rows == grids[1].rows, name
+
+
 def test_scale_bench_runs_on_a_tiny_size_and_reports_every_figure(tmp_path):
     result = scale.run(6, render=True, workdir=tmp_path, repeat=2)
     assert result["units"] == 6
