@@ -97,30 +97,38 @@ def _sweep_expired() -> None:
     SchedulerJobRunner(job=Job(), executors=[]).check_awaiting_input_timeouts()
 
 
-def respond(dag_id: str, run_id: str, task_id: str, map_index: int, params: dict, answer: Answer) -> None:
-    """Send `answer` for one waiting task through the REST API; raises on a refusal."""
+def respond(
+    client: Any, dag_id: str, run_id: str, task_id: str, map_index: int, params: dict, answer: Answer
+) -> None:
+    """Send `answer` for one waiting task through the REST API (`client`, from `_client`);
+    raises on a refusal."""
     fields = {name: (spec.get("value") if isinstance(spec, dict) else spec) for name, spec in params.items()}
     fields.update(answer.fields)
-    with _client(answer) as client:
-        response = client.patch(
-            f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/{map_index}/hitlDetails",
-            json={"chosen_options": [answer.option], "params_input": fields},
-        )
+    response = client.patch(
+        f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/{map_index}/hitlDetails",
+        json={"chosen_options": [answer.option], "params_input": fields},
+    )
     if response.status_code != 200:
         raise RuntimeError(f"HITL answer refused: {response.status_code} {response.text}")
     log.info("Answered %s/%s/%s as %s: %s", dag_id, run_id, task_id, answer.user, answer.option)
 
 
 def watch(dag_id: str, answer: Answer, stop: Callable[[], bool] = lambda: False) -> None:
-    """Answer every approval of `dag_id` with `answer` until `stop()` (or the process ends)."""
+    """Answer every approval of `dag_id` with `answer` until `stop()` (or the process ends).
+
+    The REST API's application is built first (~4 s of CPU), while the run's first tasks go on,
+    not once a task waits: a task waiting for input is then answered within `POLL_S`, as a
+    person's answer arrives at a running API server."""
     try:
-        while not stop():
-            for run_id, task_id, map_index, params in _waiting(dag_id):
-                if answer.option is None:
-                    _sweep_expired()
-                else:
-                    respond(dag_id, run_id, task_id, map_index, params, answer)
-            time.sleep(POLL_S)
+        with contextlib.ExitStack() as stack:
+            client = None if answer.option is None else stack.enter_context(_client(answer))
+            while not stop():
+                for run_id, task_id, map_index, params in _waiting(dag_id):
+                    if client is None:
+                        _sweep_expired()
+                    else:
+                        respond(client, dag_id, run_id, task_id, map_index, params, answer)
+                time.sleep(POLL_S)
     except Exception:
         # The task would wait for ever under dag.test(), which has no deadline sweep of its own:
         # it is failed, so the run ends (and nothing is sent); the error is told by the exit code.

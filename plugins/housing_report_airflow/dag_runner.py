@@ -18,7 +18,8 @@ admin's lines of errors no retry can fix (`failures.reported()`, which the demo 
 A run that waits for a person (the approval, Browse → Required Actions) is answered with
 `answer` through Airflow's REST API, as the UI answers (`answer.answering`); by default it is
 approved as `admin` with the document number 01 and the config's texts (`DEFAULT_ANSWER`), so
-that a run under `dag.test()` does not wait for ever. `answer=None` answers nothing.
+that a run under `dag.test()` does not wait for ever. `answer=None` answers nothing. A DAG with
+no such task gets no answering process (it would start Airflow's API for nothing).
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ DEFAULT_ANSWER = Answer(APPROVE, {"so_van_ban": "01"})
 _UNSET: Any = object()
 
 
+def asks_for_input(dag: Any) -> bool:
+    """Whether a task of `dag` waits for a person's answer (a human-in-the-loop operator)."""
+    from airflow.providers.standard.operators.hitl import HITLOperator
+
+    return any(isinstance(task, HITLOperator) for task in dag.tasks)
+
+
 def run_dag_test(dag: Any, answer: Answer | None = _UNSET, **kwargs: Any):
     saved_deadline, saved_params = dag.deadline, copy.deepcopy(dag.params)
     task_params = {task.task_id: copy.deepcopy(task.params) for task in dag.tasks}
@@ -41,7 +49,9 @@ def run_dag_test(dag: Any, answer: Answer | None = _UNSET, **kwargs: Any):
     resources.reset()
     failures.forget()  # `failures.reported()` after the run: this run's lines only
     try:
-        with answering(dag.dag_id, DEFAULT_ANSWER if answer is _UNSET else answer) as failure:
+        if answer is _UNSET:
+            answer = DEFAULT_ANSWER if asks_for_input(dag) else None
+        with answering(dag.dag_id, answer) as failure:
             run = dag.test(**kwargs)
             error = failure()
         if error:

@@ -1,6 +1,8 @@
 """Benchmark: what parsing each file of `dags/` costs, beside its same-shape twin, three ways.
 
     python -m tests.bench.dag_parse [--repeat N] [--processor-runs N] [--no-instructions]
+                                    [--counts-in FILE]
+    python -m tests.bench.dag_parse --counts-out FILE
 
 prints one JSON object. Every file is compared with an empty DAG (one `@dag`, one `@task`)
 and with its twin, an empty DAG of the same shape generated from it (its schedule, its Params
@@ -19,7 +21,8 @@ instructions, where they are counted).
    set-up runs uninstrumented, which takes a minute instead of four. Where this environment
    sets `PYTHONDONTWRITEBYTECODE` (every parse then compiles the DAG file and the modules of
    ours it imports), the parses are counted a second time without it, as a deployment that
-   leaves Python's default keeps them compiled (the `.pyc` written then are removed after).
+   leaves Python's default keeps them compiled (the `.pyc` written then are removed after), in
+   the same callgrind run (`_count_children`).
 2. **Time in the child**: the same parse timed, `--repeat` times per file, the files taking
    turns; the ratios compare the fastest parse of each (noise only ever adds time).
 3. **Airflow's own parse duration**: the real `airflow dag-processor` run over a folder of the
@@ -63,6 +66,8 @@ TWIN = "(cùng dạng) "
 # The twin with one task (same schedule and Params): with the twin, it tells Airflow's cost per
 # task apart from its cost for the schedule and the Params (only for a file of several tasks).
 ONE_TASK = "(một tác vụ) "
+# The counts with `.pyc` kept, beside the others in the counting run's output.
+PYC = "pyc:"
 
 EMPTY_DAG = '''"""An empty DAG: one @dag, one @task."""
 import pendulum
@@ -257,24 +262,40 @@ def timed(files: dict[str, Path], repeat: int) -> dict[str, dict[str, Any]]:
     }
 
 
-def _count_children(files: dict[str, Path]) -> dict[str, int]:
-    """Under callgrind: parse each file once in a counted child; {name: that child's pid}."""
+def _count_children(files: dict[str, Path], pyc: bool = False) -> dict[str, int]:
+    """Under callgrind: parse each file once in a counted child; {name: that child's pid}.
+    With `pyc`, then as where `.pyc` files are written (`PYC` + name): each file parsed once more,
+    uninstrumented, with bytecode written (the DAG file and the modules it imports compiled and
+    kept, as a running processor's earlier parse leaves them), then counted again; in the same
+    valgrind process, whose start-up and warm parent (~20 s) are then paid once, not twice."""
     _warm_parent(files)
     start_instrumenting()
     pids = {}
-    for name, path in files.items():
-        (_, dags, errors, _, _), pid = _parse_in_child(path, counted=True)
-        if dags != 1 or errors:
-            raise RuntimeError(f"{name}: {dags} DAGs, {errors} import errors")
-        pids[name] = pid
+
+    def count(prefix: str) -> None:
+        for name, path in files.items():
+            (_, dags, errors, _, _), pid = _parse_in_child(path, counted=True)
+            if dags != 1 or errors:
+                raise RuntimeError(f"{name}: {dags} DAGs, {errors} import errors")
+            pids[prefix + name] = pid
+
+    count("")
+    if pyc:
+        start_instrumenting(False)
+        sys.dont_write_bytecode = False
+        for path in files.values():
+            _parse_in_child(path)
+        start_instrumenting()
+        count(PYC)
     return pids
 
 
-def start_instrumenting() -> None:
+def start_instrumenting(on: bool = True) -> None:
     """Under `callgrind()`, which starts a program uninstrumented (`--instr-atstart=no`, several
     times quicker through its imports): instrument this process from now on, and the children
-    it forks. Nothing is counted but inside `sys.call_tracing` all the same."""
-    subprocess.run(["callgrind_control", "--instr=on", str(os.getpid())], capture_output=True, check=True)
+    it forks (`on=False`: no longer). Nothing is counted but inside `sys.call_tracing` all the same."""
+    command = ["callgrind_control", f"--instr={'on' if on else 'off'}", str(os.getpid())]
+    subprocess.run(command, capture_output=True, check=True)
 
 
 def callgrind(command: list[str], bytecode: bool = False) -> dict[str, int] | None:
@@ -320,19 +341,22 @@ def callgrind(command: list[str], bytecode: bool = False) -> dict[str, int] | No
     return counts if counts and all(counts.values()) else None
 
 
-def counted(files: dict[str, Path], bytecode: bool = False) -> dict[str, int] | None:
-    """Method 1: {name: instructions of one parse}, or None where callgrind cannot count. With
-    `bytecode`, as where `.pyc` files are written: the parent's first parse of each file (as a
-    running processor's earlier parses) leaves the DAG file and the modules it imports compiled,
-    and the counted parse loads them; else as this environment is."""
-    with tempfile.TemporaryDirectory(prefix="bench-files-") as tmp:
+def counted(files: dict[str, Path], pyc: bool = False) -> tuple[dict[str, int] | None, dict[str, int] | None]:
+    """Method 1: ({name: instructions of one parse} as this environment is, the same where `.pyc`
+    files are written or None), or (None, None) where callgrind cannot count. With `pyc`, in the
+    same run, after the first counts: each file parsed once with bytecode written (as a running
+    processor's earlier parses leave the DAG file and the modules it imports compiled), then
+    counted again loading them; the `.pyc` written are removed after."""
+    with tempfile.TemporaryDirectory(prefix="bench-files-") as tmp, removing_new_bytecode():
         listing = Path(tmp) / "files.json"
         listing.write_text(json.dumps({k: os.fspath(v) for k, v in files.items()}), encoding="utf-8")
         command = [sys.executable, "-m", "tests.bench.dag_parse", "--count-children", str(listing)]
-        if not bytecode:
-            return callgrind(command)
-        with removing_new_bytecode():
-            return callgrind(command, bytecode=True)
+        counts = callgrind(command + (["--with-pyc"] if pyc else []))
+    if counts is None:
+        return None, None
+    strict = {name: n for name, n in counts.items() if not name.startswith(PYC)}
+    kept = {name.removeprefix(PYC): n for name, n in counts.items() if name.startswith(PYC)}
+    return strict, (kept or None)
 
 
 @contextlib.contextmanager
@@ -442,14 +466,33 @@ def processor(files: dict[str, Path], runs: int) -> dict[str, dict[str, float]]:
 # --------------------------------------------------------------------------- together
 
 
-def measure(repeat: int = 15, processor_runs: int = 16, instructions: bool = True) -> dict:
+def count_all() -> dict[str, dict[str, int] | None]:
+    """Method 1 alone, for `measure(counts=...)`: {"strict": counts, "pyc": counts or None}.
+    Instructions do not depend on what else the machine runs: `tests.bench.run` counts them
+    while it sets up the `dag.test()` runs, and times the parses after."""
+    with tempfile.TemporaryDirectory(prefix="bench-dags-") as tmp:
+        # Where this environment writes no .pyc (PYTHONDONTWRITEBYTECODE), also counted as a
+        # deployment that leaves Python's default is: each file's compiled code kept.
+        strict, pyc = counted(write_files(Path(tmp)), pyc=sys.dont_write_bytecode)
+    return {"strict": strict, "pyc": pyc}
+
+
+def measure(
+    repeat: int = 15,
+    processor_runs: int = 16,
+    instructions: bool = True,
+    counts: dict[str, dict[str, int] | None] | None = None,
+) -> dict:
+    """The three methods; `counts`: method 1's figures already counted (`count_all`)."""
     with tempfile.TemporaryDirectory(prefix="bench-dags-") as tmp:
         files = write_files(Path(tmp))
         out = timed(files, repeat)
-        counts = counted(files) if instructions else None
-        # Where this environment writes no .pyc (PYTHONDONTWRITEBYTECODE), also counted as a
-        # deployment that leaves Python's default is: each file's compiled code kept.
-        counts_pyc = counted(files, bytecode=True) if counts and sys.dont_write_bytecode else None
+        if counts is None and instructions:
+            counts = count_all()
+        counts_pyc = counts["pyc"] if counts else None
+        counts = counts["strict"] if counts else None
+        if counts and set(counts) != set(files):
+            raise RuntimeError(f"the counts are of other files: {sorted(counts)} against {sorted(files)}")
         airflow_durations = processor(files, processor_runs) if processor_runs else {}
     base = out[EMPTY]["min_ms"]
     for name, figures in out.items():
@@ -512,11 +555,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processor-runs", type=int, default=16)
     parser.add_argument("--no-instructions", action="store_true")
     parser.add_argument("--count-children", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--with-pyc", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--counts-out", type=Path, help="only count the instructions, into this JSON file")
+    parser.add_argument("--counts-in", type=Path, help="the instructions counted by --counts-out")
     parser.add_argument("--processor-child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.count_children:  # inside callgrind
         listing = json.loads(args.count_children.read_text(encoding="utf-8"))
-        return print_json(_count_children({k: Path(v) for k, v in listing.items()}))
+        return print_json(_count_children({k: Path(v) for k, v in listing.items()}, args.with_pyc))
     if args.processor_child:  # the dag-processor; its own output goes to its log file
         folder, runs = args.processor_child
         stdout = os.dup(1)
@@ -527,7 +573,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         os.dup2(stdout, 1)
         return print_json(durations)
-    return print_json(measure(args.repeat, args.processor_runs, not args.no_instructions))
+    if args.counts_out:
+        args.counts_out.write_text(json.dumps(count_all(), ensure_ascii=False), encoding="utf-8")
+        return 0
+    counts = json.loads(args.counts_in.read_text(encoding="utf-8")) if args.counts_in else None
+    return print_json(measure(args.repeat, args.processor_runs, not args.no_instructions, counts))
 
 
 if __name__ == "__main__":

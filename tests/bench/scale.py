@@ -1,12 +1,13 @@
 """Benchmark: one period of the pipeline's own work at 20, 330 or 3 321 units.
 
-    python -m tests.bench.scale UNITS [--render] [--repeat N] [--keep DIR]
+    python -m tests.bench.scale UNITS [--render] [--repeat N] [--keep DIR] [--archive ARCHIVE]
 
 prints one JSON object. In a fresh process (so that the peak memory is this size's own):
 
 1. `SyntheticCountry(UNITS)` and an archive of 24 earlier periods in a SQLite report
    database (every read with its grid and figures, a summary per period), written
-   directly (setup, not measured);
+   directly (setup, not measured), or `--archive`, the same already written (`write_archive`:
+   `tests.bench.run` writes each size's once, for this and for `tests.bench.dag_e2e`);
 2. measured, as the DAG's tasks run them: `collect_batch` over `plan_batches` (parse, the
    rules over each unit's own figures, the history rules against the archive, storing every
    read with its grid), then `summarise` (aggregation, outliers against 12 earlier periods,
@@ -63,9 +64,11 @@ def _status_kb(field: str) -> int:
     return int(match.group(1)) if match else 0
 
 
-def reset_peak() -> int:
-    """Reset the peak resident set (Linux) and return the current one, in kB."""
-    gc.collect()
+def reset_peak(collect: bool = True) -> int:
+    """Reset the peak resident set (Linux) and return the current one, in kB; the garbage
+    collected first unless the caller just has (`collect=False`)."""
+    if collect:
+        gc.collect()
     try:
         Path("/proc/self/clear_refs").write_text("5")
     except OSError:
@@ -154,21 +157,30 @@ def _timed(fn, *args, **kwargs) -> tuple[Any, float]:
     return out, time.perf_counter() - start
 
 
-def run(units: int, render: bool, workdir: Path, repeat: int = 1) -> dict[str, Any]:
-    """Set up once, then measure the period `repeat` times, each in a process of its own on its
-    own copy of the archive (as a task's process finds it): the figures are the medians, with
-    the fastest and slowest beside them. The last one also renders, with `render`."""
-    start = time.perf_counter()
-    country = SyntheticCountry(units)
-    archive = workdir / "archive.sqlite"
+def write_archive(units: int, archive: Path) -> None:
+    """The 24 earlier periods of `SyntheticCountry(units)` in a new SQLite report database."""
     store = ReportStore(sqlite_url(archive))
     store.ensure_schema()
-    build_archive(country, store)
+    build_archive(SyntheticCountry(units), store)
     store.engine.dispose()  # the last connection closed: the write-ahead log is in the file
+
+
+def run(
+    units: int, render: bool, workdir: Path, repeat: int = 1, archive: Path | None = None
+) -> dict[str, Any]:
+    """Set up once, then measure the period `repeat` times, each in a process of its own on its
+    own copy of the archive (as a task's process finds it): the figures are the medians, with
+    the fastest and slowest beside them. The last one also renders, with `render`. `archive`:
+    the size's archive already written (`write_archive`), else it is written in `workdir`."""
+    start = time.perf_counter()
+    if archive is None:
+        archive = workdir / "archive.sqlite"
+        write_archive(units, archive)
     setup = round(time.perf_counter() - start, 2)
     runs = []
     for i in range(repeat):
         command = [sys.executable, "-m", "tests.bench.scale", str(units), "--period-of", str(archive)]
+        command += ["--workdir", str(workdir)]
         if render and i == repeat - 1:
             command.append("--render")
         done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=_REPO)
@@ -202,9 +214,10 @@ def machine_loop() -> float:
     return time.perf_counter() - start
 
 
-def measure_period(units: int, archive: Path, render: bool) -> dict[str, Any]:
-    """One period over a copy of `archive` (the 24 periods before it), in this process: the
-    worksheets as a source hands them over, then the steps as the DAG's tasks run them."""
+def measure_period(units: int, archive: Path, render: bool, workdir: Path | None = None) -> dict[str, Any]:
+    """One period over a copy of `archive` (the 24 periods before it) in `workdir` (by default
+    beside it), in this process: the worksheets as a source hands them over, then the steps as
+    the DAG's tasks run them."""
     logging.basicConfig(level=logging.INFO, stream=open(os.devnull, "w"), force=True)  # noqa: SIM115
     country = SyntheticCountry(units)
     source = MemorySource(country.fetch_results(HISTORY_PERIODS))
@@ -212,7 +225,7 @@ def measure_period(units: int, archive: Path, render: bool) -> dict[str, Any]:
     from housing_report.aggregate import quality  # noqa: F401
     from housing_report.validate import outliers, rules  # noqa: F401
 
-    workdir = archive.parent
+    workdir = workdir or archive.parent
     config = country.config
     database = workdir / "period.sqlite"
     for leftover in workdir.glob("period.sqlite*"):
@@ -303,16 +316,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", action="store_true")
     parser.add_argument("--repeat", type=int, default=1, help="measure the period this many times")
     parser.add_argument("--keep", type=Path, help="keep the archive and outputs in this folder")
+    parser.add_argument("--archive", type=Path, help="the size's archive, already written (not changed)")
     parser.add_argument("--period-of", type=Path, help=argparse.SUPPRESS)  # a repetition's process
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)  # where it copies the archive
     args = parser.parse_args(argv)
     if args.period_of:
-        return print_json(measure_period(args.units, args.period_of, args.render))
+        return print_json(measure_period(args.units, args.period_of, args.render, args.workdir))
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-        result = run(args.units, args.render, args.keep, args.repeat)
+        result = run(args.units, args.render, args.keep, args.repeat, args.archive)
     else:
         with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
-            result = run(args.units, args.render, Path(tmp), args.repeat)
+            result = run(args.units, args.render, Path(tmp), args.repeat, args.archive)
     return print_json(result)
 
 

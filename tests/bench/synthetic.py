@@ -15,8 +15,8 @@ Everything is drawn from a seeded generator: the same `n` gives the same grids.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
+import os
 import random
 import tempfile
 from collections.abc import Sequence
@@ -250,30 +250,49 @@ class SyntheticCountry:
 
     def grid(self, unit: Unit, index: int, problem: str | None = None) -> Grid:
         proto = self._prototypes[unit.kind]
-        rows = copy.deepcopy(proto.rows)
+        # Each row copied: its cells are str, int, datetime or None, which nothing changes in
+        # place (a deep copy gave the same grid in twice the time of the whole archive's build).
+        rows = [list(row) for row in proto.rows]
         for key, value in self.values(unit, index, problem).items():
             r, c = proto.positions[key]
             rows[r][c] = value
         return Grid(unit.worksheet, rows)
 
-    def write_workbooks(self, folder: Path, index: int) -> int:
+    def write_workbooks(self, folder: Path, index: int, processes: int = 1) -> int:
         """Each unit's workbook for period `index` as `<folder>/<spreadsheet>.xlsx` (the local
-        source's layout); a unit whose problem is `missing` has none. Returns the files written."""
+        source's layout); a unit whose problem is `missing` has none. Returns the files written.
+        With `processes` > 1 (and fork), that many forked processes share the units: ~30 ms of
+        openpyxl a workbook, 3 321 workbooks take over a minute in one process."""
         folder.mkdir(parents=True, exist_ok=True)
-        written = 0
-        for i, unit in enumerate(self.config.units):
-            problem = self.problem(i, index)
-            if problem == "missing":
-                continue
+        units = [(i, u) for i, u in enumerate(self.config.units) if self.problem(i, index) != "missing"]
+        if processes < 2 or len(units) < 100 or not hasattr(os, "fork"):
+            self._write_workbooks(folder, index, units)
+            return len(units)
+        children = []
+        for part in range(processes):
+            pid = os.fork()
+            if pid == 0:  # the child: its share of the units, then leave without the parent's cleanup
+                code = 1
+                try:
+                    self._write_workbooks(folder, index, units[part::processes])
+                    code = 0
+                finally:
+                    os._exit(code)
+            children.append(pid)
+        failed = [pid for pid in children if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0]
+        if failed:
+            raise RuntimeError(f"writing the workbooks failed in {len(failed)} of {processes} processes")
+        return len(units)
+
+    def _write_workbooks(self, folder: Path, index: int, units: Sequence[tuple[int, Unit]]) -> None:
+        for i, unit in units:
             cells = self._cells(unit)
-            cells.update(self.values(unit, index, problem))
+            cells.update(self.values(unit, index, self.problem(i, index)))
             wb = Workbook()
             default = wb.active
             add_unit_sheet(wb, self.config, unit, cells)
             wb.remove(default)
             wb.save(folder / f"{unit.spreadsheet}.xlsx")
-            written += 1
-        return written
 
     def write_config(self, folder: Path) -> Path:
         """`report.yaml` (the province's) and `units.yaml` with the synthetic units, in `folder`."""
