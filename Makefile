@@ -38,7 +38,7 @@ help:
 	@echo "                 (PostgreSQL and Redis on loopback; about two minutes)"
 	@echo "make ui-screenshot - the admins' page in the Airflow UI, in headless Chromium: docs/ui-page.png"
 	@echo "make bench     - every benchmark (scale to 3.321 units, rendering, Google requests, DAG parse,"
-	@echo "                 dag.test end to end): prints the targets, writes BENCHMARKS.md (5 to 10 minutes)"
+	@echo "                 dag.test end to end): prints the targets, writes BENCHMARKS.md (about 7 minutes on 2 cores)"
 	@echo "make template  - write the blank unit workbook (output/template/)"
 	@echo "make preview   - the demo's report and workbook as PDF/PNG (LibreOffice), its email as PNG (Chromium)"
 	@echo "make lint      - ruff"
