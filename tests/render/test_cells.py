@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import math
 import re
 import zipfile
@@ -10,6 +11,15 @@ import openpyxl
 import pytest
 
 from housing_report.render.cells import COUNT_FORMAT, Sheet, Style, save, write_only_workbook
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+class Share(float):
+    """A float of another type, as a library may hand one over."""
+
 
 NUMBERS = [
     pytest.param(0, id="zero"),
@@ -28,6 +38,8 @@ NUMBERS = [
     pytest.param(1e16, id="float-with-exponent"),
     pytest.param(math.inf, id="infinite"),
     pytest.param(math.nan, id="not-a-number"),
+    pytest.param(Level.HIGH, id="int-subclass"),
+    pytest.param(Share(0.25), id="float-subclass"),
 ]
 
 

@@ -239,7 +239,12 @@ class Sheet:
                 value, style, formula = item, PLAIN, None
             ref = letters[column] + number
             value_kind = type(value)
-            if value_kind is int or value_kind is float:
+            # Exact types first (the common case, cheapest test), then their subclasses (not bool).
+            if (
+                value_kind is int
+                or value_kind is float
+                or (value_kind is not bool and isinstance(value, (int, float)))
+            ):
                 if style is PLAIN:
                     attr = ""
                 else:
@@ -266,12 +271,6 @@ class Sheet:
                     add(f'<c r="{ref}"{self._s(style.unformatted)}/>')
             elif isinstance(value, bool):
                 add(f'<c r="{ref}"{self._s(style)} t="b"><v>{int(value)}</v></c>')
-            elif isinstance(value, (int, float)):
-                number_text = f"{value:.16g}" if math.isfinite(value) else ""
-                if formula is not None:
-                    add(f'<c r="{ref}"{self._s(style)}><f>{formula}</f><v>{number_text}</v></c>')
-                else:
-                    add(f'<c r="{ref}"{self._s(style)} t="n"><v>{number_text}</v></c>')
             elif isinstance(value, dt.date):
                 style = style if style.number_format else style.dated
                 add(f'<c r="{ref}"{self._s(style)} t="n"><v>{_excel_date(value):.16g}</v></c>')
